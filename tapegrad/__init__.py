@@ -1,0 +1,43 @@
+"""tapegrad: derivatives of ordinary Python and NumPy code.
+
+A drop-in replacement for autograd: ``import tapegrad.numpy as np`` and
+``from tapegrad import grad``.
+
+>>> import tapegrad.numpy as np
+>>> from tapegrad import grad
+>>> float(grad(np.tanh)(0.0))
+1.0
+"""
+
+from . import numpy as _numpy  # noqa: F401 - registers array boxes and vector spaces
+from .differential_operators import (
+    checkpoint,
+    deriv,
+    elementwise_grad,
+    grad,
+    grad_and_aux,
+    grad_named,
+    hessian,
+    hessian_tensor_product,
+    hessian_vector_product,
+    holomorphic_grad,
+    jacobian,
+    make_ggnvp,
+    make_hvp,
+    make_jvp,
+    make_vjp,
+    multigrad_dict,
+    stop_gradient,
+    tensor_jacobian_product,
+    value_and_grad,
+    vector_jacobian_product,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "checkpoint", "deriv", "elementwise_grad", "grad", "grad_and_aux", "grad_named", "hessian",
+    "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "jacobian",
+    "make_ggnvp", "make_hvp", "make_jvp", "make_vjp", "multigrad_dict", "stop_gradient",
+    "tensor_jacobian_product", "value_and_grad", "vector_jacobian_product",
+]

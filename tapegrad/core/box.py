@@ -1,0 +1,97 @@
+"""Boxes: the traced stand-ins for values while a function is differentiated.
+
+A box holds a value, the trace it belongs to and its node in that trace (an
+index into the tape in reverse mode, the tangent in forward mode). Boxes are
+mutable on purpose: an in-place operation such as ``x[i] = y`` records a new
+node and rebinds the box to it, so every name that refers to ``x`` sees the
+write, as in NumPy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import InputTypeError
+
+
+class Box:
+    """A value being traced. Subclasses add the operators of their value type."""
+
+    __slots__ = ("_value", "_trace", "_node")
+
+    def __init__(self, value: Any, trace: Any, node: Any) -> None:
+        self._value = value
+        self._trace = trace
+        self._node = node
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._value!r}, level={self._trace.level})"
+
+    def _assign(self, result: object) -> None:
+        """Make this box stand for ``result`` (an in-place write rebinds, never mutates)."""
+        if isinstance(result, Box):
+            self._value = result._value
+            self._trace = result._trace
+            self._node = result._node
+        else:
+            self._value = result
+            self._trace = CONSTANT
+            self._node = None
+
+
+class ConstantTrace:
+    """The trace of values that are not being differentiated.
+
+    An array created by ``tapegrad.numpy.zeros`` (and friends) while a function
+    is being differentiated is boxed at this level, so that assigning a traced
+    value into it later is recorded. Operations on constant boxes alone return
+    plain values.
+    """
+
+    __slots__ = ()
+    level = 0
+
+    def record(self, prim, argnums, parents, vals, kwargs, ans):  # noqa: ANN001, ANN201
+        return ans
+
+
+CONSTANT = ConstantTrace()
+
+
+_BOX_TYPES: dict[type, type[Box]] = {}
+
+
+def register_box(value_type: type, box_type: type[Box]) -> None:
+    """Declare which box class traces values of ``value_type``."""
+    _BOX_TYPES[value_type] = box_type
+    _BOX_TYPES[box_type] = box_type
+
+
+def new_box(value: Any, trace: Any, node: Any) -> Box:
+    """Wrap ``value`` in the box class registered for its type."""
+    try:
+        return _BOX_TYPES[type(value)](value, trace, node)
+    except KeyError:
+        for base in type(value).__mro__[1:]:
+            if base in _BOX_TYPES:
+                return _BOX_TYPES[base](value, trace, node)
+        raise InputTypeError(
+            f"tapegrad cannot trace a value of type {type(value).__name__!r} ({value!r:.60}). "
+            "Differentiate with respect to floats, complex numbers, NumPy arrays, or "
+            "tuples, lists and dicts of them; pass other values as non-differentiated arguments."
+        ) from None
+
+
+def getval(x: Any) -> Any:
+    """The plain value under any number of boxes."""
+    while isinstance(x, Box):
+        x = x._value
+    return x
+
+
+def isbox(x: Any) -> bool:
+    """True if ``x`` is being traced."""
+    return isinstance(x, Box)

@@ -1,0 +1,234 @@
+"""Tuples, lists and dicts (and namedtuples) as traced values.
+
+A container of values is one node on the tape; indexing it is the primitive
+``container_take``. Functions that return a plain tuple or dict of traced
+values are packed into one node by :func:`pack_output`, so their VJP is exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from .box import Box, register_box
+from .primitive import def_rules, primitive
+from .vspace import VSpace, register_vspace, vspace
+
+_SEQUENCES = (tuple, list)
+
+
+def _rebuild(seq_type: type, items: list) -> Any:
+    make = getattr(seq_type, "_make", None)  # namedtuples take fields positionally
+    return make(items) if make is not None else seq_type(items)
+
+
+def _add_raw(a: Any, b: Any) -> Any:
+    if isinstance(a, dict):
+        return {k: add_cotangents(a[k], b[k]) for k in a}
+    return _rebuild(type(a), [add_cotangents(x, y) for x, y in zip(a, b)])
+
+
+container_add = primitive(_add_raw, "container_add")
+def_rules(
+    container_add,
+    vjp=(lambda g, ans, a, b: g, lambda g, ans, a, b: g),
+    jvp=(lambda a_dot, ans, a, b: a_dot, lambda b_dot, ans, a, b: b_dot),
+)
+
+_CONTAINER_TYPES: set = {tuple, list, dict}
+
+
+def add_cotangents(a: Any, b: Any) -> Any:
+    """Sum two cotangents (or tangents) of the same value; containers add by element."""
+    if type(a) in _CONTAINER_TYPES or isinstance(a, (tuple, list, dict)):
+        return container_add(a, b)
+    return a + b
+
+
+def _take(c: Any, idx: Any) -> Any:
+    return c[idx]
+
+
+def _untake(x: Any, idx: Any, vs: "ContainerVSpace") -> Any:
+    zeros = vs.zeros()
+    if isinstance(zeros, dict):
+        zeros[idx] = x
+        return zeros
+    items = list(zeros)
+    items[idx] = list(x) if isinstance(idx, slice) else x
+    return _rebuild(vs.seq_type, items)
+
+
+container_take = primitive(_take, "container_take")
+container_untake = primitive(_untake, "container_untake")
+def_rules(
+    container_take,
+    vjp=lambda g, ans, c, idx: container_untake(g, idx, vspace(c)),
+    jvp=lambda c_dot, ans, c, idx: container_take(c_dot, idx),
+)
+def_rules(
+    container_untake,
+    vjp=lambda g, ans, x, idx, vs: container_take(g, idx),
+    jvp=lambda x_dot, ans, x, idx, vs: container_untake(x_dot, idx, vs),
+)
+
+
+def _make_sequence(seq_type: type, *items: Any) -> Any:
+    return _rebuild(seq_type, list(items))
+
+
+def _make_dict(keys: tuple, *values: Any) -> dict:
+    return dict(zip(keys, values))
+
+
+make_sequence = primitive(_make_sequence, "make_sequence")
+make_dict = primitive(_make_dict, "make_dict")
+
+
+def _pack_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> list:
+    keys = list(ans) if isinstance(ans, dict) else None
+    return [g[keys[a - 1]] if keys is not None else g[a - 1] for a in argnums]
+
+
+def _pack_jvp(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwargs: dict) -> Any:
+    items = [vspace(v).zeros() for v in args[1:]]
+    for a, t in zip(argnums, tangents):
+        items[a - 1] = t
+    if isinstance(ans, dict):
+        return make_dict(args[0], *items)
+    return make_sequence(args[0], *items)
+
+
+def_rules(make_sequence, vjp_joint=_pack_vjp, jvp_joint=_pack_jvp)
+def_rules(make_dict, vjp_joint=_pack_vjp, jvp_joint=_pack_jvp)
+
+
+def _holds_box(x: Any, trace: Any) -> bool:
+    if isinstance(x, Box):
+        return x._trace is trace
+    if isinstance(x, dict):
+        return any(_holds_box(v, trace) for v in x.values())
+    if isinstance(x, _SEQUENCES):
+        return any(_holds_box(v, trace) for v in x)
+    return False
+
+
+def pack_output(out: Any, trace: Any) -> Any:
+    """Turn a plain container holding boxes of ``trace`` into one traced container."""
+    if isinstance(out, Box) or not _holds_box(out, trace):
+        return out
+    if isinstance(out, dict):
+        return make_dict(tuple(out), *[pack_output(v, trace) for v in out.values()])
+    return make_sequence(type(out), *[pack_output(v, trace) for v in out])
+
+
+class SequenceBox(Box):
+    """A traced tuple or list: indexing and iteration are recorded."""
+
+    __slots__ = ()
+
+    def __getitem__(self, idx: Any) -> Any:
+        return container_take(self, idx)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (container_take(self, i) for i in range(len(self._value)))
+
+
+class DictBox(Box):
+    """A traced dict: item access is recorded."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        return container_take(self, key)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._value)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._value
+
+    def keys(self) -> Any:
+        return self._value.keys()
+
+    def values(self) -> list:
+        return [self[k] for k in self._value]
+
+    def items(self) -> list:
+        return [(k, self[k]) for k in self._value]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self._value else default
+
+
+for _t in (tuple, list):
+    register_box(_t, SequenceBox)
+register_box(dict, DictBox)
+
+
+class ContainerVSpace(VSpace):
+    """The product of its elements' spaces."""
+
+    def __init__(self, value: Any) -> None:
+        self.seq_type = type(value)
+        self.is_dict = isinstance(value, dict)
+        self.keys = list(value) if self.is_dict else list(range(len(value)))
+        self.spaces = [vspace(value[k]) for k in self.keys]
+        self.size = sum(s.size for s in self.spaces)
+        self.iscomplex = any(s.iscomplex for s in self.spaces)
+
+    def _build(self, items: list) -> Any:
+        if self.is_dict:
+            return self.seq_type(zip(self.keys, items))
+        return _rebuild(self.seq_type, items)
+
+    def zeros(self) -> Any:
+        return self._build([s.zeros() for s in self.spaces])
+
+    def ones(self) -> Any:
+        return self._build([s.ones() for s in self.spaces])
+
+    def randn(self, rng: Any = None) -> Any:
+        return self._build([s.randn(rng) for s in self.spaces])
+
+    def standard_basis(self) -> Iterator[Any]:
+        for i, s in enumerate(self.spaces):
+            for b in s.standard_basis():
+                items = [t.zeros() for t in self.spaces]
+                items[i] = b
+                yield self._build(items)
+
+    def add(self, x: Any, y: Any) -> Any:
+        return container_add(x, y)
+
+    def scalar_mul(self, x: Any, a: Any) -> Any:
+        return self._build([s.scalar_mul(x[k], a) for s, k in zip(self.spaces, self.keys)])
+
+    def covector(self, x: Any) -> Any:
+        return self._build([s.covector(x[k]) for s, k in zip(self.spaces, self.keys)])
+
+    def inner_prod(self, x: Any, y: Any) -> Any:
+        total = 0.0
+        for s, k in zip(self.spaces, self.keys):
+            total = total + s.inner_prod(x[k], y[k])
+        return total
+
+    def promote(self, x: Any) -> Any:
+        return self._build([s.promote(x[k]) for s, k in zip(self.spaces, self.keys)])
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ContainerVSpace)
+            and self.seq_type is other.seq_type
+            and self.keys == other.keys
+            and self.spaces == other.spaces
+        )
+
+
+for _t in (tuple, list, dict):
+    register_vspace(_t, ContainerVSpace)

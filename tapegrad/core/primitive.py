@@ -1,0 +1,182 @@
+"""Primitives: functions whose derivative rules tapegrad knows.
+
+A primitive is an ordinary function wrapped so that, when a traced value
+(a :class:`Box`) reaches it, the call is recorded on the trace of the innermost
+differentiation. Each primitive carries its rules in one :class:`Primitive`
+record: per-argument VJPs and JVPs (or joint rules over several arguments).
+Later transformations (batching, compilation) add a column to this record.
+
+Rule conventions (internal, fast form, no closures built per call)::
+
+    vjp(g, ans, *args, **kwargs) -> cotangent of one argument
+    jvp(x_dot, ans, *args, **kwargs) -> tangent of the output
+    vjp_joint(argnums, g, ans, args, kwargs) -> cotangents aligned with argnums
+    jvp_joint(argnums, tangents, ans, args, kwargs) -> tangent of the output
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Optional
+
+from .box import Box
+
+
+class Primitive:
+    """The derivative rules of one wrapped function."""
+
+    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "__weakref__")
+
+    def __init__(self, fun: Callable, name: str) -> None:
+        self.fun = fun
+        self.name = name
+        self.wrapper: Callable = fun
+        self.vjps: dict[int, Callable] = {}
+        self.vjp_joint: Optional[Callable] = None
+        self.jvps: dict[int, Callable] = {}
+        self.jvp_joint: Optional[Callable] = None
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def has_vjp(self, argnum: int) -> bool:
+        return self.vjp_joint is not None or argnum in self.vjps
+
+    def has_jvp(self, argnum: int) -> bool:
+        return self.jvp_joint is not None or argnum in self.jvps
+
+
+def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
+    """Record a call whose positional arguments include at least one box."""
+    top = None
+    level = -1
+    for a in args:
+        if isinstance(a, Box):
+            t = a._trace
+            if t.level > level:
+                top = t
+                level = t.level
+    argnums = []
+    parents = []
+    vals = list(args)
+    nested = False
+    for i, a in enumerate(args):
+        if isinstance(a, Box):
+            if a._trace is top:
+                argnums.append(i)
+                parents.append(a._node)
+                v = a._value
+                vals[i] = v
+                if isinstance(v, Box):
+                    nested = True
+            else:
+                nested = True
+    vals = tuple(vals)
+    # Boxes of outer differentiations stay in vals: calling the wrapper again
+    # records the same operation on their (lower-level) traces.
+    ans = prim.wrapper(*vals, **kwargs) if nested else prim.fun(*vals, **kwargs)
+    return top.record(prim, tuple(argnums), tuple(parents), vals, kwargs, ans)
+
+
+def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
+    """Wrap ``fun`` so that calls on traced values are recorded.
+
+    The returned function behaves exactly like ``fun`` on plain values. Give it
+    derivative rules with :func:`tapegrad.extend.defvjp` and
+    :func:`tapegrad.extend.defjvp`.
+
+    >>> import math
+    >>> from tapegrad.extend import primitive, defvjp
+    >>> from tapegrad import grad
+    >>> log1p = primitive(math.log1p)
+    >>> defvjp(log1p, lambda ans, x: lambda g: g / (1.0 + x))
+    >>> grad(log1p)(1.0)
+    0.5
+    """
+    prim = Primitive(fun, name or getattr(fun, "__name__", repr(fun)))
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for a in args:
+            if isinstance(a, Box):
+                return _bind(prim, args, kwargs)
+        return fun(*args, **kwargs)
+
+    try:
+        functools.update_wrapper(wrapper, fun)
+    except (AttributeError, TypeError):  # ufuncs and builtins lack some attributes
+        wrapper.__name__ = prim.name
+        wrapper.__doc__ = getattr(fun, "__doc__", None)
+        wrapper.__wrapped__ = fun  # type: ignore[attr-defined]
+    wrapper.fun = fun  # type: ignore[attr-defined]
+    wrapper._primitive = prim  # type: ignore[attr-defined]
+    prim.wrapper = wrapper
+    return wrapper
+
+
+def notrace_primitive(fun: Callable) -> Callable:
+    """Wrap ``fun`` to run on the plain values under any boxes, recording nothing.
+
+    For functions whose output carries no derivative (shapes, comparisons,
+    integer results): the trace is deliberately not extended.
+    """
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return fun(*[_unbox(a) for a in args], **kwargs)
+
+    try:
+        functools.update_wrapper(wrapper, fun)
+    except (AttributeError, TypeError):
+        wrapper.__name__ = getattr(fun, "__name__", repr(fun))
+    wrapper.fun = fun  # type: ignore[attr-defined]
+    wrapper._notrace = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _unbox(x: Any) -> Any:
+    while isinstance(x, Box):
+        x = x._value
+    return x
+
+
+def get_primitive(fun: Callable) -> Primitive:
+    """The rule record of a function made by :func:`primitive`."""
+    try:
+        return fun._primitive  # type: ignore[attr-defined]
+    except AttributeError:
+        raise TypeError(
+            f"{getattr(fun, '__name__', fun)!r} is not a tapegrad primitive; wrap it with "
+            "tapegrad.extend.primitive before defining its derivative rules"
+        ) from None
+
+
+def def_rules(
+    fun: Callable,
+    vjp: Any = None,
+    jvp: Any = None,
+    *,
+    vjp_joint: Optional[Callable] = None,
+    jvp_joint: Optional[Callable] = None,
+) -> None:
+    """Register the rules of ``fun``, VJPs and JVPs side by side.
+
+    ``vjp`` and ``jvp`` are one function (argument 0), a tuple with one entry per
+    positional argument (``None`` where the argument is not differentiable), or a
+    dict mapping argument numbers to functions.
+    """
+    prim = get_primitive(fun)
+    if vjp is not None:
+        prim.vjps.update(_by_argnum(vjp))
+    if jvp is not None:
+        prim.jvps.update(_by_argnum(jvp))
+    if vjp_joint is not None:
+        prim.vjp_joint = vjp_joint
+    if jvp_joint is not None:
+        prim.jvp_joint = jvp_joint
+
+
+def _by_argnum(rules: Any) -> dict[int, Callable]:
+    if callable(rules):
+        return {0: rules}
+    if isinstance(rules, dict):
+        return dict(rules)
+    return {i: r for i, r in enumerate(rules) if r is not None}

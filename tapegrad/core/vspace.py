@@ -1,0 +1,82 @@
+"""Vector spaces: what a value's zero, basis and inner product are.
+
+The core only knows the protocol and the container spaces; array spaces are
+registered by :mod:`tapegrad.numpy`. Operations on vectors are written with
+ordinary operators and traced functions, so they differentiate too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+from .box import getval
+from .errors import InputTypeError
+
+
+class VSpace:
+    """The vector space a value lives in."""
+
+    size: int = 0
+    shape: tuple = ()
+    iscomplex: bool = False
+
+    def zeros(self) -> Any:
+        raise NotImplementedError
+
+    def ones(self) -> Any:
+        raise NotImplementedError
+
+    def standard_basis(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def randn(self, rng: Any = None) -> Any:
+        raise NotImplementedError
+
+    def add(self, x: Any, y: Any) -> Any:
+        return x + y
+
+    def scalar_mul(self, x: Any, a: Any) -> Any:
+        return x * a
+
+    def inner_prod(self, x: Any, y: Any) -> Any:
+        raise NotImplementedError
+
+    def covector(self, x: Any) -> Any:
+        return x
+
+    def promote(self, x: Any) -> Any:
+        """The differentiable form of ``x`` (integers become floats)."""
+        return x
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.__dict__})"
+
+
+_VSPACE_TYPES: dict[type, Callable[[Any], VSpace]] = {}
+
+
+def register_vspace(value_type: type, maker: Callable[[Any], VSpace]) -> None:
+    """Declare how to build the vector space of values of ``value_type``."""
+    _VSPACE_TYPES[value_type] = maker
+
+
+def vspace(value: Any) -> VSpace:
+    """The vector space of ``value`` (boxes are seen through)."""
+    value = getval(value)
+    maker = _VSPACE_TYPES.get(type(value))
+    if maker is None:
+        for base in type(value).__mro__[1:]:
+            maker = _VSPACE_TYPES.get(base)
+            if maker is not None:
+                break
+        else:
+            raise InputTypeError(
+                f"tapegrad cannot differentiate with respect to a value of type "
+                f"{type(value).__name__!r} ({value!r:.60}): it is not a vector. Pass floats, "
+                "complex numbers, NumPy arrays, or tuples, lists and dicts of them, and use "
+                "argnum to choose which arguments are differentiated."
+            )
+    return maker(value)

@@ -1,0 +1,417 @@
+"""The differential operators: ``grad``, ``jacobian``, ``hessian`` and friends.
+
+All are built on the two engine calls :func:`tapegrad.core.make_vjp` (reverse
+mode) and :func:`tapegrad.core.make_jvp` (forward mode). ``argnum`` may be an
+int or a tuple of ints everywhere; with a tuple, results are tuples.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import warnings
+from typing import Any, Callable, Sequence, Union
+
+from .core import Box, NotScalarError, def_rules, getval, primitive, vspace
+from .core import make_jvp as _make_jvp
+from .core import make_vjp as _make_vjp
+from .core.state import STATE
+
+Argnum = Union[int, Sequence[int]]
+
+
+def _unary(fun: Callable, argnum: Argnum, args: tuple, kwargs: dict) -> tuple[Callable, Any]:
+    """``fun`` as a function of the selected argument(s) only, and their values."""
+    if isinstance(argnum, int):
+        before, after = args[:argnum], args[argnum + 1:]
+        return (lambda x: fun(*before, x, *after, **kwargs)), args[argnum]
+    argnum = tuple(argnum)
+
+    def unary(xs: Any) -> Any:
+        full = list(args)
+        for i, x in zip(argnum, xs):
+            full[i] = x
+        return fun(*full, **kwargs)
+
+    return unary, tuple(args[i] for i in argnum)
+
+
+def _nary(op_name: str, fun: Callable, argnum: Argnum) -> Callable[[Callable], Callable]:
+    def decorate(f: Callable) -> Callable:
+        functools.update_wrapper(f, fun, updated=())
+        f.__name__ = f"{op_name}_of_{getattr(fun, '__name__', 'function')}"
+        f.__qualname__ = f.__name__
+        f.__doc__ = f"{op_name} of {getattr(fun, '__name__', 'a function')} with respect to argument(s) {argnum}."
+        del f.__wrapped__  # the signature is the wrapped function's, but it is not that function
+        return f
+
+    return decorate
+
+
+def _scalar_ones(ans: Any, op_name: str) -> Any:
+    vs = vspace(ans)
+    if vs.size != 1:
+        raise NotScalarError(
+            f"{op_name} only applies to functions with a scalar output, but this one returned a "
+            f"value of shape {getattr(vs, 'shape', '?')}. Use tapegrad.elementwise_grad for the "
+            "sum of the Jacobian's rows, tapegrad.jacobian for the full Jacobian, or reduce the "
+            "output to a scalar (e.g. np.sum)."
+        )
+    return vs.ones()
+
+
+def make_vjp(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """``make_vjp(f)(*args)`` returns ``(vjp, f(*args))``; ``vjp(g)`` is ``g`` times the Jacobian.
+
+    >>> import tapegrad.numpy as np
+    >>> vjp, ans = make_vjp(np.sin)(0.0)
+    >>> float(vjp(2.0))
+    2.0
+    """
+
+    def vjp_maker(*args: Any, **kwargs: Any) -> tuple[Callable, Any]:
+        return _make_vjp(*_unary(fun, argnum, args, kwargs))
+
+    return vjp_maker
+
+
+def make_jvp(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """``make_jvp(f)(*args)`` returns ``jvp``; ``jvp(v)`` is ``(f(*args), J @ v)`` by forward mode.
+
+    >>> import tapegrad.numpy as np
+    >>> ans, tangent = make_jvp(np.sin)(0.0)(3.0)
+    >>> float(tangent)
+    3.0
+    """
+
+    def jvp_maker(*args: Any, **kwargs: Any) -> Callable:
+        return _make_jvp(*_unary(fun, argnum, args, kwargs))
+
+    return jvp_maker
+
+
+def grad(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """The gradient of a scalar-valued ``fun`` with respect to argument ``argnum``.
+
+    >>> import tapegrad.numpy as np
+    >>> float(grad(lambda x: np.sin(x * 2) / x)(1.0))
+    -1.7415910999199666
+    """
+
+    @_nary("grad", fun, argnum)
+    def gradfun(*args: Any, **kwargs: Any) -> Any:
+        vjp, ans = _make_vjp(*_unary(fun, argnum, args, kwargs))
+        return vjp(_scalar_ones(ans, "grad"))
+
+    return gradfun
+
+
+def value_and_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """Both ``fun(*args)`` and its gradient, from one forward pass (handy for optimisers).
+
+    >>> import tapegrad.numpy as np
+    >>> value, g = value_and_grad(lambda x: x ** 2)(3.0)
+    >>> float(value), float(g)
+    (9.0, 6.0)
+    """
+
+    @_nary("value_and_grad", fun, argnum)
+    def vg(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        vjp, ans = _make_vjp(*_unary(fun, argnum, args, kwargs))
+        return ans, vjp(_scalar_ones(ans, "value_and_grad"))
+
+    return vg
+
+
+def _strip(x: Any, level: int) -> Any:
+    """Remove the boxes of traces at ``level`` and above (a finished trace) from ``x``."""
+    if isinstance(x, Box):
+        while isinstance(x, Box) and x._trace.level >= level:
+            x = x._value
+        return x
+    if isinstance(x, dict):
+        return type(x)((k, _strip(v, level)) for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        items = [_strip(v, level) for v in x]
+        return x._make(items) if hasattr(x, "_make") else type(x)(items)
+    return x
+
+
+def grad_and_aux(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """For ``fun`` returning ``(scalar, aux)``: the gradient of the scalar, and ``aux`` as is.
+
+    >>> g, aux = grad_and_aux(lambda x: (x ** 3, "note"))(2.0)
+    >>> float(g), aux
+    (12.0, 'note')
+    """
+
+    @_nary("grad_and_aux", fun, argnum)
+    def ga(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        level = STATE.depth + 1
+        saved: list = []
+
+        def main_only(*a: Any, **k: Any) -> Any:
+            ans, aux = fun(*a, **k)
+            saved.append(aux)
+            return ans
+
+        vjp, ans = _make_vjp(*_unary(main_only, argnum, args, kwargs))
+        return vjp(_scalar_ones(ans, "grad_and_aux")), _strip(saved[-1], level)
+
+    return ga
+
+
+def elementwise_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """The sum of the Jacobian's rows, in one reverse pass: the derivative of an elementwise function.
+
+    >>> import tapegrad.numpy as np
+    >>> elementwise_grad(np.tanh)(np.zeros(3))
+    array([1., 1., 1.])
+    """
+
+    @_nary("elementwise_grad", fun, argnum)
+    def eg(*args: Any, **kwargs: Any) -> Any:
+        vjp, ans = _make_vjp(*_unary(fun, argnum, args, kwargs))
+        vs = vspace(ans)
+        if vs.iscomplex:
+            raise TypeError("elementwise_grad only applies to real-valued functions; use holomorphic_grad or jacobian.")
+        return vjp(vs.ones())
+
+    return eg
+
+
+def deriv(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """The derivative along the all-ones direction, by forward mode (for scalar inputs: f').
+
+    >>> import tapegrad.numpy as np
+    >>> float(deriv(np.sin)(0.0))
+    1.0
+    """
+
+    @_nary("deriv", fun, argnum)
+    def d(*args: Any, **kwargs: Any) -> Any:
+        unary, x = _unary(fun, argnum, args, kwargs)
+        return _make_jvp(unary, x)(vspace(x).ones())[1]
+
+    return d
+
+
+def _stack_rows(rows: list, out_shape: tuple, in_value: Any) -> Any:
+    from . import numpy as np
+
+    in_shape = vspace(in_value).shape
+    if not rows:
+        return np.zeros(out_shape + in_shape)
+    return np.reshape(np.stack(rows), out_shape + in_shape)
+
+
+def jacobian(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """The full Jacobian, of shape ``out.shape + x.shape`` (a tuple of them for a tuple ``argnum``).
+
+    >>> import tapegrad.numpy as np
+    >>> jacobian(lambda x: np.array([2 * x[0] ** 2 + 3 * x[1], np.cos(x[0]) + np.sin(x[1])]))(np.array([2.0, 3.0]))
+    array([[ 8.        ,  3.        ],
+           [-0.90929743, -0.9899925 ]])
+    """
+
+    @_nary("jacobian", fun, argnum)
+    def jac(*args: Any, **kwargs: Any) -> Any:
+        unary, x = _unary(fun, argnum, args, kwargs)
+        vjp, ans = _make_vjp(unary, x)
+        out_vs = vspace(ans)
+        out_shape = getattr(out_vs, "shape", None)
+        if out_shape is None:
+            raise TypeError("jacobian needs an array (or scalar) output; flatten containers first.")
+        rows = [vjp(b) for b in out_vs.standard_basis()]
+        if isinstance(argnum, int):
+            return _stack_rows(rows, out_shape, x)
+        return tuple(_stack_rows([r[i] for r in rows], out_shape, x[i]) for i in range(len(x)))
+
+    return jac
+
+
+def holomorphic_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """The complex derivative of a holomorphic ``fun``.
+
+    >>> import tapegrad.numpy as np
+    >>> holomorphic_grad(lambda x: x[0] * 2 + x[1])(np.array([6.0j, 1.0j]))
+    array([2.+0.j, 1.+0.j])
+    """
+
+    @_nary("holomorphic_grad", fun, argnum)
+    def hg(*args: Any, **kwargs: Any) -> Any:
+        unary, x = _unary(fun, argnum, args, kwargs)
+        if not vspace(x).iscomplex:
+            warnings.warn("Input to holomorphic_grad is not complex", stacklevel=2)
+        from . import numpy as np
+
+        vjp, ans = _make_vjp(lambda z: np.real(unary(z)), x)
+        return vjp(_scalar_ones(ans, "holomorphic_grad"))
+
+    return hg
+
+
+def grad_named(fun: Callable, argname: str) -> Callable:
+    """The gradient with respect to the argument called ``argname``.
+
+    >>> float(grad_named(lambda a, b: a * b ** 2, "b")(3.0, 2.0))
+    12.0
+    """
+    params = list(inspect.signature(fun).parameters)
+    return grad(fun, params.index(argname))
+
+
+def hessian(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """The Hessian: the Jacobian of the Jacobian.
+
+    >>> import tapegrad.numpy as np
+    >>> hessian(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    return jacobian(jacobian(fun, argnum), argnum)
+
+
+def make_hvp(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """``make_hvp(f)(x)`` returns ``(hvp, grad_f(x))``; ``hvp(v)`` is the Hessian times ``v``.
+
+    The gradient is traced once, so many products at one point are cheap.
+
+    >>> import tapegrad.numpy as np
+    >>> hvp, g = make_hvp(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]))
+    >>> hvp(np.array([1.0, 0.0]))
+    array([6., 0.])
+    """
+
+    def maker(*args: Any, **kwargs: Any) -> tuple[Callable, Any]:
+        unary, x = _unary(fun, argnum, args, kwargs)
+        return _make_vjp(grad(unary), x)
+
+    return maker
+
+
+def hessian_tensor_product(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """``f(*args, v)``: the Hessian of ``fun`` times ``v``, by forward-over-reverse mode.
+
+    >>> import tapegrad.numpy as np
+    >>> hessian_tensor_product(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]), np.array([0.0, 1.0]))
+    array([ 0., 12.])
+    """
+
+    def htp(*args: Any, **kwargs: Any) -> Any:
+        args, v = args[:-1], args[-1]
+        unary, x = _unary(fun, argnum, args, kwargs)
+        return _make_jvp(grad(unary), x)(v)[1]
+
+    return htp
+
+
+hessian_vector_product = hessian_tensor_product
+
+
+def tensor_jacobian_product(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """``f(*args, v)``: ``v`` contracted with the Jacobian of ``fun`` (one reverse pass).
+
+    >>> import tapegrad.numpy as np
+    >>> tensor_jacobian_product(np.sin)(np.array([0.0, 0.0]), np.array([1.0, 2.0]))
+    array([1., 2.])
+    """
+
+    def tjp(*args: Any, **kwargs: Any) -> Any:
+        args, v = args[:-1], args[-1]
+        vjp, _ = _make_vjp(*_unary(fun, argnum, args, kwargs))
+        return vjp(v)
+
+    return tjp
+
+
+vector_jacobian_product = tensor_jacobian_product
+
+
+def make_ggnvp(f: Callable, g: Callable | None = None, f_argnum: int = 0) -> Callable:
+    """Generalised Gauss-Newton products ``J^T H_g J v`` of ``g(f(x))``.
+
+    ``g`` defaults to half the sum of squares over the last axis.
+
+    >>> import tapegrad.numpy as np
+    >>> ggnvp = make_ggnvp(lambda x: 2.0 * x)(np.array([1.0, 2.0]))
+    >>> ggnvp(np.array([1.0, 0.0]))
+    array([4., 0.])
+    """
+    from . import numpy as np
+
+    g = g if g is not None else (lambda y: 0.5 * np.sum(y ** 2, axis=-1))
+
+    def maker(*args: Any, **kwargs: Any) -> Callable:
+        unary, x = _unary(f, f_argnum, args, kwargs)
+        f_vjp, f_x = _make_vjp(unary, x)
+        g_hvp, _ = _make_vjp(grad(g), f_x)
+        f_jvp = _make_jvp(unary, x)
+
+        def ggnvp(v: Any) -> Any:
+            return f_vjp(g_hvp(f_jvp(v)[1]))
+
+        return ggnvp
+
+    return maker
+
+
+def multigrad_dict(fun: Callable) -> Callable:
+    """Gradients with respect to every argument, as a dict keyed by parameter name.
+
+    >>> sorted(multigrad_dict(lambda a, b=2.0: a * b)(3.0).items())
+    [('a', 2.0), ('b', 3.0)]
+    """
+    sig = inspect.signature(fun)
+
+    def gradfun(*args: Any, **kwargs: Any) -> dict:
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        names = list(bound.arguments)
+
+        def of_dict(d: Any) -> Any:
+            pos, kw = [], {}
+            for name in names:
+                p = sig.parameters[name]
+                if p.kind is p.VAR_POSITIONAL:
+                    pos.extend(d[name])
+                elif p.kind is p.VAR_KEYWORD:
+                    kw.update({k: d[name][k] for k in bound.arguments[name]})
+                elif p.kind is p.KEYWORD_ONLY:
+                    kw[name] = d[name]
+                else:
+                    pos.append(d[name])
+            return fun(*pos, **kw)
+
+        g = grad(of_dict)(dict(bound.arguments))
+        return {name: g[name] for name in names}
+
+    return gradfun
+
+
+def checkpoint(fun: Callable) -> Callable:
+    """``fun`` whose intermediate values are recomputed in the backward pass instead of stored.
+
+    >>> import tapegrad.numpy as np
+    >>> float(grad(checkpoint(lambda x: np.sin(x) ** 2))(0.5))  # sin(2x)
+    0.8414709848078965
+    """
+    wrapped = primitive(fun, getattr(fun, "__name__", "checkpoint"))
+
+    def vjp_joint(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> Any:
+        return make_vjp(fun, argnums)(*args, **kwargs)[0](g)
+
+    def jvp_joint(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwargs: dict) -> Any:
+        return make_jvp(fun, argnums)(*args, **kwargs)(tuple(tangents))[1]
+
+    def_rules(wrapped, vjp_joint=vjp_joint, jvp_joint=jvp_joint)
+    return wrapped
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` with no derivative flowing through it, at any order.
+
+    >>> float(grad(lambda x: x * stop_gradient(x))(3.0))
+    3.0
+    """
+    return getval(x)

@@ -1,0 +1,153 @@
+"""Shared machinery of the NumPy rule tables.
+
+``wrap`` turns a NumPy function into a primitive and records it in the
+dispatch tables that let traced values pass through plain ``numpy`` calls
+(``__array_ufunc__`` and ``__array_function__``). The helpers below are what
+most rules need: undoing broadcasting, and rules built from a derivative.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import numpy as _np
+
+from ..core import Box, def_rules, notrace_primitive, primitive
+
+# NumPy callable -> tapegrad callable, for dispatch from plain NumPy.
+UFUNCS: dict = {}
+FUNCTIONS: dict = {}
+# Names of wrapped functions, by kind, for the coverage test and the docs table.
+DIFFERENTIABLE: dict[str, Callable] = {}
+NONDIFFERENTIABLE: dict[str, Callable] = {}
+
+
+def _register(np_fun: Any, ours: Callable) -> None:
+    if isinstance(np_fun, _np.ufunc):
+        UFUNCS[np_fun] = ours
+    else:
+        FUNCTIONS[np_fun] = ours
+
+
+def wrap(np_fun: Callable, name: Optional[str] = None) -> Callable:
+    """Make ``np_fun`` a primitive and route plain-NumPy calls on boxes to it."""
+    ours = primitive(np_fun, name)
+    _register(np_fun, ours)
+    DIFFERENTIABLE[name or np_fun.__name__] = ours
+    return ours
+
+
+def wrap_nondiff(np_fun: Callable, name: Optional[str] = None) -> Callable:
+    """Wrap a function whose output carries no derivative (integer, boolean, shape)."""
+    ours = notrace_primitive(np_fun)
+    _register(np_fun, ours)
+    NONDIFFERENTIABLE[name or np_fun.__name__] = ours
+    return ours
+
+
+def dispatches(np_fun: Callable, name: Optional[str] = None) -> Callable[[Callable], Callable]:
+    """Decorator: a Python function (not a primitive) that stands in for ``np_fun``."""
+
+    def register(ours: Callable) -> Callable:
+        _register(np_fun, ours)
+        DIFFERENTIABLE[name or np_fun.__name__] = ours
+        return ours
+
+    return register
+
+
+_REAL_SCALARS = (float, int, _np.float64, _np.float32)
+
+
+def shape_of(x: Any) -> tuple:
+    """The shape of an array, scalar or box, without tracing."""
+    try:
+        return x.shape
+    except AttributeError:
+        return ()
+
+
+def is_complex(x: Any) -> bool:
+    """True if ``x`` (an array, scalar or box) has a complex dtype."""
+    t = type(x)
+    if t in _REAL_SCALARS:
+        return False
+    if t is complex:
+        return True
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and dtype.kind == "c"
+
+
+def unbroadcast(g: Any, x: Any) -> Any:
+    """Sum the cotangent ``g`` down to the shape of ``x`` (undo broadcasting)."""
+    g_shape = shape_of(g)
+    x_shape = shape_of(x)
+    if g_shape != x_shape:
+        from .reductions import sum as _sum
+
+        extra = len(g_shape) - len(x_shape)
+        if extra > 0:
+            g = _sum(g, axis=tuple(range(extra)))
+        axes = tuple(i for i, n in enumerate(x_shape) if n == 1 and shape_of(g)[i] != 1)
+        if axes:
+            g = _sum(g, axis=axes, keepdims=True)
+    if is_complex(g) and not is_complex(x):
+        from .ufuncs import real
+
+        g = real(g)
+    return g
+
+
+def broadcast_tangent(x_dot: Any, ans: Any) -> Any:
+    """Broadcast a tangent to the output's shape (forward mode of broadcasting ops)."""
+    a_shape = shape_of(ans)
+    if shape_of(x_dot) == a_shape:
+        return x_dot
+    from .shape import broadcast_to
+
+    return broadcast_to(x_dot, a_shape)
+
+
+def def_elementwise(fun: Callable, deriv: Callable[..., Any]) -> None:
+    """Rules of a one-argument elementwise function from its derivative ``deriv(ans, x)``.
+
+    Following autograd, the VJP of a holomorphic function multiplies by the
+    derivative itself (no conjugate).
+    """
+    def_rules(
+        fun,
+        vjp=lambda g, ans, x, **kw: g * deriv(ans, x),
+        jvp=lambda x_dot, ans, x, **kw: x_dot * deriv(ans, x),
+    )
+
+
+def def_binary_elementwise(fun: Callable, d_x: Callable[..., Any], d_y: Callable[..., Any]) -> None:
+    """Rules of a broadcasting two-argument function from its partials ``d(ans, x, y)``."""
+    def_rules(
+        fun,
+        vjp=(
+            lambda g, ans, x, y, **kw: unbroadcast(g * d_x(ans, x, y), x),
+            lambda g, ans, x, y, **kw: unbroadcast(g * d_y(ans, x, y), y),
+        ),
+        jvp=(
+            lambda x_dot, ans, x, y, **kw: broadcast_tangent(x_dot * d_x(ans, x, y), ans),
+            lambda y_dot, ans, x, y, **kw: broadcast_tangent(y_dot * d_y(ans, x, y), ans),
+        ),
+    )
+
+
+def def_linear(fun: Callable, *argnums: int) -> None:
+    """JVP of a function linear in each of ``argnums``: apply it to the tangent."""
+
+    def make(argnum: int) -> Callable:
+        def jvp(x_dot: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
+            args = args[:argnum] + (x_dot,) + args[argnum + 1:]
+            return fun(*args, **kwargs)
+
+        return jvp
+
+    def_rules(fun, jvp={a: make(a) for a in (argnums or (0,))})
+
+
+def isbox(x: Any) -> bool:
+    return isinstance(x, Box)

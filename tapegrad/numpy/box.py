@@ -1,0 +1,379 @@
+"""ArrayBox: a traced array with NumPy's operators, methods and dispatch protocols.
+
+Plain ``numpy`` functions reach tapegrad's rules through ``__array_ufunc__`` and
+``__array_function__``. Conversions that would drop the trace (``float(x)``,
+``np.asarray(x)``, writing into a plain ndarray) raise :class:`TraceLeakError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as _np
+
+from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, register_box
+from . import creation, indexing, nondiff, products, reductions, shape, ufuncs
+from ._wrap import FUNCTIONS, UFUNCS
+
+_REDUCE = {_np.add: reductions.sum, _np.multiply: reductions.prod, _np.maximum: None, _np.minimum: None}
+
+
+def _leak(what: str, fix: str) -> TraceLeakError:
+    return TraceLeakError(
+        f"{what} would turn a traced value into a plain value, and its derivative would be lost. {fix}"
+    )
+
+
+class ArrayBox(Box):
+    """A traced NumPy array or scalar."""
+
+    __slots__ = ()
+    __array_priority__ = 100.0
+
+    # ----- attributes -----------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return _np.shape(self._value) if not isinstance(self._value, Box) else self._value.shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(_np.prod(self.shape))
+
+    @property
+    def dtype(self) -> Any:
+        v = self._value
+        return v.dtype if hasattr(v, "dtype") else _np.result_type(v)
+
+    @property
+    def T(self) -> Any:  # noqa: N802 - NumPy's name
+        return shape.transpose(self)
+
+    @property
+    def mT(self) -> Any:  # noqa: N802 - NumPy's name
+        return shape.swapaxes(self, -1, -2)
+
+    @property
+    def real(self) -> Any:
+        return ufuncs.real(self)
+
+    @property
+    def imag(self) -> Any:
+        return ufuncs.imag(self)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(len(self._value)))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # ----- conversions that would lose the trace ---------------------------------------
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        if self._trace is CONSTANT:
+            return _np.asarray(self._value, dtype=dtype)
+        raise _leak(
+            "Converting a traced array with numpy.asarray/numpy.array (or passing it to code "
+            "that does)",
+            "Use tapegrad.numpy functions on it, or tapegrad.stop_gradient(x) if no derivative "
+            "should flow through this value.",
+        )
+
+    def _scalar(self, kind: type) -> Any:
+        if self._trace is CONSTANT:
+            return kind(self._value)
+        raise _leak(
+            f"{kind.__name__}() of a traced value",
+            "Keep it as an array (x.item() and x[()] stay traced), or use "
+            "tapegrad.stop_gradient(x) if no derivative should flow through it.",
+        )
+
+    def __float__(self) -> float:
+        return self._scalar(float)
+
+    def __int__(self) -> int:
+        return self._scalar(int)
+
+    def __complex__(self) -> complex:
+        return self._scalar(complex)
+
+    def __index__(self) -> int:
+        return self._scalar(int)
+
+    # ----- NumPy protocols -------------------------------------------------------
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.pop("out", None)
+        if method == "__call__":
+            ours = UFUNCS.get(ufunc)
+            if ours is None:
+                raise NonDifferentiableError(
+                    f"numpy.{ufunc.__name__} has no derivative rule in tapegrad, and a traced value "
+                    "reached it. Define one with tapegrad.extend, or apply it to "
+                    "tapegrad.stop_gradient(x)."
+                )
+            result = ours(*inputs, **kwargs)
+        elif method == "reduce" and ufunc in (_np.add, _np.multiply, _np.maximum, _np.minimum):
+            red = {
+                _np.add: reductions.sum,
+                _np.multiply: reductions.prod,
+                _np.maximum: reductions.max,
+                _np.minimum: reductions.min,
+            }[ufunc]
+            kwargs.setdefault("axis", 0)
+            result = red(*inputs, **kwargs)
+        else:
+            raise NonDifferentiableError(
+                f"numpy.{ufunc.__name__}.{method} on a traced value is not supported by tapegrad; "
+                "write it with tapegrad.numpy functions (sum, cumsum, ...) instead."
+            )
+        if out is None:
+            return result
+        return _write_out(ufunc.__name__, out, result)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        ours = FUNCTIONS.get(func)
+        if ours is None:
+            from . import missing
+
+            ours = missing.lookup(func)
+        out = kwargs.pop("out", None)
+        result = ours(*args, **kwargs)
+        return result if out is None else _write_out(func.__name__, out, result)
+
+    # ----- indexing and in-place writes ------------------------------------------
+    def __getitem__(self, idx: Any) -> Any:
+        return indexing.getitem(self, _plain_index(idx))
+
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        self._assign(indexing.setitem(self, _plain_index(idx), value))
+
+    def _inplace(self, result: Any) -> "ArrayBox":
+        self._assign(result)
+        return self
+
+    def __iadd__(self, other: Any) -> "ArrayBox":
+        return self._inplace(ufuncs.add(self, other))
+
+    def __isub__(self, other: Any) -> "ArrayBox":
+        return self._inplace(ufuncs.subtract(self, other))
+
+    def __imul__(self, other: Any) -> "ArrayBox":
+        return self._inplace(ufuncs.multiply(self, other))
+
+    def __itruediv__(self, other: Any) -> "ArrayBox":
+        return self._inplace(ufuncs.divide(self, other))
+
+    def __ipow__(self, other: Any) -> "ArrayBox":
+        return self._inplace(ufuncs.power(self, other))
+
+    def __imatmul__(self, other: Any) -> "ArrayBox":
+        return self._inplace(products.matmul(self, other))
+
+    # ----- arithmetic ---------------------------------------------------------
+    def __neg__(self) -> Any:
+        return ufuncs.negative(self)
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        return ufuncs.absolute(self)
+
+    def __add__(self, other: Any) -> Any:
+        return ufuncs.add(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return ufuncs.add(other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return ufuncs.subtract(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return ufuncs.subtract(other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return ufuncs.multiply(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return ufuncs.multiply(other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return ufuncs.divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return ufuncs.divide(other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return ufuncs.power(self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return ufuncs.power(other, self)
+
+    def __matmul__(self, other: Any) -> Any:
+        return products.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return products.matmul(other, self)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return nondiff.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return nondiff.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Any:
+        return UFUNCS[_np.remainder](self, other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return UFUNCS[_np.remainder](other, self)
+
+    # ----- comparisons: plain boolean results ---------------------------------------
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return nondiff.equal(self, other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return nondiff.not_equal(self, other)
+
+    def __lt__(self, other: Any) -> Any:
+        return nondiff.less(self, other)
+
+    def __le__(self, other: Any) -> Any:
+        return nondiff.less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return nondiff.greater(self, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return nondiff.greater_equal(self, other)
+
+    # ----- methods with function twins ---------------------------------------------
+    def dot(self, other: Any) -> Any:
+        return products.dot(self, other)
+
+    def sum(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.sum(self, *args, **kwargs)
+
+    def mean(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.mean(self, *args, **kwargs)
+
+    def prod(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.prod(self, *args, **kwargs)
+
+    def max(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.max(self, *args, **kwargs)
+
+    def min(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.min(self, *args, **kwargs)
+
+    def var(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.var(self, *args, **kwargs)
+
+    def std(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.std(self, *args, **kwargs)
+
+    def argmax(self, *args: Any, **kwargs: Any) -> Any:
+        return nondiff.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args: Any, **kwargs: Any) -> Any:
+        return nondiff.argmin(self, *args, **kwargs)
+
+    def argsort(self, *args: Any, **kwargs: Any) -> Any:
+        return nondiff.argsort(self, *args, **kwargs)
+
+    def nonzero(self) -> Any:
+        return nondiff.nonzero(self)
+
+    def all(self, *args: Any, **kwargs: Any) -> Any:
+        return nondiff.all(self, *args, **kwargs)
+
+    def any(self, *args: Any, **kwargs: Any) -> Any:
+        return nondiff.any(self, *args, **kwargs)
+
+    def reshape(self, *newshape: Any, order: str = "C") -> Any:
+        if len(newshape) == 1 and not isinstance(newshape[0], int):
+            newshape = newshape[0]
+        return shape.reshape(self, newshape, order=order)
+
+    def ravel(self, order: str = "C") -> Any:
+        return shape.ravel(self, order=order)
+
+    def flatten(self, order: str = "C") -> Any:
+        return shape.ravel(self, order=order)
+
+    def transpose(self, *axes: Any) -> Any:
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        return shape.transpose(self, axes or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        return shape.swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis: Any = None) -> Any:
+        return shape.squeeze(self, axis=axis)
+
+    def conj(self) -> Any:
+        return ufuncs.conjugate(self)
+
+    conjugate = conj
+
+    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:
+        return creation.astype(self, dtype)
+
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        return creation.copy(self)
+
+    def item(self, *args: Any) -> Any:
+        """The single element, still traced (a 0-d array)."""
+        if args:
+            return self[args if len(args) > 1 else _np.unravel_index(args[0], self.shape)]
+        if self.size != 1:
+            raise ValueError("can only convert an array of size 1 to a Python scalar")
+        return shape.reshape(self, ())
+
+    def tolist(self) -> Any:
+        """Nested lists of traced scalars."""
+        if self.ndim == 0:
+            return self
+        return [self[i].tolist() for i in range(len(self))]
+
+    def __repr__(self) -> str:
+        return f"ArrayBox({self._value!r})"
+
+    __str__ = __repr__
+
+
+def _plain_index(idx: Any) -> Any:
+    """Indices never carry derivatives: see through boxes in them."""
+    if isinstance(idx, Box):
+        return _np.asarray(_unbox_all(idx))
+    if isinstance(idx, tuple) and any(isinstance(i, Box) for i in idx):
+        return tuple(_np.asarray(_unbox_all(i)) if isinstance(i, Box) else i for i in idx)
+    return idx
+
+
+def _unbox_all(x: Any) -> Any:
+    while isinstance(x, Box):
+        x = x._value
+    return x
+
+
+def _write_out(name: str, out: Any, result: Any) -> Any:
+    target = out[0] if isinstance(out, tuple) else out
+    if isinstance(target, ArrayBox):
+        target[...] = result
+        return target
+    raise _leak(
+        f"numpy.{name}(..., out=<plain ndarray>) (also `plain_array += traced`)",
+        "Create the array with tapegrad.numpy (np.zeros, np.array, ...) inside the "
+        "differentiated function so that it can hold traced values, or use x = x + y.",
+    )
+
+
+for _t in (_np.ndarray, float, complex, int, bool, _np.generic):
+    register_box(_t, ArrayBox)
+register_box(ArrayBox, ArrayBox)

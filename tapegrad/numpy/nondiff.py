@@ -1,0 +1,104 @@
+"""Functions whose result carries no derivative: integer, boolean or shape results.
+
+They run on the plain values under any boxes and return plain values. This is
+the explicit non-differentiable list that the coverage test consults.
+"""
+
+from __future__ import annotations
+
+import numpy as _np
+
+from ._wrap import wrap_nondiff
+
+# ----- comparisons and logic (ufuncs) ------------------------------------------
+equal = wrap_nondiff(_np.equal)
+not_equal = wrap_nondiff(_np.not_equal)
+less = wrap_nondiff(_np.less)
+less_equal = wrap_nondiff(_np.less_equal)
+greater = wrap_nondiff(_np.greater)
+greater_equal = wrap_nondiff(_np.greater_equal)
+logical_and = wrap_nondiff(_np.logical_and)
+logical_or = wrap_nondiff(_np.logical_or)
+logical_not = wrap_nondiff(_np.logical_not)
+logical_xor = wrap_nondiff(_np.logical_xor)
+isfinite = wrap_nondiff(_np.isfinite)
+isinf = wrap_nondiff(_np.isinf)
+isnan = wrap_nondiff(_np.isnan)
+signbit = wrap_nondiff(_np.signbit)
+
+# ----- piecewise-constant elementwise functions (derivative 0 almost everywhere) -
+sign = wrap_nondiff(_np.sign)
+floor = wrap_nondiff(_np.floor)
+ceil = wrap_nondiff(_np.ceil)
+trunc = wrap_nondiff(_np.trunc)
+rint = wrap_nondiff(_np.rint)
+floor_divide = wrap_nondiff(_np.floor_divide)
+
+# ----- index-valued and shape queries ----------------------------------------------
+argmax = wrap_nondiff(_np.argmax)
+argmin = wrap_nondiff(_np.argmin)
+argsort = wrap_nondiff(_np.argsort)
+nonzero = wrap_nondiff(_np.nonzero)
+flatnonzero = wrap_nondiff(_np.flatnonzero)
+argwhere = wrap_nondiff(_np.argwhere)
+shape = wrap_nondiff(_np.shape)
+ndim = wrap_nondiff(_np.ndim)
+size = wrap_nondiff(_np.size)
+iscomplexobj = wrap_nondiff(_np.iscomplexobj)
+isrealobj = wrap_nondiff(_np.isrealobj)
+iscomplex = wrap_nondiff(_np.iscomplex)
+isreal = wrap_nondiff(_np.isreal)
+isscalar = wrap_nondiff(_np.isscalar)
+result_type = wrap_nondiff(_np.result_type)
+allclose = wrap_nondiff(_np.allclose)
+isclose = wrap_nondiff(_np.isclose)
+array_equal = wrap_nondiff(_np.array_equal)
+all = wrap_nondiff(_np.all)  # noqa: A001 - NumPy's own name
+any = wrap_nondiff(_np.any)  # noqa: A001 - NumPy's own name
+count_nonzero = wrap_nondiff(_np.count_nonzero)
+searchsorted = wrap_nondiff(_np.searchsorted)
+
+__all__ = [
+    "equal",
+    "not_equal",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "logical_xor",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "signbit",
+    "sign",
+    "floor",
+    "ceil",
+    "trunc",
+    "rint",
+    "floor_divide",
+    "argmax",
+    "argmin",
+    "argsort",
+    "nonzero",
+    "flatnonzero",
+    "argwhere",
+    "shape",
+    "ndim",
+    "size",
+    "iscomplexobj",
+    "isrealobj",
+    "iscomplex",
+    "isreal",
+    "isscalar",
+    "result_type",
+    "allclose",
+    "isclose",
+    "array_equal",
+    "all",
+    "any",
+    "count_nonzero",
+    "searchsorted",
+]

@@ -1,0 +1,66 @@
+"""The vector spaces of arrays and numeric scalars."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as _np
+
+from ..core import Box, register_vspace
+from ..core.vspace import VSpace
+
+
+class ArrayVSpace(VSpace):
+    """Arrays of one shape and floating dtype; integers are promoted to float64."""
+
+    def __init__(self, value: Any) -> None:
+        value = _np.asarray(value)
+        self.shape = value.shape
+        dtype = value.dtype
+        if dtype.kind not in "fc":
+            dtype = _np.dtype(_np.float64)
+        self.dtype = dtype
+        self.size = int(_np.prod(self.shape))
+        self.ndim = len(self.shape)
+        self.iscomplex = dtype.kind == "c"
+
+    def zeros(self) -> Any:
+        return _np.zeros(self.shape, dtype=self.dtype)
+
+    def ones(self) -> Any:
+        return _np.ones(self.shape, dtype=self.dtype)
+
+    def standard_basis(self) -> Iterator[Any]:
+        for idx in _np.ndindex(*self.shape):
+            v = _np.zeros(self.shape, dtype=self.dtype)
+            v[idx] = 1.0
+            yield v
+
+    def randn(self, rng: Any = None) -> Any:
+        rng = _np.random if rng is None else rng
+        draw = rng.standard_normal if hasattr(rng, "standard_normal") else rng.randn
+        if self.iscomplex:
+            return (_np.asarray(draw(self.shape)) + 1j * _np.asarray(draw(self.shape))).astype(self.dtype)
+        return _np.asarray(draw(self.shape)).astype(self.dtype)
+
+    def inner_prod(self, x: Any, y: Any) -> Any:
+        from .reductions import sum
+        from .ufuncs import conjugate, real
+
+        return real(sum(conjugate(x) * y))
+
+    def covector(self, x: Any) -> Any:
+        from .ufuncs import conjugate
+
+        return conjugate(x)
+
+    def promote(self, x: Any) -> Any:
+        if self.dtype == getattr(x, "dtype", None) or isinstance(x, (float, complex, Box)):
+            return x
+        if isinstance(x, (bool, int, _np.bool_, _np.integer)):
+            return float(x)
+        return _np.asarray(x, dtype=_np.float64)
+
+
+for _t in (float, int, bool, complex, _np.ndarray, _np.generic):
+    register_vspace(_t, ArrayVSpace)
