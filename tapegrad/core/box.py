@@ -72,17 +72,22 @@ def register_box(value_type: type, box_type: type[Box]) -> None:
 
 def new_box(value: Any, trace: Any, node: Any) -> Box:
     """Wrap ``value`` in the box class registered for its type."""
-    try:
-        return _BOX_TYPES[type(value)](value, trace, node)
-    except KeyError:
-        for base in type(value).__mro__[1:]:
-            if base in _BOX_TYPES:
-                return _BOX_TYPES[base](value, trace, node)
-        raise InputTypeError(
-            f"tapegrad cannot trace a value of type {type(value).__name__!r} ({value!r:.60}). "
-            "Differentiate with respect to floats, complex numbers, NumPy arrays, or "
-            "tuples, lists and dicts of them; pass other values as non-differentiated arguments."
-        ) from None
+    cls = _BOX_TYPES.get(type(value))
+    if cls is None:
+        cls = _box_type_of(value)
+    return cls(value, trace, node)
+
+
+def _box_type_of(value: Any) -> type[Box]:
+    for base in type(value).__mro__[1:]:
+        if base in _BOX_TYPES:
+            _BOX_TYPES[type(value)] = _BOX_TYPES[base]  # remember subclasses
+            return _BOX_TYPES[base]
+    raise InputTypeError(
+        f"tapegrad cannot trace a value of type {type(value).__name__!r} ({value!r:.60}). "
+        "Differentiate with respect to floats, complex numbers, NumPy arrays, or "
+        "tuples, lists and dicts of them; pass other values as non-differentiated arguments."
+    )
 
 
 def getval(x: Any) -> Any:

@@ -48,6 +48,35 @@ class Primitive:
 
 def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     """Record a call whose positional arguments include at least one box."""
+    if len(args) == 1:  # the common unary case, without the general bookkeeping
+        x = args[0]
+        v = x._value
+        ans = prim.wrapper(v, **kwargs) if isinstance(v, Box) else prim.fun(v, **kwargs)
+        return x._trace.record(prim, _ARG0, (x._node,), (v,), kwargs, ans)
+    if len(args) == 2:
+        x, y = args
+        if isinstance(x, Box):
+            if isinstance(y, Box):
+                tx, ty = x._trace, y._trace
+                if tx is ty:
+                    vx, vy = x._value, y._value
+                    if isinstance(vx, Box) or isinstance(vy, Box):
+                        ans = prim.wrapper(vx, vy, **kwargs)
+                    else:
+                        ans = prim.fun(vx, vy, **kwargs)
+                    return tx.record(prim, _ARG01, (x._node, y._node), (vx, vy), kwargs, ans)
+                if tx.level > ty.level:
+                    vx = x._value
+                    return tx.record(prim, _ARG0, (x._node,), (vx, y), kwargs, prim.wrapper(vx, y, **kwargs))
+                vy = y._value
+                return ty.record(prim, _ARG1, (y._node,), (x, vy), kwargs, prim.wrapper(x, vy, **kwargs))
+            vx = x._value
+            ans = prim.wrapper(vx, y, **kwargs) if isinstance(vx, Box) else prim.fun(vx, y, **kwargs)
+            return x._trace.record(prim, _ARG0, (x._node,), (vx, y), kwargs, ans)
+        if isinstance(y, Box):
+            vy = y._value
+            ans = prim.wrapper(x, vy, **kwargs) if isinstance(vy, Box) else prim.fun(x, vy, **kwargs)
+            return y._trace.record(prim, _ARG1, (y._node,), (x, vy), kwargs, ans)
     top = None
     level = -1
     for a in args:
@@ -75,7 +104,12 @@ def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     # Boxes of outer differentiations stay in vals: calling the wrapper again
     # records the same operation on their (lower-level) traces.
     ans = prim.wrapper(*vals, **kwargs) if nested else prim.fun(*vals, **kwargs)
-    return top.record(prim, tuple(argnums), tuple(parents), vals, kwargs, ans)
+    return top.record(prim, _ARGNUMS.get(tuple(argnums)) or tuple(argnums), tuple(parents), vals, kwargs, ans)
+
+
+# Shared argnum tuples, so that tape entries do not each carry their own.
+_ARG0, _ARG1, _ARG01 = (0,), (1,), (0, 1)
+_ARGNUMS = {(0,): _ARG0, (1,): _ARG1, (0, 1): _ARG01, (2,): (2,), (1, 2): (1, 2), (0, 2): (0, 2)}
 
 
 def primitive(fun: Callable, name: Optional[str] = None) -> Callable:

@@ -6,35 +6,61 @@ reverse mode and broadcast tangents in forward mode.
 
 from __future__ import annotations
 
+import operator
+from typing import Any, Callable
+
 import numpy as _np
 
 from ..core import def_rules
-from ._wrap import broadcast_tangent, def_elementwise, is_complex, unbroadcast, wrap
+from ._wrap import UFUNCS, broadcast_tangent, def_elementwise, is_complex, unbroadcast, wrap
 
 # ----- arithmetic -----------------------------------------------------------
+# On scalars a ufunc call costs ten times Python's operator, and scalar code
+# (Taylor series, ODE steps) is where per-operation cost matters most: the raw
+# functions use the operator whenever it means the same thing.
 
-add = wrap(_np.add)
+_OPERANDS = frozenset({float, int, complex, _np.float64, _np.float32, _np.complex128, _np.ndarray})
+
+
+def _fast(ufunc: _np.ufunc, op: Callable) -> Callable:
+    def raw(x: Any, y: Any, **kwargs: Any) -> Any:
+        if not kwargs and type(x) in _OPERANDS and type(y) in _OPERANDS and (type(x) is _np.ndarray or type(y) is not int or type(x) is not int):
+            return op(x, y)
+        return ufunc(x, y, **kwargs)
+
+    raw.__name__ = ufunc.__name__
+    raw.__doc__ = ufunc.__doc__
+    return raw
+
+
+def _wrap_fast(ufunc: _np.ufunc, op: Callable) -> Callable:
+    ours = wrap(_fast(ufunc, op), ufunc.__name__)
+    UFUNCS[ufunc] = ours
+    return ours
+
+
+add = _wrap_fast(_np.add, operator.add)
 def_rules(
     add,
     vjp=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot, ans), lambda y_dot, ans, x, y: broadcast_tangent(y_dot, ans)),
 )
 
-subtract = wrap(_np.subtract)
+subtract = _wrap_fast(_np.subtract, operator.sub)
 def_rules(
     subtract,
     vjp=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(-g, y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot, ans), lambda y_dot, ans, x, y: broadcast_tangent(-y_dot, ans)),
 )
 
-multiply = wrap(_np.multiply)
+multiply = _wrap_fast(_np.multiply, operator.mul)
 def_rules(
     multiply,
     vjp=(lambda g, ans, x, y: unbroadcast(g * y, x), lambda g, ans, x, y: unbroadcast(x * g, y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot * y, ans), lambda y_dot, ans, x, y: broadcast_tangent(x * y_dot, ans)),
 )
 
-divide = wrap(_np.divide)
+divide = _wrap_fast(_np.divide, operator.truediv)
 true_divide = divide
 def_rules(
     divide,
@@ -65,7 +91,7 @@ def _pow_d_y(ans, x, y):
     return ans * log(where(x == 0, 1, x))
 
 
-power = wrap(_np.power)
+power = _wrap_fast(_np.power, operator.pow)
 def_rules(
     power,
     vjp=(
