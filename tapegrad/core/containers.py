@@ -39,7 +39,7 @@ _CONTAINER_TYPES: set = {tuple, list, dict}
 
 def add_cotangents(a: Any, b: Any) -> Any:
     """Sum two cotangents (or tangents) of the same value; containers add by element."""
-    if type(a) in _CONTAINER_TYPES or isinstance(a, (tuple, list, dict)):
+    if type(a) in _CONTAINER_TYPES or isinstance(a, (tuple, list, dict, SequenceBox, DictBox)):
         return container_add(a, b)
     return a + b
 
@@ -166,6 +166,7 @@ class DictBox(Box):
         return self[key] if key in self._value else default
 
 
+_CONTAINER_TYPES.update({SequenceBox, DictBox})
 for _t in (tuple, list):
     register_box(_t, SequenceBox)
 register_box(dict, DictBox)

@@ -101,11 +101,13 @@ def unbroadcast(g: Any, x: Any) -> Any:
 def broadcast_tangent(x_dot: Any, ans: Any) -> Any:
     """Broadcast a tangent to the output's shape (forward mode of broadcasting ops)."""
     a_shape = shape_of(ans)
-    if shape_of(x_dot) == a_shape:
-        return x_dot
-    from .shape import broadcast_to
+    if shape_of(x_dot) != a_shape:
+        from .shape import broadcast_to
 
-    return broadcast_to(x_dot, a_shape)
+        x_dot = broadcast_to(x_dot, a_shape)
+    if is_complex(ans) and not is_complex(x_dot):
+        x_dot = x_dot + 0j
+    return x_dot
 
 
 def def_elementwise(fun: Callable, deriv: Callable[..., Any]) -> None:

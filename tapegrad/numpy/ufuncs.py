@@ -116,7 +116,10 @@ def_rules(conjugate, vjp=lambda g, ans, x: conjugate(g), jvp=lambda x_dot, ans, 
 
 
 def _match_complex(g, x):
-    return g if is_complex(x) else real(g)
+    """The cotangent ``g`` in the dtype family of ``x``."""
+    if is_complex(x):
+        return g if is_complex(g) else g + 0j
+    return real(g) if is_complex(g) else g
 
 
 # ----- exponentials, logarithms, powers ---------------------------------------

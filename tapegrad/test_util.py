@@ -1,0 +1,133 @@
+"""Numerical checks of derivatives against central finite differences.
+
+``check_grads(f, argnum, modes, order)(*args)`` checks forward mode (JVPs) and
+reverse mode (VJPs) of ``f`` along random directions, then recursively the
+derivatives of those derivatives up to ``order``.
+
+>>> import tapegrad.numpy as np
+>>> check_grads(np.sin, modes=["fwd", "rev"], order=2)(np.array([0.3, 1.2]))
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from typing import Any, Callable, Sequence
+
+from .core import vspace
+from .differential_operators import _unary
+from .core import make_jvp as _make_jvp
+from .core import make_vjp as _make_vjp
+
+EPS = 1e-6
+RTOL = 1e-5
+ATOL = 1e-6
+
+
+class DerivativeMismatch(AssertionError):
+    """A derivative disagreed with finite differences."""
+
+
+def scalar_close(a: Any, b: Any, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    """True if two real scalars agree to within ``atol + rtol * max(|a|, |b|)``."""
+    a, b = complex(a), complex(b)
+    return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
+
+
+def _name(f: Callable) -> str:
+    return getattr(f, "__name__", repr(f))
+
+
+def numerical_jvp(f: Callable, x: Any, v: Any, eps: float = EPS) -> Any:
+    """(f(x + eps/2 v) - f(x - eps/2 v)) / eps, in f's output space."""
+    x_vs = vspace(x)
+    plus = f(x_vs.add(x, x_vs.scalar_mul(v, eps / 2)))
+    minus = f(x_vs.add(x, x_vs.scalar_mul(v, -eps / 2)))
+    y_vs = vspace(plus)
+    return y_vs.scalar_mul(y_vs.add(plus, y_vs.scalar_mul(minus, -1.0)), 1.0 / eps)
+
+
+def check_vjp(f: Callable, x: Any) -> None:
+    """Check ``<u, J v>`` computed by reverse mode against finite differences."""
+    vjp, y = _make_vjp(f, x)
+    x_vs, y_vs = vspace(x), vspace(y)
+    x_v, y_v = x_vs.randn(), y_vs.randn()
+    vjp_y = x_vs.covector(vjp(y_vs.covector(y_v)))
+    if vspace(vjp_y) != x_vs:
+        raise DerivativeMismatch(f"VJP of {_name(f)} returned {vspace(vjp_y)}, expected {x_vs}")
+    exact = x_vs.inner_prod(x_v, vjp_y)
+    numeric = y_vs.inner_prod(y_v, numerical_jvp(f, x, x_v))
+    if not scalar_close(exact, numeric):
+        raise DerivativeMismatch(
+            f"reverse-mode derivative of {_name(f)} disagrees with finite differences at {x!r:.200}:\n"
+            f"  analytic <u, J v>: {exact}\n  numeric  <u, J v>: {numeric}"
+        )
+
+
+def check_jvp(f: Callable, x: Any) -> None:
+    """Check ``J v`` computed by forward mode against finite differences."""
+    x_vs = vspace(x)
+    v = x_vs.randn()
+    _, exact = _make_jvp(f, x)(v)
+    numeric = numerical_jvp(f, x, v)
+    check_equivalent(exact, numeric, f"forward-mode derivative of {_name(f)} at {x!r:.200}")
+
+
+def check_equivalent(a: Any, b: Any, what: str = "values") -> None:
+    """Check that two vectors agree, by their inner products with a random vector."""
+    a_vs, b_vs = vspace(a), vspace(b)
+    if a_vs != b_vs:
+        raise DerivativeMismatch(f"{what}: vector spaces differ:\n  {a_vs}\n  {b_vs}")
+    u = a_vs.randn()
+    ia, ib = a_vs.inner_prod(a, u), a_vs.inner_prod(b, u)
+    if not scalar_close(ia, ib):
+        raise DerivativeMismatch(f"{what} disagrees with finite differences:\n  analytic: {a}\n  numeric:  {b}")
+
+
+def check_grads(f: Callable, argnum: Any = 0, modes: Sequence[str] = ("fwd", "rev"), order: int = 2) -> Callable:
+    """A function of ``f``'s arguments that checks ``f``'s derivatives there.
+
+    ``modes`` holds ``"fwd"`` and/or ``"rev"``; ``order=2`` also checks the
+    derivatives of the derivatives (forward-over-forward, reverse-over-reverse...).
+    """
+    if not all(m in ("fwd", "rev") for m in modes):
+        raise ValueError(f"modes must be 'fwd' and/or 'rev', not {modes!r}")
+
+    def checker(*args: Any, **kwargs: Any) -> None:
+        unary, x = _unary(f, argnum, args, kwargs)
+        unary.__name__ = _name(f)
+        _check_unary(unary, x, tuple(modes), order)
+
+    return checker
+
+
+def _check_unary(f: Callable, x: Any, modes: tuple, order: int) -> None:
+    if "fwd" in modes:
+        check_jvp(f, x)
+        if order > 1:
+            def jvp_f(x: Any, v: Any) -> Any:
+                return _make_jvp(f, x)(v)[1]
+
+            jvp_f.__name__ = f"jvp_{_name(f)}"
+            v = vspace(x).randn()
+            _check_unary(lambda xv: jvp_f(*xv), (x, v), modes, order - 1)
+    if "rev" in modes:
+        check_vjp(f, x)
+        if order > 1:
+            def vjp_f(x: Any, u: Any) -> Any:
+                return _make_vjp(f, x)[0](u)
+
+            vjp_f.__name__ = f"vjp_{_name(f)}"
+            u = vspace(f(x)).randn()
+            _check_unary(lambda xu: vjp_f(*xu), (x, u), modes, order - 1)
+
+
+def combo_check(fun: Callable, *check_args: Any, **check_kwargs: Any) -> Callable:
+    """Check ``fun`` at every combination of the given argument and keyword values."""
+
+    def run(*arg_choices: Any, **kwarg_choices: Any) -> None:
+        kw_items = [[(k, v) for v in vs] for k, vs in kwarg_choices.items()]
+        for args in product(*arg_choices):
+            for kws in product(*kw_items):
+                check_grads(fun, *check_args, **check_kwargs)(*args, **dict(kws))
+
+    return run
