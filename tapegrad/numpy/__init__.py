@@ -24,7 +24,9 @@ from .indexing import getitem, setitem, where
 from .nondiff import *  # noqa: F403
 from .products import *  # noqa: F403
 from .reductions import *  # noqa: F403
+from .selection import *  # noqa: F403
 from .shape import *  # noqa: F403
+from .statistics import *  # noqa: F403
 from .ufuncs import *  # noqa: F403
 
 from . import fft, linalg, random  # noqa: E402

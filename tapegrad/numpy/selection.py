@@ -1,0 +1,5 @@
+"""Selection functions (rules to be added)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
