@@ -135,6 +135,13 @@ class SequenceBox(Box):
     def __iter__(self) -> Iterator[Any]:
         return (container_take(self, i) for i in range(len(self._value)))
 
+    def __getattr__(self, name: str) -> Any:
+        # namedtuple fields: p.w is p[index of "w"]
+        fields = getattr(type(self._value), "_fields", ())
+        if name in fields:
+            return container_take(self, fields.index(name))
+        raise AttributeError(f"traced {type(self._value).__name__} has no attribute {name!r}")
+
 
 class DictBox(Box):
     """A traced dict: item access is recorded."""
@@ -174,6 +181,8 @@ register_box(dict, DictBox)
 
 class ContainerVSpace(VSpace):
     """The product of its elements' spaces."""
+
+    shape = None  # containers have no array shape
 
     def __init__(self, value: Any) -> None:
         self.seq_type = type(value)

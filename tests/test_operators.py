@@ -1,0 +1,172 @@
+"""Every differential operator, against closed forms or finite differences."""
+
+import warnings
+
+import numpy as onp
+import pytest
+
+import tapegrad.numpy as np
+from tapegrad import (
+    checkpoint, deriv, elementwise_grad, grad, grad_and_aux, grad_named, hessian,
+    hessian_tensor_product, hessian_vector_product, holomorphic_grad, jacobian, make_ggnvp,
+    make_hvp, make_jvp, make_vjp, multigrad_dict, stop_gradient, tensor_jacobian_product,
+    value_and_grad, vector_jacobian_product,
+)
+
+X = onp.array([0.3, -1.2, 2.0])
+
+
+def cubic(x):
+    return np.sum(x**3) + np.prod(x[:2])
+
+
+def cubic_grad(x):
+    return 3 * x**2 + onp.array([x[1], x[0], 0.0])
+
+
+def cubic_hess(x):
+    h = onp.diag(6 * x)
+    h[0, 1] = h[1, 0] = 1.0
+    return h
+
+
+def test_grad_and_value_and_grad():
+    assert onp.allclose(grad(cubic)(X), cubic_grad(X))
+    v, g = value_and_grad(cubic)(X)
+    assert v == pytest.approx(cubic(X)) and onp.allclose(g, cubic_grad(X))
+
+
+def test_argnum_int_and_tuple():
+    f = lambda a, b, c: a * b**2 + c  # noqa: E731
+    assert grad(f, 1)(2.0, 3.0, 1.0) == pytest.approx(12.0)
+    ga, gc = grad(f, (0, 2))(2.0, 3.0, 1.0)
+    assert (ga, gc) == (9.0, 1.0)
+
+
+def test_integer_inputs_are_promoted():
+    assert grad(lambda x: x**3 + 1)(2) == 12.0
+    assert onp.allclose(grad(lambda x: np.sum(x**2))(onp.arange(3)), [0.0, 2.0, 4.0])
+
+
+def test_grad_and_aux():
+    g, aux = grad_and_aux(lambda x: (np.sum(x**2), {"norm": np.sqrt(np.sum(x**2))}))(X)
+    assert onp.allclose(g, 2 * X) and aux["norm"] == pytest.approx(onp.linalg.norm(X))
+    assert not hasattr(aux["norm"], "_trace")
+
+
+def test_elementwise_grad_and_deriv():
+    assert onp.allclose(elementwise_grad(np.tanh)(X), 1 - onp.tanh(X) ** 2)
+    assert onp.allclose(deriv(np.tanh)(X), 1 - onp.tanh(X) ** 2)
+
+
+def test_jacobian_shapes_and_tuple_argnum():
+    A = onp.arange(6.0).reshape(2, 3)
+    assert onp.allclose(jacobian(lambda x: np.dot(A, x))(X), A)
+    J = jacobian(lambda x: np.outer(x, x))(X)
+    assert J.shape == (3, 3, 3)
+    Ja, Jb = jacobian(lambda a, b: a * b, (0, 1))(X, 2 * X)
+    assert onp.allclose(Ja, onp.diag(2 * X)) and onp.allclose(Jb, onp.diag(X))
+
+
+def test_hessian_and_products():
+    assert onp.allclose(hessian(cubic)(X), cubic_hess(X))
+    v = onp.array([1.0, 2.0, -1.0])
+    assert onp.allclose(hessian_tensor_product(cubic)(X, v), cubic_hess(X) @ v)
+    assert onp.allclose(hessian_vector_product(cubic)(X, v), cubic_hess(X) @ v)
+    hvp, g = make_hvp(cubic)(X)
+    assert onp.allclose(hvp(v), cubic_hess(X) @ v) and onp.allclose(g, cubic_grad(X))
+
+
+def test_tensor_jacobian_product():
+    A = onp.arange(6.0).reshape(2, 3)
+    u = onp.array([1.0, -1.0])
+    assert onp.allclose(tensor_jacobian_product(lambda x: np.dot(A, x))(X, u), u @ A)
+    assert onp.allclose(vector_jacobian_product(lambda x: np.dot(A, x))(X, u), u @ A)
+
+
+def test_make_vjp_and_make_jvp():
+    vjp, ans = make_vjp(np.sin)(X)
+    assert onp.allclose(ans, onp.sin(X)) and onp.allclose(vjp(onp.ones(3)), onp.cos(X))
+    ans, t = make_jvp(np.sin)(X)(onp.ones(3))
+    assert onp.allclose(t, onp.cos(X))
+
+
+def test_make_vjp_of_plain_tuple_output_is_not_zero():
+    vjp, ans = make_vjp(lambda x: (np.sin(x), x**2))(1.0)
+    assert vjp((1.0, 1.0)) == pytest.approx(onp.cos(1.0) + 2.0)
+
+
+def test_make_ggnvp():
+    W = onp.array([[1.0, 2.0], [0.0, 1.0], [1.0, -1.0]])
+    f = lambda x: np.dot(W, x)  # noqa: E731
+    v = onp.array([1.0, 3.0])
+    assert onp.allclose(make_ggnvp(f)(onp.array([0.5, 0.2]))(v), W.T @ W @ v)
+
+
+def test_holomorphic_grad():
+    assert onp.allclose(holomorphic_grad(lambda z: z**2)(1.0 + 2.0j), 2 * (1.0 + 2.0j))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning):
+            holomorphic_grad(lambda z: z**2)(1.0)
+
+
+def test_grad_of_real_function_of_complex_input_follows_autograd():
+    # f(z) = |z|^2 = x^2 + y^2: autograd's convention returns df/dx - i df/dy.
+    z = 1.0 + 2.0j
+    assert grad(lambda z: np.abs(z) ** 2)(z) == pytest.approx(2 * 1.0 - 2j * 2.0)
+
+
+def test_grad_named_and_multigrad_dict():
+    f = lambda a, b, c=3.0: a * b * c  # noqa: E731
+    assert grad_named(f, "b")(2.0, 5.0) == pytest.approx(6.0)
+    d = multigrad_dict(f)(2.0, 5.0)
+    assert list(d) == ["a", "b", "c"]
+    assert (d["a"], d["b"], d["c"]) == (15.0, 6.0, 10.0)
+
+
+def test_checkpoint_recomputes_and_supports_tuple_outputs():
+    calls = []
+
+    def block(x):
+        calls.append(1)
+        return np.sin(x), np.cos(x)
+
+    cb = checkpoint(block)
+    g = grad(lambda x: cb(x)[0] * cb(x)[1])(0.4)
+    assert g == pytest.approx(onp.cos(0.8))
+    assert len(calls) > 2  # recomputed in the backward pass
+    assert deriv(lambda x: cb(x)[0])(0.4) == pytest.approx(onp.cos(0.4))
+
+
+def test_stop_gradient():
+    assert grad(lambda x: x * stop_gradient(x))(3.0) == 3.0
+    assert grad(grad(lambda x: stop_gradient(x) * x**2))(3.0) == pytest.approx(6.0)
+
+
+def test_output_independent_of_input_gives_zeros():
+    with pytest.warns(UserWarning, match="independent"):
+        assert grad(lambda x: 1.0)(2.0) == 0.0
+
+
+def test_seed_examples():
+    def taylor_sine(x):
+        ans = currterm = x
+        i = 0
+        while np.abs(currterm) > 0.001:
+            currterm = -currterm * x**2 / ((2 * i + 3) * (2 * i + 2))
+            ans = ans + currterm
+            i += 1
+        return ans
+
+    assert grad(taylor_sine)(onp.pi) == pytest.approx(-1.0, abs=1e-3)
+
+    def f(x):
+        if x < 0.0:
+            return f(-x)
+        while x > 10:
+            x /= 10
+        return np.power(x, 1.5)
+
+    assert grad(f)(-10003.0) == pytest.approx(-0.00015002249831275308)
+    assert grad(lambda x: np.sin(x * 2) / x)(1.0) == pytest.approx(-1.7415910999199666)
