@@ -7,6 +7,7 @@ Plain ``numpy`` functions reach tapegrad's rules through ``__array_ufunc__`` and
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Iterator
 
 import numpy as _np
@@ -25,9 +26,15 @@ def _leak(what: str, fix: str) -> TraceLeakError:
 
 
 class ArrayBox(Box):
-    """A traced NumPy array or scalar."""
+    """A traced NumPy array or scalar.
 
-    __slots__ = ()
+    A basic slice ``v = x[1:3]``, ``x.T``, ``x.reshape(...)``, ``x.ravel()``,
+    ``x.real`` are views, as in NumPy: a view records its base and how to read
+    itself from it and write itself back (``_link``); the base keeps weak
+    references to its views. A write to either side reaches the other.
+    """
+
+    __slots__ = ("_base", "_link", "_views", "__weakref__")
     __array_priority__ = 100.0
 
     # ----- attributes -----------------------------------------------------------
@@ -50,19 +57,21 @@ class ArrayBox(Box):
 
     @property
     def T(self) -> Any:  # noqa: N802 - NumPy's name
-        return shape.transpose(self)
+        return _view(self, shape.transpose(self), shape.transpose, lambda b, v: shape.transpose(v))
 
     @property
     def mT(self) -> Any:  # noqa: N802 - NumPy's name
-        return shape.swapaxes(self, -1, -2)
+        return _view(self, shape.swapaxes(self, -1, -2), lambda b: shape.swapaxes(b, -1, -2), lambda b, v: shape.swapaxes(v, -1, -2))
 
     @property
     def real(self) -> Any:
-        return ufuncs.real(self)
+        if not _np.iscomplexobj(_unbox_all(self)):
+            return self
+        return _view(self, ufuncs.real(self), ufuncs.real, lambda b, v: v + 1j * ufuncs.imag(b))
 
     @property
     def imag(self) -> Any:
-        return ufuncs.imag(self)
+        return _view(self, ufuncs.imag(self), ufuncs.imag, _imag_write)
 
     def __len__(self) -> int:
         return len(self._value)
@@ -147,10 +156,37 @@ class ArrayBox(Box):
 
     # ----- indexing and in-place writes ------------------------------------------
     def __getitem__(self, idx: Any) -> Any:
-        return indexing.getitem(self, _plain_index(idx))
+        idx = _plain_index(idx)
+        out = indexing.getitem(self, idx)
+        if indexing._is_basic(idx) and _np.ndim(_unbox_all(out)) > 0:
+            # NumPy returns a view here: keep the link so writes stay shared.
+            return _view(self, out, lambda b: indexing.getitem(b, idx), lambda b, v: indexing.setitem(b, idx, v))
+        return out
 
     def __setitem__(self, idx: Any, value: Any) -> None:
         self._assign(indexing.setitem(self, _plain_index(idx), value))
+
+    def _assign(self, result: Any) -> None:
+        """An in-place write: rebind, then keep the base and the views of this array in step."""
+        Box._assign(self, result)
+        base = getattr(self, "_base", None)
+        if base is not None:
+            base._assign(self._link[1](base, self))  # write through; refreshes self as well
+        else:
+            self._refresh_views()
+
+    def _refresh_views(self) -> None:
+        views = getattr(self, "_views", None)
+        if not views:
+            return
+        live = []
+        for ref in views:
+            view = ref()
+            if view is not None:
+                Box._assign(view, view._link[0](self))
+                view._refresh_views()
+                live.append(ref)
+        self._views = live
 
     def _inplace(self, result: Any) -> "ArrayBox":
         self._assign(result)
@@ -297,10 +333,10 @@ class ArrayBox(Box):
     def reshape(self, *newshape: Any, order: str = "C") -> Any:
         if len(newshape) == 1 and not isinstance(newshape[0], int):
             newshape = newshape[0]
-        return shape.reshape(self, newshape, order=order)
+        return _view(self, shape.reshape(self, newshape, order=order), lambda b: shape.reshape(b, newshape, order=order), lambda b, v: shape.reshape(v, b.shape, order=order))
 
     def ravel(self, order: str = "C") -> Any:
-        return shape.ravel(self, order=order)
+        return _view(self, shape.ravel(self, order=order), lambda b: shape.ravel(b, order=order), lambda b, v: shape.reshape(v, b.shape, order=order))
 
     def flatten(self, order: str = "C") -> Any:
         return shape.ravel(self, order=order)
@@ -308,13 +344,15 @@ class ArrayBox(Box):
     def transpose(self, *axes: Any) -> Any:
         if len(axes) == 1 and not isinstance(axes[0], int):
             axes = axes[0]
-        return shape.transpose(self, axes or None)
+        axes = axes or None
+        inverse = None if axes is None else tuple(_np.argsort(axes))
+        return _view(self, shape.transpose(self, axes), lambda b: shape.transpose(b, axes), lambda b, v: shape.transpose(v, inverse))
 
     def swapaxes(self, axis1: int, axis2: int) -> Any:
-        return shape.swapaxes(self, axis1, axis2)
+        return _view(self, shape.swapaxes(self, axis1, axis2), lambda b: shape.swapaxes(b, axis1, axis2), lambda b, v: shape.swapaxes(v, axis1, axis2))
 
     def squeeze(self, axis: Any = None) -> Any:
-        return shape.squeeze(self, axis=axis)
+        return _view(self, shape.squeeze(self, axis=axis), lambda b: shape.squeeze(b, axis=axis), lambda b, v: shape.reshape(v, b.shape))
 
     def conj(self) -> Any:
         return ufuncs.conjugate(self)
@@ -345,6 +383,25 @@ class ArrayBox(Box):
         return f"ArrayBox({self._value!r})"
 
     __str__ = __repr__
+
+
+def _view(base: "ArrayBox", out: Any, read: Any, write: Any) -> "ArrayBox":
+    """Link ``out`` to ``base`` as a NumPy view: ``read(base)`` is the view, ``write(base, view)`` the new base."""
+    if not isinstance(out, ArrayBox):
+        out = ArrayBox(out, CONSTANT, None)
+    out._base = base
+    out._link = (read, write)
+    views = getattr(base, "_views", None)
+    if views is None:
+        views = base._views = []
+    views.append(weakref.ref(out))
+    return out
+
+
+def _imag_write(b: Any, v: Any) -> Any:
+    if not _np.iscomplexobj(_unbox_all(b)):
+        raise ValueError("the imaginary part of a real array is read-only (as in NumPy)")
+    return ufuncs.real(b) + 1j * v
 
 
 def _plain_index(idx: Any) -> Any:
