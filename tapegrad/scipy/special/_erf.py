@@ -1,0 +1,44 @@
+"""Error functions, the normal distribution function, the logistic function."""
+
+from __future__ import annotations
+
+import numpy as _np
+import scipy.special as _sc
+
+from ...numpy import exp
+from ...numpy._wrap import def_elementwise, wrap
+
+_TWO_OVER_SQRT_PI = 2.0 / _np.sqrt(_np.pi)
+_HALF_SQRT_PI = 0.5 * _np.sqrt(_np.pi)
+_SQRT_2PI = _np.sqrt(2.0 * _np.pi)
+
+erf = wrap(_sc.erf, "scipy.special.erf")
+def_elementwise(erf, lambda ans, x: _TWO_OVER_SQRT_PI * exp(-x * x))
+erfc = wrap(_sc.erfc, "scipy.special.erfc")
+def_elementwise(erfc, lambda ans, x: -_TWO_OVER_SQRT_PI * exp(-x * x))
+# Inverse functions: one over the derivative at the answer.
+erfinv = wrap(_sc.erfinv, "scipy.special.erfinv")
+def_elementwise(erfinv, lambda ans, x: _HALF_SQRT_PI * exp(ans * ans))
+erfcinv = wrap(_sc.erfcinv, "scipy.special.erfcinv")
+def_elementwise(erfcinv, lambda ans, x: -_HALF_SQRT_PI * exp(ans * ans))
+# erfcx(x) = exp(x^2) erfc(x), so its derivative is 2x erfcx(x) - 2/sqrt(pi).
+erfcx = wrap(_sc.erfcx, "scipy.special.erfcx")
+def_elementwise(erfcx, lambda ans, x: 2 * x * ans - _TWO_OVER_SQRT_PI)
+# Dawson's integral solves F' = 1 - 2xF.
+dawsn = wrap(_sc.dawsn, "scipy.special.dawsn")
+def_elementwise(dawsn, lambda ans, x: 1 - 2 * x * ans)
+
+ndtr = wrap(_sc.ndtr, "scipy.special.ndtr")
+def_elementwise(ndtr, lambda ans, x: exp(-0.5 * x * x) / _SQRT_2PI)
+ndtri = wrap(_sc.ndtri, "scipy.special.ndtri")
+def_elementwise(ndtri, lambda ans, x: _SQRT_2PI * exp(0.5 * ans * ans))
+# pdf / cdf, combined in the exponent so that far-left tails do not overflow.
+log_ndtr = wrap(_sc.log_ndtr, "scipy.special.log_ndtr")
+def_elementwise(log_ndtr, lambda ans, x: exp(-0.5 * x * x - ans) / _SQRT_2PI)
+
+expit = wrap(_sc.expit, "scipy.special.expit")
+def_elementwise(expit, lambda ans, x: ans * (1 - ans))
+logit = wrap(_sc.logit, "scipy.special.logit")
+def_elementwise(logit, lambda ans, x: 1 / (x * (1 - x)))
+
+__all__ = ["erf", "erfc", "erfinv", "erfcinv", "erfcx", "dawsn", "ndtr", "ndtri", "log_ndtr", "expit", "logit"]
