@@ -1,0 +1,1 @@
+"""tapegrad.scipy.integrate: in progress."""

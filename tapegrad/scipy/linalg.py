@@ -1,0 +1,1 @@
+"""tapegrad.scipy.linalg: in progress."""

@@ -1,0 +1,1 @@
+"""tapegrad.scipy.signal: in progress."""

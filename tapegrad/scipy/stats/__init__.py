@@ -1,0 +1,1 @@
+"""tapegrad.scipy.stats: in progress."""
