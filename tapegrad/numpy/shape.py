@@ -10,12 +10,36 @@ from ..core import Box, def_rules, getval, primitive
 from ._wrap import def_linear, dispatches, shape_of, unbroadcast, wrap
 from .composite import composite
 
+
+def as_array(x: Any) -> Any:
+    """``x`` as a box or an ndarray (a list holding boxes becomes one traced array)."""
+    if isinstance(x, (Box, _np.ndarray)):
+        return x
+    if contains_box(x):
+        from .creation import array
+
+        return array(x)
+    return _np.asarray(x)
+
+
+
+
+def _reshape_vjp(g: Any, ans: Any, x: Any, *args: Any, order: str = "C", **kw: Any) -> Any:
+    # reshape(a, shape, order) and ravel(a, order): the order may come positionally.
+    if len(args) > 1:
+        order = args[1]
+    return reshape(g, shape_of(x), order=order)
+
+
+# Functions returning several arrays return tuples in NumPy 2, lists in 1.x.
+_SEQ = type(_np.broadcast_arrays(_np.zeros(1)))
+
 reshape = wrap(_np.reshape)
-def_rules(reshape, vjp=lambda g, ans, x, *args, **kw: reshape(g, shape_of(x)))
+def_rules(reshape, vjp=_reshape_vjp)
 def_linear(reshape)
 
 ravel = wrap(_np.ravel)
-def_rules(ravel, vjp=lambda g, ans, x, *args, **kw: reshape(g, shape_of(x)))
+def_rules(ravel, vjp=lambda g, ans, x, order="C": reshape(g, shape_of(x), order=order))
 def_linear(ravel)
 
 squeeze = wrap(_np.squeeze)
@@ -85,6 +109,7 @@ def concatenate(arrays: Any, axis: int | None = 0, **kwargs: Any) -> Any:
     arrays = list(arrays)
     if not any(isinstance(a, Box) for a in arrays):
         return _np.concatenate(arrays, axis=axis, **kwargs)
+    arrays = [as_array(a) for a in arrays]
     if axis is None:
         arrays = [ravel(a) for a in arrays]
         axis = 0
@@ -94,7 +119,7 @@ def concatenate(arrays: Any, axis: int | None = 0, **kwargs: Any) -> Any:
 @composite(_np.stack)
 def stack(arrays: Any, axis: int = 0, **kwargs: Any) -> Any:
     """``numpy.stack``: join arrays along a new axis."""
-    arrays = list(arrays)
+    arrays = [as_array(a) for a in arrays]
     ndim = len(shape_of(arrays[0])) + 1
     return concatenate([expand_dims(a, axis % ndim) for a in arrays], axis=axis % ndim)
 
@@ -102,18 +127,35 @@ def stack(arrays: Any, axis: int = 0, **kwargs: Any) -> Any:
 @composite(_np.atleast_1d)
 def atleast_1d(*arys: Any) -> Any:
     """``numpy.atleast_1d``."""
-    res = [reshape(a, (1,)) if len(shape_of(a)) == 0 else a for a in arys]
-    return res[0] if len(res) == 1 else res
+    res = [as_array(a) for a in arys]
+    res = [reshape(a, (1,)) if len(shape_of(a)) == 0 else a for a in res]
+    return res[0] if len(res) == 1 else _SEQ(res)
 
 
 @composite(_np.atleast_2d)
 def atleast_2d(*arys: Any) -> Any:
     """``numpy.atleast_2d``."""
     res = []
-    for a in arys:
+    for a in map(as_array, arys):
         s = shape_of(a)
         res.append(reshape(a, (1,) * (2 - len(s)) + s) if len(s) < 2 else a)
-    return res[0] if len(res) == 1 else res
+    return res[0] if len(res) == 1 else _SEQ(res)
+
+
+@composite(_np.atleast_3d)
+def atleast_3d(*arys: Any) -> Any:
+    """``numpy.atleast_3d``: 0-d to (1, 1, 1), (N,) to (1, N, 1), (M, N) to (M, N, 1)."""
+    res = []
+    for a in map(as_array, arys):
+        s = shape_of(a)
+        if len(s) == 0:
+            a = reshape(a, (1, 1, 1))
+        elif len(s) == 1:
+            a = reshape(a, (1,) + s + (1,))
+        elif len(s) == 2:
+            a = reshape(a, s + (1,))
+        res.append(a)
+    return res[0] if len(res) == 1 else _SEQ(res)
 
 
 @composite(_np.hstack)
@@ -127,6 +169,86 @@ def hstack(tup: Any, **kwargs: Any) -> Any:
 def vstack(tup: Any, **kwargs: Any) -> Any:
     """``numpy.vstack``."""
     return concatenate([atleast_2d(a) for a in tup], axis=0)
+
+
+if hasattr(_np, "row_stack"):  # NumPy 1.x name, deprecated in 2.0
+    row_stack = composite(_np.row_stack, "row_stack")(vstack.traced)
+
+
+@composite(_np.dstack)
+def dstack(tup: Any) -> Any:
+    """``numpy.dstack``: join along the third axis."""
+    return concatenate([atleast_3d(a) for a in tup], axis=2)
+
+
+@composite(_np.column_stack)
+def column_stack(tup: Any) -> Any:
+    """``numpy.column_stack``: 1-d arrays become columns, then join along axis 1."""
+    cols = []
+    for a in map(as_array, tup):
+        s = shape_of(a)
+        cols.append(reshape(a, (s[0] if s else 1, 1)) if len(s) < 2 else a)
+    return concatenate(cols, axis=1)
+
+
+def _list_depth(obj: Any) -> int:
+    return 1 + _list_depth(obj[0]) if isinstance(obj, list) and obj else 0
+
+
+def _max_ndim(obj: Any) -> int:
+    if isinstance(obj, list):
+        return max((_max_ndim(o) for o in obj), default=0)
+    return len(shape_of(obj))
+
+
+def _block(obj: Any, depth: int, list_depth: int, ndim: int) -> Any:
+    if isinstance(obj, tuple):
+        raise TypeError("numpy.block does not accept tuples; use lists of arrays")
+    if isinstance(obj, list):
+        parts = [_block(o, depth + 1, list_depth, ndim) for o in obj]
+        return concatenate(parts, axis=depth - list_depth)
+    obj = as_array(obj)
+    s = shape_of(obj)
+    return reshape(obj, (1,) * (ndim - len(s)) + s) if len(s) < ndim else obj
+
+
+@dispatches(_np.block)
+def block(arrays: Any) -> Any:
+    """``numpy.block``: assemble an array from nested lists of blocks."""
+    if not contains_box(arrays):
+        return _np.block(arrays)
+    depth = _list_depth(arrays)
+    return _block(arrays, 0, depth, max(depth, _max_ndim(arrays)))
+
+
+@composite(_np.rollaxis)
+def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
+    """``numpy.rollaxis``: move ``axis`` to sit before position ``start``."""
+    a = as_array(a)
+    n = len(shape_of(a))
+    if not -n <= axis < n:
+        raise _np.exceptions.AxisError(f"axis {axis} is out of bounds for array of dimension {n}")
+    axis %= n
+    if start < 0:
+        start += n
+    if not 0 <= start <= n:
+        raise _np.exceptions.AxisError(f"start arg requires {-n} <= start < {n + 1}")
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a
+    axes = list(range(n))
+    axes.remove(axis)
+    axes.insert(start, axis)
+    return transpose(a, axes)
+
+
+@composite(_np.broadcast_arrays)
+def broadcast_arrays(*args: Any, subok: bool = False) -> Any:
+    """``numpy.broadcast_arrays``: every argument broadcast to the common shape."""
+    args = [as_array(a) for a in args]
+    shape = _np.broadcast_shapes(*[shape_of(a) for a in args])
+    return _SEQ(a if shape_of(a) == shape else broadcast_to(a, shape) for a in args)
 
 
 def _array_from_args(shape: tuple, *elements: Any) -> Any:
@@ -180,8 +302,17 @@ def contains_box(obj: Any) -> bool:
 
 
 __all__ = [
-    "reshape", "ravel", "squeeze", "expand_dims", "transpose", "swapaxes", "moveaxis",
-    "broadcast_to", "concatenate", "stack", "atleast_1d", "atleast_2d", "hstack", "vstack",
+    "reshape", "ravel", "squeeze", "expand_dims", "transpose", "swapaxes", "moveaxis", "rollaxis",
+    "broadcast_to", "broadcast_arrays", "concatenate", "stack", "atleast_1d", "atleast_2d",
+    "atleast_3d", "hstack", "vstack", "dstack", "column_stack", "block",
     "array_from_args", "nested_shape", "flatten_nested", "contains_box",
 ]
-_ = getval
+if hasattr(_np, "row_stack"):
+    __all__.append("row_stack")
+
+# Flips, rolls, tiling, padding, splitting, insertion and diagonals live in
+# rearrange.py; re-exported here so that ``from .shape import *`` brings them.
+from .rearrange import *  # noqa: E402,F403
+from .rearrange import __all__ as _rearrange_all  # noqa: E402
+
+__all__ += _rearrange_all
