@@ -1,4 +1,5 @@
-"""Products: dot, matmul, tensordot, outer, inner, vdot.
+"""Products: dot, matmul, tensordot, outer, inner, vdot, kron, cross, einsum,
+convolve, correlate, trace.
 
 Following autograd, cotangents are propagated with transposes, not conjugate
 transposes, so holomorphic compositions keep autograd's convention.
@@ -10,8 +11,10 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import def_rules
-from ._wrap import def_linear, shape_of, unbroadcast, wrap
+from ..core import def_rules, primitive
+from ._einsum import einsum, einsum_args
+from ._wrap import def_linear, is_complex, shape_of, unbroadcast, wrap
+from .composite import composite
 
 
 def _normalize_axes(axes: Any, a_ndim: int, b_ndim: int) -> tuple[list, list]:
@@ -113,6 +116,134 @@ def_rules(
 )
 def_linear(outer, 0, 1)
 
+
+
+@composite(_np.inner)
+def inner(a: Any, b: Any) -> Any:
+    """``numpy.inner``: the sum over the last axes of both arguments."""
+    if not shape_of(a) or not shape_of(b):
+        return a * b
+    return tensordot(a, b, ([-1], [-1]))
+
+
+@composite(_np.vdot)
+def vdot(a: Any, b: Any) -> Any:
+    """``numpy.vdot``: flattened dot product, conjugating the first argument."""
+    from .ufuncs import conjugate
+
+    a = ravel(a)
+    return dot(conjugate(a) if is_complex(a) else a, ravel(b))
+
+
+@composite(_np.kron)
+def kron(a: Any, b: Any) -> Any:
+    """``numpy.kron``: interleave the axes of a broadcast product, then merge them."""
+    a_s, b_s = shape_of(a), shape_of(b)
+    nd = max(len(a_s), len(b_s))
+    a_s = (1,) * (nd - len(a_s)) + a_s
+    b_s = (1,) * (nd - len(b_s)) + b_s
+    a_i = reshape(a, tuple(x for n in a_s for x in (n, 1)))
+    b_i = reshape(b, tuple(x for n in b_s for x in (1, n)))
+    return reshape(a_i * b_i, tuple(m * n for m, n in zip(a_s, b_s)))
+
+
+@composite(_np.cross)
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None) -> Any:
+    """``numpy.cross`` of 2- or 3-vectors along the given axes."""
+    from .shape import moveaxis, stack
+
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a = moveaxis(a, axisa, -1)
+    b = moveaxis(b, axisb, -1)
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product (dimension must be 2 or 3)")
+    a0, a1 = a[..., 0], a[..., 1]
+    b0, b1 = b[..., 0], b[..., 1]
+    z = a0 * b1 - a1 * b0
+    if na == 2 and nb == 2:
+        return z
+    if na == 3 and nb == 3:
+        a2, b2 = a[..., 2], b[..., 2]
+        x, y = a1 * b2 - a2 * b1, a2 * b0 - a0 * b2
+    elif na == 2:
+        b2 = b[..., 2]
+        x, y = a1 * b2, -(a0 * b2)
+    else:
+        a2 = a[..., 2]
+        x, y = -(a2 * b1), a2 * b0
+    return moveaxis(stack([x, y, z], axis=-1), -1, axisc)
+
+
+# Full 1-D convolution (no conjugation); the public modes are slices of it.
+conv_full = primitive(lambda a, v: _np.convolve(a, v, "full"), "convolve_full")
+_REV = slice(None, None, -1)
+def_rules(
+    conv_full,
+    vjp=(
+        lambda g, ans, a, v: unbroadcast(conv_full(g, v[_REV])[len(v) - 1:len(v) - 1 + len(a)], a),
+        lambda g, ans, a, v: unbroadcast(conv_full(g, a[_REV])[len(a) - 1:len(a) - 1 + len(v)], v),
+    ),
+)
+def_linear(conv_full, 0, 1)
+
+
+def _conv_mode(full: Any, n: int, m: int, mode: str) -> Any:
+    if mode == "full":
+        return full
+    lo, hi = min(n, m), max(n, m)
+    if mode == "same":
+        start = (lo - 1) // 2
+        return full[start:start + hi]
+    if mode == "valid":
+        return full[lo - 1:hi]
+    raise ValueError(f"mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
+
+
+def _as_1d(a: Any) -> Any:
+    s = shape_of(a)
+    if len(s) > 1:
+        raise ValueError("object too deep for desired array")
+    return reshape(a, (1,)) if not s else a
+
+
+@composite(_np.convolve)
+def convolve(a: Any, v: Any, mode: str = "full") -> Any:
+    """``numpy.convolve`` in every mode."""
+    a, v = _as_1d(a), _as_1d(v)
+    return _conv_mode(conv_full(a, v), len(a), len(v), mode)
+
+
+@composite(_np.correlate)
+def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
+    """``numpy.correlate`` in every mode (the second argument is conjugated, as in NumPy)."""
+    from .ufuncs import conjugate
+
+    a, v = _as_1d(a), _as_1d(v)
+    if is_complex(v):
+        v = conjugate(v)
+    return _conv_mode(conv_full(a, v[_REV]), len(a), len(v), mode)
+
+
+def _trace_vjp(g: Any, ans: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, **kw: Any) -> Any:
+    from .shape import moveaxis
+
+    x_shape = shape_of(x)
+    nd = len(x_shape)
+    a1, a2 = axis1 % nd, axis2 % nd
+    mask = _np.eye(x_shape[a1], x_shape[a2], k=offset)
+    spread = expand_dims(expand_dims(g, -1), -1) * mask
+    return moveaxis(spread, (-2, -1), (a1, a2))
+
+
+trace = wrap(_np.trace)
+def_rules(trace, vjp=_trace_vjp)
+def_linear(trace)
+
 from .shape import expand_dims, ravel, reshape, swapaxes, transpose  # noqa: E402
 
-__all__ = ["tensordot", "dot", "matmul", "outer"]
+__all__ = [
+    "tensordot", "dot", "matmul", "outer", "inner", "vdot", "kron", "cross", "einsum",
+    "einsum_args", "convolve", "correlate", "trace", "conv_full",
+]

@@ -1,0 +1,92 @@
+"""Numerical checks of the product rules: dot, matmul, tensordot, einsum, convolutions..."""
+
+import numpy as onp
+import pytest
+
+import tapegrad.numpy as np
+from tapegrad import grad
+
+from .harness import Row, expand, run
+
+C = ("float64", "complex128")
+
+ROWS = [
+    Row("dot", np.dot, [((), ()), ((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 2)), ((3, 4), (4, 2)),
+                        ((2, 3, 4), (4,)), ((2, 3, 4), (5, 4, 2)), ((), (3, 4))], dtypes=C),
+    Row("matmul", np.matmul, [((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 2)), ((3, 4), (4, 2)),
+                              ((2, 3, 4), (4, 2)), ((2, 1, 3, 4), (5, 4, 2)), ((4,), (2, 4, 3)),
+                              ((2, 3, 4), (4,))], dtypes=C),
+    Row("tensordot", np.tensordot, [((3, 4), (3, 4)), ((2, 3, 4), (3, 4, 5))], dtypes=C),
+    Row("tensordot-axes1", lambda a, b: np.tensordot(a, b, axes=1), [((3, 4), (4, 2)), ((4,), (4,))]),
+    Row("tensordot-axes0", lambda a, b: np.tensordot(a, b, axes=0), [((3,), (2, 2))]),
+    Row("tensordot-pairs", lambda a, b: np.tensordot(a, b, axes=([0, 2], [-1, -3])), [((2, 3, 4), (4, 5, 2))], dtypes=C),
+    Row("outer", np.outer, [((3,), (4,)), ((2, 2), (3,)), ((), (3,))], dtypes=C),
+    Row("inner", np.inner, [((), ()), ((4,), (4,)), ((3, 4), (4,)), ((3, 4), (2, 4)), ((), (3, 4))], dtypes=C),
+    Row("vdot", np.vdot, [((4,), (4,)), ((2, 3), (3, 2))], dtypes=C),
+    Row("kron", np.kron, [((2,), (3,)), ((2, 2), (3, 2)), ((2,), (2, 3)), ((2, 1, 2), (2, 2)), ((), (3,))], dtypes=C),
+    Row("cross", np.cross, [((3,), (3,)), ((4, 3), (3,)), ((2, 3), (4, 1, 3))], dtypes=C),
+    Row("cross-axes", lambda a, b: np.cross(a, b, axisa=0, axisb=1, axisc=0), [((3, 2), (2, 3))]),
+    Row("cross-axis", lambda a, b: np.cross(a, b, axis=0), [((3, 2), (3, 2))]),
+    Row("convolve", np.convolve, [((4,), (3,)), ((2,), (5,)), ((), (3,))], dtypes=C),
+    Row("convolve-same", lambda a, v: np.convolve(a, v, "same"), [((5,), (3,)), ((2,), (4,))], dtypes=C),
+    Row("convolve-valid", lambda a, v: np.convolve(a, v, mode="valid"), [((5,), (3,)), ((2,), (4,))], dtypes=C),
+    Row("correlate", np.correlate, [((5,), (3,)), ((2,), (4,))], dtypes=C),
+    Row("correlate-same", lambda a, v: np.correlate(a, v, "same"), [((5,), (3,)), ((3,), (4,))], dtypes=C),
+    Row("correlate-full", lambda a, v: np.correlate(a, v, "full"), [((5,), (3,)), ((2,), (4,))], dtypes=C),
+    Row("trace", np.trace, [((3, 3),), ((3, 4),), ((2, 3, 4),)], dtypes=C),
+    Row("trace-offset", lambda a: np.trace(a, 1), [((3, 4),), ((3, 3),)]),
+    Row("trace-axes", lambda a: np.trace(a, offset=-1, axis1=2, axis2=0), [((3, 2, 4),)]),
+    # einsum: explicit and implicit outputs, ellipses, diagonals, traces, broadcasting.
+    Row("einsum", lambda a, b: np.einsum("ij,jk->ik", a, b), [((3, 4), (4, 2))], dtypes=C),
+    Row("einsum-implicit", lambda a, b: np.einsum("ij,jk", a, b), [((3, 4), (4, 2))]),
+    Row("einsum-implicit-order", lambda a, b: np.einsum("bA,cA", a, b), [((3, 4), (2, 4))]),
+    Row("einsum-outer", lambda a, b: np.einsum("i,j->ji", a, b), [((3,), (4,))], dtypes=C),
+    Row("einsum-sum", lambda a: np.einsum("ij->", a), [((3, 4),)]),
+    Row("einsum-trace", lambda a: np.einsum("ii", a), [((3, 3),)], dtypes=C),
+    Row("einsum-diag", lambda a: np.einsum("ii->i", a), [((3, 3),)]),
+    Row("einsum-diag3", lambda a: np.einsum("iji->ij", a), [((3, 2, 3),)]),
+    Row("einsum-triple-repeat", lambda a, b: np.einsum("iii,ij->j", a, b), [((2, 2, 2), (2, 3))]),
+    Row("einsum-only-one", lambda a, b: np.einsum("ij,k->i", a, b), [((3, 4), (2,))]),
+    Row("einsum-ellipsis", lambda a, b: np.einsum("...ij,...jk->...ik", a, b), [((2, 3, 4), (4, 2)), ((2, 1, 3, 4), (5, 4, 2))], dtypes=C),
+    Row("einsum-ellipsis-implicit", lambda a, b: np.einsum("...a,b", a, b), [((2, 3), (4,))]),
+    Row("einsum-ellipsis-sum", lambda a: np.einsum("i...->...", a), [((2, 3),)]),
+    Row("einsum-broadcast-1", lambda a, b: np.einsum("ij,ij->i", a, b), [((3, 1), (3, 4)), ((1, 4), (3, 4))]),
+    Row("einsum-three", lambda a, b, c: np.einsum("ij,jk,kl->il", a, b, c), [((2, 3), (3, 4), (4, 2))], dtypes=C),
+    Row("einsum-three-opt", lambda a, b, c: np.einsum("ij,jk,ik->", a, b, c, optimize=True), [((2, 3), (3, 4), (2, 4))]),
+    Row("einsum-scalar", lambda a, b: np.einsum(",i->i", a, b), [((), (3,))]),
+    Row("einsum-sublist", lambda a, b: np.einsum(a, [0, 1], b, [1, 2], [0, 2]), [((3, 4), (4, 2))]),
+    Row("einsum-sublist-ellipsis", lambda a: np.einsum(a, [Ellipsis, 0, 0]), [((2, 3, 3),)]),
+    Row("einsum-transpose", lambda a: np.einsum("ijk->kij", a), [((2, 3, 4),)]),
+]
+
+
+@pytest.mark.parametrize("row,shapes,dtype", expand(ROWS))
+def test_rule(row, shapes, dtype):
+    run(row, shapes, dtype)
+
+
+def test_einsum_values_match_numpy():
+    rng = onp.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3, 3)), rng.standard_normal((3, 4))
+    seen = {}
+
+    def f(x):
+        out = np.einsum("...ii,ij->...j", x, b)
+        seen["value"] = out._value
+        return np.sum(out)
+
+    grad(f)(a)
+    onp.testing.assert_allclose(seen["value"], onp.einsum("...ii,ij->...j", a, b))
+
+
+def test_einsum_error_matches_numpy():
+    with pytest.raises(ValueError):
+        grad(lambda x: np.sum(np.einsum("...i->i", x)))(onp.ones((2, 3)))
+
+
+def test_plain_numpy_dispatch_reaches_rules():
+    # numpy.einsum / numpy.trace / numpy.kron called on traced values use tapegrad's rules.
+    x = onp.arange(9.0).reshape(3, 3)
+    onp.testing.assert_allclose(grad(lambda a: onp.einsum("ii", a))(x), onp.eye(3))
+    onp.testing.assert_allclose(grad(lambda a: onp.trace(a))(x), onp.eye(3))
+    onp.testing.assert_allclose(grad(lambda a: onp.sum(onp.kron(a, onp.ones(2))))(x), 2 * onp.ones((3, 3)))
