@@ -25,6 +25,24 @@ isfinite = wrap_nondiff(_np.isfinite)
 isinf = wrap_nondiff(_np.isinf)
 isnan = wrap_nondiff(_np.isnan)
 signbit = wrap_nondiff(_np.signbit)
+isposinf = wrap_nondiff(_np.isposinf)
+isneginf = wrap_nondiff(_np.isneginf)
+isnat = wrap_nondiff(_np.isnat)
+
+# ----- integer arithmetic and bits (ufuncs) ----------------------------------------
+bitwise_and = wrap_nondiff(_np.bitwise_and)
+bitwise_or = wrap_nondiff(_np.bitwise_or)
+bitwise_xor = wrap_nondiff(_np.bitwise_xor)
+invert = wrap_nondiff(_np.invert)
+bitwise_not = invert
+bitwise_invert = invert
+left_shift = wrap_nondiff(_np.left_shift)
+bitwise_left_shift = left_shift
+right_shift = wrap_nondiff(_np.right_shift)
+bitwise_right_shift = right_shift
+bitwise_count = wrap_nondiff(_np.bitwise_count)
+gcd = wrap_nondiff(_np.gcd)
+lcm = wrap_nondiff(_np.lcm)
 
 # ----- piecewise-constant elementwise functions (derivative 0 almost everywhere) -
 sign = wrap_nondiff(_np.sign)
@@ -33,6 +51,10 @@ ceil = wrap_nondiff(_np.ceil)
 trunc = wrap_nondiff(_np.trunc)
 rint = wrap_nondiff(_np.rint)
 floor_divide = wrap_nondiff(_np.floor_divide)
+fix = wrap_nondiff(_np.fix)
+round = wrap_nondiff(_np.round)  # noqa: A001 - NumPy's own name
+around = wrap_nondiff(_np.around)
+spacing = wrap_nondiff(_np.spacing)  # the ulp of x: piecewise constant
 
 # ----- index-valued and shape queries ----------------------------------------------
 argmax = wrap_nondiff(_np.argmax)
@@ -73,12 +95,32 @@ __all__ = [
     "isinf",
     "isnan",
     "signbit",
+    "isposinf",
+    "isneginf",
+    "isnat",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "invert",
+    "bitwise_not",
+    "bitwise_invert",
+    "left_shift",
+    "bitwise_left_shift",
+    "right_shift",
+    "bitwise_right_shift",
+    "bitwise_count",
+    "gcd",
+    "lcm",
     "sign",
     "floor",
     "ceil",
     "trunc",
     "rint",
     "floor_divide",
+    "fix",
+    "round",
+    "around",
+    "spacing",
     "argmax",
     "argmin",
     "argsort",

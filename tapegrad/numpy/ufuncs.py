@@ -1,7 +1,19 @@
 """Elementwise functions (NumPy ufuncs): arithmetic and mathematical functions.
 
 Each primitive is followed by its rules. Binary rules undo broadcasting in
-reverse mode and broadcast tangents in forward mode.
+reverse mode and broadcast tangents in forward mode. The two-argument
+mathematical functions, extrema, rounding remainders and special functions
+live in :mod:`tapegrad.numpy.elementwise` and are re-exported here.
+
+Rules whose derivative can be infinite or NaN (square roots, logarithms,
+quotients, powers, inverse trigonometric functions, exponentials that
+overflow) multiply by it with :func:`safe_mul` / :func:`safe_div`, in which
+zero times anything is zero. A zero cotangent or tangent, as sent by
+``where`` to its unselected branch, then stays zero instead of becoming NaN::
+
+    grad(lambda x: np.sum(np.where(x > 0, np.sqrt(x), 0.0)))(np.array([-1.0, 4.0]))  # [0, 0.25]
+
+Derivatives that are genuinely infinite stay so: ``grad(np.sqrt)(0.0)`` is ``inf``.
 """
 
 from __future__ import annotations
@@ -11,8 +23,95 @@ from typing import Any, Callable
 
 import numpy as _np
 
-from ..core import def_rules
-from ._wrap import UFUNCS, broadcast_tangent, def_elementwise, is_complex, unbroadcast, wrap
+from ..core import def_rules, primitive
+from ._wrap import UFUNCS, broadcast_tangent, is_complex, unbroadcast, wrap
+
+# ----- products in which zero times anything is zero ----------------------------
+
+
+def _safe_mul(x: Any, y: Any) -> Any:
+    p = x * y
+    if type(p) is _np.ndarray:
+        s = _np.add.reduce(p, axis=None)
+        if s != s:  # some product is NaN (or the sum is inf - inf): find the zeros
+            p = _np.where(_np.isnan(p) & ((x == 0) | (y == 0)), 0, p)
+        return p
+    if p != p and (x == 0 or y == 0):
+        return type(p)(0)
+    return p
+
+
+def _safe_div(x: Any, y: Any) -> Any:
+    try:
+        p = x / y
+    except ZeroDivisionError:  # Python scalars; NumPy gives inf or NaN
+        p = _np.divide(x, y)
+    if type(p) is _np.ndarray:
+        s = _np.add.reduce(p, axis=None)
+        if s != s:
+            p = _np.where(_np.isnan(p) & (x == 0), 0, p)
+        return p
+    if p != p and x == 0:
+        return type(p)(0)
+    return p
+
+
+safe_mul = primitive(_safe_mul, "safe_mul")
+safe_mul.__doc__ = """``x * y``, except that it is 0 wherever ``x`` or ``y`` is 0, even if the other is inf or NaN."""
+safe_div = primitive(_safe_div, "safe_div")
+safe_div.__doc__ = """``x / y``, except that it is 0 wherever ``x`` is 0, even if ``y`` is 0, inf or NaN."""
+
+def_rules(
+    safe_mul,
+    vjp=(lambda g, ans, x, y: unbroadcast(safe_mul(g, y), x), lambda g, ans, x, y: unbroadcast(safe_mul(g, x), y)),
+    jvp=(
+        lambda x_dot, ans, x, y: broadcast_tangent(safe_mul(x_dot, y), ans),
+        lambda y_dot, ans, x, y: broadcast_tangent(safe_mul(x, y_dot), ans),
+    ),
+)
+def_rules(
+    safe_div,
+    vjp=(
+        lambda g, ans, x, y: unbroadcast(safe_div(g, y), x),
+        lambda g, ans, x, y: unbroadcast(-safe_div(safe_mul(g, ans), y), y),
+    ),
+    jvp=(
+        lambda x_dot, ans, x, y: broadcast_tangent(safe_div(x_dot, y), ans),
+        lambda y_dot, ans, x, y: broadcast_tangent(-safe_div(safe_mul(y_dot, ans), y), ans),
+    ),
+)
+
+
+def def_unary(fun: Callable, deriv: Callable[..., Any]) -> None:
+    """Rules of a one-argument function from a derivative ``deriv(ans, x)`` that stays finite.
+
+    Following autograd, the VJP of a holomorphic function multiplies by the
+    derivative itself (no conjugate).
+    """
+    def_rules(
+        fun,
+        vjp=lambda g, ans, x, **kw: g * deriv(ans, x),
+        jvp=lambda x_dot, ans, x, **kw: x_dot * deriv(ans, x),
+    )
+
+
+def def_unary_safe(fun: Callable, deriv: Callable[..., Any]) -> None:
+    """Like :func:`def_unary` for a derivative that may be inf or NaN (multiplied with :func:`safe_mul`)."""
+    def_rules(
+        fun,
+        vjp=lambda g, ans, x, **kw: safe_mul(g, deriv(ans, x)),
+        jvp=lambda x_dot, ans, x, **kw: safe_mul(x_dot, deriv(ans, x)),
+    )
+
+
+def def_unary_quotient(fun: Callable, denom: Callable[..., Any]) -> None:
+    """Rules of a function whose derivative is ``1 / denom(ans, x)``; ``denom`` may vanish."""
+    def_rules(
+        fun,
+        vjp=lambda g, ans, x, **kw: safe_div(g, denom(ans, x)),
+        jvp=lambda x_dot, ans, x, **kw: safe_div(x_dot, denom(ans, x)),
+    )
+
 
 # ----- arithmetic -----------------------------------------------------------
 # On scalars a ufunc call costs ten times Python's operator, and scalar code
@@ -60,12 +159,19 @@ def_rules(
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot * y, ans), lambda y_dot, ans, x, y: broadcast_tangent(x * y_dot, ans)),
 )
 
+# A zero divisor in the unselected branch of a where must not poison the gradient.
 divide = _wrap_fast(_np.divide, operator.truediv)
 true_divide = divide
 def_rules(
     divide,
-    vjp=(lambda g, ans, x, y: unbroadcast(g / y, x), lambda g, ans, x, y: unbroadcast(-g * ans / y, y)),
-    jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot / y, ans), lambda y_dot, ans, x, y: broadcast_tangent(-y_dot * ans / y, ans)),
+    vjp=(
+        lambda g, ans, x, y: unbroadcast(safe_div(g, y), x),
+        lambda g, ans, x, y: unbroadcast(-safe_div(safe_mul(g, ans), y), y),
+    ),
+    jvp=(
+        lambda x_dot, ans, x, y: broadcast_tangent(safe_div(x_dot, y), ans),
+        lambda y_dot, ans, x, y: broadcast_tangent(-safe_div(safe_mul(y_dot, ans), y), ans),
+    ),
 )
 
 negative = wrap(_np.negative)
@@ -75,34 +181,49 @@ positive = wrap(_np.positive)
 def_rules(positive, vjp=lambda g, ans, x: g, jvp=lambda x_dot, ans, x: x_dot)
 
 reciprocal = wrap(_np.reciprocal)
-def_elementwise(reciprocal, lambda ans, x: -ans * ans)
+def_rules(
+    reciprocal,
+    vjp=lambda g, ans, x: -safe_div(g, x * x),
+    jvp=lambda x_dot, ans, x: -safe_div(x_dot, x * x),
+)
 
 square = wrap(_np.square)
-def_elementwise(square, lambda ans, x: 2 * x)
+def_unary(square, lambda ans, x: 2 * x)
+
+_PLAIN_NUMBERS = (int, float)
 
 
-def _pow_d_x(ans, x, y):
-    # y * x**(y-1), written so that y == 0 gives 0 rather than 0 * inf at x == 0.
-    return y * power(x, where(y == 0, 1, y - 1))
+def _power_rules(fun: Callable) -> None:
+    """Rules of ``fun(x, y) = x ** y`` (power, float_power), written with ``fun`` itself."""
 
+    def d_x(ans: Any, x: Any, y: Any) -> Any:
+        # y * x**(y-1); y == 0 gives 0 rather than 0 * inf at x == 0.
+        if type(y) in _PLAIN_NUMBERS and y != 0:
+            return y * fun(x, y - 1)
+        return safe_mul(y, fun(x, where(y == 0, 1, y - 1)))
 
-def _pow_d_y(ans, x, y):
-    # x**y * log(x); the x == 0 entries are taken as 0 (autograd's convention).
-    return ans * log(where(x == 0, 1, x))
+    def d_y(ans: Any, x: Any, y: Any) -> Any:
+        # x**y * log(x); the x == 0 entries are taken as 0 (autograd's convention).
+        return safe_mul(ans, log(where(x == 0, 1, x)))
+
+    def_rules(
+        fun,
+        vjp=(
+            lambda g, ans, x, y: unbroadcast(safe_mul(g, d_x(ans, x, y)), x),
+            lambda g, ans, x, y: unbroadcast(safe_mul(g, d_y(ans, x, y)), y),
+        ),
+        jvp=(
+            lambda x_dot, ans, x, y: broadcast_tangent(safe_mul(x_dot, d_x(ans, x, y)), ans),
+            lambda y_dot, ans, x, y: broadcast_tangent(safe_mul(y_dot, d_y(ans, x, y)), ans),
+        ),
+    )
 
 
 power = _wrap_fast(_np.power, operator.pow)
-def_rules(
-    power,
-    vjp=(
-        lambda g, ans, x, y: unbroadcast(g * _pow_d_x(ans, x, y), x),
-        lambda g, ans, x, y: unbroadcast(g * _pow_d_y(ans, x, y), y),
-    ),
-    jvp=(
-        lambda x_dot, ans, x, y: broadcast_tangent(x_dot * _pow_d_x(ans, x, y), ans),
-        lambda y_dot, ans, x, y: broadcast_tangent(y_dot * _pow_d_y(ans, x, y), ans),
-    ),
-)
+pow = power  # noqa: A001 - NumPy's own name
+_power_rules(power)
+float_power = wrap(_np.float_power)
+_power_rules(float_power)
 
 # ----- complex parts ----------------------------------------------------------
 
@@ -122,41 +243,70 @@ def _match_complex(g, x):
     return real(g) if is_complex(g) else g
 
 
-# ----- exponentials, logarithms, powers ---------------------------------------
+# ----- exponentials, logarithms, roots ---------------------------------------------
+# Exponentials overflow to inf in branches that a where discards: safe products.
+
+_LN2 = float(_np.log(2.0))
+_LN10 = float(_np.log(10.0))
 
 exp = wrap(_np.exp)
-def_elementwise(exp, lambda ans, x: ans)
+def_unary_safe(exp, lambda ans, x: ans)
 exp2 = wrap(_np.exp2)
-def_elementwise(exp2, lambda ans, x: ans * _np.log(2.0))
+def_unary_safe(exp2, lambda ans, x: ans * _LN2)
 expm1 = wrap(_np.expm1)
-def_elementwise(expm1, lambda ans, x: ans + 1)
+def_unary_safe(expm1, lambda ans, x: ans + 1)
 log = wrap(_np.log)
-def_elementwise(log, lambda ans, x: 1.0 / x)
+def_unary_quotient(log, lambda ans, x: x)
 log2 = wrap(_np.log2)
-def_elementwise(log2, lambda ans, x: 1.0 / (x * _np.log(2.0)))
+def_unary_quotient(log2, lambda ans, x: x * _LN2)
 log10 = wrap(_np.log10)
-def_elementwise(log10, lambda ans, x: 1.0 / (x * _np.log(10.0)))
+def_unary_quotient(log10, lambda ans, x: x * _LN10)
 log1p = wrap(_np.log1p)
-def_elementwise(log1p, lambda ans, x: 1.0 / (x + 1))
+def_unary_quotient(log1p, lambda ans, x: x + 1)
 sqrt = wrap(_np.sqrt)
-def_elementwise(sqrt, lambda ans, x: 0.5 / ans)
+def_unary_quotient(sqrt, lambda ans, x: 2 * ans)  # +inf at 0
+cbrt = wrap(_np.cbrt)
+def_unary_quotient(cbrt, lambda ans, x: 3 * ans * ans)  # +inf at 0
 
 # ----- trigonometric and hyperbolic ------------------------------------------
 
 sin = wrap(_np.sin)
-def_elementwise(sin, lambda ans, x: cos(x))
+def_unary(sin, lambda ans, x: cos(x))
 cos = wrap(_np.cos)
-def_elementwise(cos, lambda ans, x: -sin(x))
+def_unary(cos, lambda ans, x: -sin(x))
 tan = wrap(_np.tan)
-def_elementwise(tan, lambda ans, x: 1 + ans * ans)
+def_unary(tan, lambda ans, x: 1 + ans * ans)
 sinh = wrap(_np.sinh)
-def_elementwise(sinh, lambda ans, x: cosh(x))
+def_unary_safe(sinh, lambda ans, x: cosh(x))
 cosh = wrap(_np.cosh)
-def_elementwise(cosh, lambda ans, x: sinh(x))
+def_unary_safe(cosh, lambda ans, x: sinh(x))
 tanh = wrap(_np.tanh)
-def_elementwise(tanh, lambda ans, x: 1 - ans * ans)
+def_unary(tanh, lambda ans, x: 1 - ans * ans)
 
-# ----- absolute value and selection --------------------------------------------
+arcsin = wrap(_np.arcsin)
+def_unary_quotient(arcsin, lambda ans, x: sqrt(1 - x * x))
+arccos = wrap(_np.arccos)
+def_unary_quotient(arccos, lambda ans, x: -sqrt(1 - x * x))
+arctan = wrap(_np.arctan)
+def_rules(arctan, vjp=lambda g, ans, x: g / (1 + x * x), jvp=lambda x_dot, ans, x: x_dot / (1 + x * x))
+arcsinh = wrap(_np.arcsinh)
+def_rules(arcsinh, vjp=lambda g, ans, x: g / sqrt(x * x + 1), jvp=lambda x_dot, ans, x: x_dot / sqrt(x * x + 1))
+# sqrt(x-1)*sqrt(x+1), not sqrt(x*x-1): the same for real x > 1, and right on both sides of the complex branch cut.
+arccosh = wrap(_np.arccosh)
+def_unary_quotient(arccosh, lambda ans, x: sqrt(x - 1) * sqrt(x + 1))
+arctanh = wrap(_np.arctanh)
+def_unary_quotient(arctanh, lambda ans, x: 1 - x * x)
+asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
+
+_RAD_PER_DEG = float(_np.pi / 180)
+deg2rad = wrap(_np.deg2rad)
+radians = wrap(_np.radians)
+rad2deg = wrap(_np.rad2deg)
+degrees = wrap(_np.degrees)
+for _f, _c in ((deg2rad, _RAD_PER_DEG), (radians, _RAD_PER_DEG), (rad2deg, 1 / _RAD_PER_DEG), (degrees, 1 / _RAD_PER_DEG)):
+    def_rules(_f, vjp=lambda g, ans, x, _c=_c: g * _c, jvp=lambda x_dot, ans, x, _c=_c: x_dot * _c)
+
+# ----- absolute value ------------------------------------------------------------
 
 
 def _abs_d(ans, x):
@@ -171,11 +321,12 @@ def_rules(
     vjp=lambda g, ans, x: g * _abs_d(ans, x),
     jvp=lambda x_dot, ans, x: real(x_dot * _abs_d(ans, x)) if is_complex(x) else x_dot * _abs_d(ans, x),
 )
+fabs = wrap(_np.fabs)  # real only
+def_rules(fabs, vjp=lambda g, ans, x: g * sign(x), jvp=lambda x_dot, ans, x: x_dot * sign(x))
 
 # where, sign and comparisons are needed by the rules above.
 from .indexing import where  # noqa: E402
 from .nondiff import sign  # noqa: E402
-
 
 __all__ = [
     "add",
@@ -188,6 +339,8 @@ __all__ = [
     "reciprocal",
     "square",
     "power",
+    "pow",
+    "float_power",
     "real",
     "imag",
     "conjugate",
@@ -200,12 +353,36 @@ __all__ = [
     "log10",
     "log1p",
     "sqrt",
+    "cbrt",
     "sin",
     "cos",
     "tan",
     "sinh",
     "cosh",
     "tanh",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "asin",
+    "acos",
+    "atan",
+    "asinh",
+    "acosh",
+    "atanh",
+    "deg2rad",
+    "radians",
+    "rad2deg",
+    "degrees",
     "absolute",
     "abs",
+    "fabs",
 ]
+
+# The rest of the elementwise family (binary functions, extrema, remainders, special functions).
+from . import elementwise as _elementwise  # noqa: E402
+from .elementwise import *  # noqa: E402, F403
+
+__all__ += _elementwise.__all__
