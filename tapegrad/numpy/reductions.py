@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import def_rules, getval
+from ..core import def_rules, getval, primitive
 from ._wrap import dispatches, shape_of, wrap
 from .composite import composite
 
@@ -76,23 +76,72 @@ def _extremum_rules(fun: Any) -> None:
 
 max = wrap(_np.max)  # noqa: A001
 min = wrap(_np.min)  # noqa: A001
-amax = max
-amin = min
 _extremum_rules(max)
 _extremum_rules(min)
+# NumPy 2 keeps amax/amin as separate function objects: route them to the same primitives.
+amax = dispatches(_np.amax, "amax")(max)
+amin = dispatches(_np.amin, "amin")(min)
 
 
 def _prod_partials(ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
-    # ans / x, valid where x != 0; exact for a single zero via the product of the others.
+    # ans / x: only used when x has no zeros (see prod), where it is exact to every order.
     return expand_reduced(ans, shape_of(x), axis, keepdims) / x
 
 
-prod = wrap(_np.prod)
+_prod = primitive(_np.prod, "prod")
 def_rules(
-    prod,
+    _prod,
     vjp=lambda g, ans, x, axis=None, dtype=None, keepdims=False, **kw: expand_reduced(g, shape_of(x), axis, keepdims) * _prod_partials(ans, x, axis, keepdims),
     jvp=lambda x_dot, ans, x, axis=None, dtype=None, keepdims=False, **kw: sum(x_dot * _prod_partials(ans, x, axis, keepdims), axis=axis, keepdims=keepdims),
 )
+
+
+def _reduced_shape(x_shape: tuple, axes: tuple, keepdims: bool) -> tuple:
+    if keepdims:
+        return tuple(1 if i in axes else n for i, n in enumerate(x_shape))
+    return tuple(n for i, n in enumerate(x_shape) if i not in axes)
+
+
+def _prod_tree(a: Any, axis: Any, keepdims: bool) -> Any:
+    """The product as a tree of pairwise multiplications: exact at zeros, to every order."""
+    from .indexing import getitem
+    from .shape import concatenate, reshape, transpose
+
+    x_shape = shape_of(a)
+    axes = _axes(axis, len(x_shape))
+    kept = [i for i in range(len(x_shape)) if i not in axes]
+    y = transpose(a, kept + list(axes)) if axes else a
+    n = _count(x_shape, axis)
+    y = reshape(y, tuple(x_shape[i] for i in kept) + (n,))
+    while n > 1:
+        m = n // 2
+        y_next = getitem(y, (Ellipsis, slice(0, 2 * m, 2))) * getitem(y, (Ellipsis, slice(1, 2 * m, 2)))
+        if n % 2:
+            y_next = concatenate([y_next, getitem(y, (Ellipsis, slice(n - 1, n)))], axis=-1)
+        y, n = y_next, m + n % 2
+    return reshape(y, _reduced_shape(x_shape, axes, keepdims))
+
+
+@composite(_np.prod)
+def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **kwargs: Any) -> Any:
+    """``numpy.prod``, with exact derivatives of every order also where ``a`` has zeros.
+
+    Without zeros one primitive with the ``ans / x`` rule; with zeros (where that
+    rule divides by zero) a tree of multiplications, whose derivatives are exact.
+    """
+    if dtype is not None:
+        from .creation import astype
+
+        a = astype(a, dtype)
+    if _np.any(getval(a) == 0):
+        return _prod_tree(a, axis, keepdims)
+    return _prod(a, axis=axis, keepdims=keepdims, **kwargs)
+
+
+@composite(_np.ptp)
+def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    """``numpy.ptp``: the range ``max - min`` along ``axis``."""
+    return max(a, axis=axis, keepdims=keepdims) - min(a, axis=axis, keepdims=keepdims)
 
 
 @composite(_np.var)
@@ -113,5 +162,5 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int 
     return sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
-__all__ = ["sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std", "expand_reduced"]
+__all__ = ["sum", "mean", "max", "min", "amax", "amin", "prod", "ptp", "var", "std", "expand_reduced"]
 _ = dispatches  # re-exported for families that define stand-ins
