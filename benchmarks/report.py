@@ -1,0 +1,190 @@
+"""Issue 5's targets, the printed tables, the JSON record and the chart."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Optional
+
+from .libs import LABELS, LIBRARIES
+
+# Per target group: (description, metric, threshold). Metrics are ratios of medians.
+TARGETS: dict[str, list[tuple[str, str, float]]] = {
+    "overhead": [("<= 0.2x autograd", "tg/autograd", 0.2), ("faster than torch eager", "tg/torch", 1.0)],
+    "array": [("<= 0.85x autograd", "tg/autograd", 0.85), ("grad <= 2.6x NumPy fwd", "grad/fwd", 2.6)],
+    "hvp": [("<= 0.4x autograd", "tg/autograd", 0.4)],
+    "jacobian": [("<= 0.5x autograd", "tg/autograd", 0.5)],
+    "tanh4": [("<= 0.3x autograd", "tg/autograd", 0.3)],
+    "chain1m": [("<= 0.2x autograd time", "tg/autograd", 0.2),
+                ("peak memory <= autograd's", "mem tg/autograd", 1.0)],
+}
+
+
+def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
+    return None if a is None or b is None or b <= 0 else a / b
+
+
+def ratios(entry: dict) -> dict:
+    """Ratios of tapegrad's median to the others' (and the gradient to NumPy's forward pass)."""
+    med = {lib: r.get("median") for lib, r in entry["libs"].items() if "median" in r}
+    tg = med.get("tapegrad")
+    out = {
+        "tg/autograd": _ratio(tg, med.get("autograd")),
+        "tg/torch": _ratio(tg, med.get("torch")),
+        "tg/jax": _ratio(tg, med.get("jax")),
+        "tg/jax_jit": _ratio(tg, med.get("jax_jit")),
+        "grad/fwd": _ratio(tg, med.get("numpy")),
+        "autograd/fwd": _ratio(med.get("autograd"), med.get("numpy")),
+    }
+    mem = {lib: r.get("peak_mib") for lib, r in entry["libs"].items() if "peak_mib" in r}
+    if mem:
+        out["mem tg/autograd"] = _ratio(mem.get("tapegrad"), mem.get("autograd"))
+    return out
+
+
+def checks(entry: dict) -> list[dict]:
+    """The issue's targets for this workload, with PASS, FAIL or n/a (a library missing)."""
+    rs = entry["ratios"]
+    result = []
+    for text, metric, limit in TARGETS[entry["group"]]:
+        value = rs.get(metric)
+        if value is None:
+            status = "n/a"
+        elif metric == "tg/torch":
+            status = "PASS" if value < limit else "FAIL"
+        else:
+            status = "PASS" if value <= limit else "FAIL"
+        result.append({"target": text, "metric": metric, "limit": limit, "value": value, "status": status})
+    return result
+
+
+# ----- text tables ------------------------------------------------------------------------
+
+
+def fmt_time(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms" if seconds < 0.1 else f"{seconds * 1e3:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_ratio(x: Optional[float]) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.3f}x" if x < 0.1 else f"{x:.2f}x"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table, columns padded so it also reads well in a terminal."""
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), sep] + [line(r) for r in rows])
+
+
+def medians_table(results: list[dict]) -> str:
+    libs = [lib for lib in LIBRARIES if any("median" in e["libs"].get(lib, {}) for e in results)]
+    header = ["workload"] + [LABELS[lib] for lib in libs]
+    rows = []
+    for e in results:
+        row = [e["title"]]
+        for lib in libs:
+            r = e["libs"].get(lib, {})
+            cell = fmt_time(r.get("median")) if "median" in r else ("skip" if "skip" in r else "-")
+            if "peak_mib" in r:
+                cell += f", {r['peak_mib']:.0f} MiB"
+            row.append(cell)
+        rows.append(row)
+    return _table(header, rows)
+
+
+def ratios_table(results: list[dict]) -> str:
+    header = ["workload", "tg/autograd", "tg/torch", "tg/JAX", "tg/JAX jit", "grad/NumPy fwd",
+              "target", "value", "status"]
+    rows = []
+    for e in results:
+        rs = e["ratios"]
+        first = [e["key"], fmt_ratio(rs["tg/autograd"]), fmt_ratio(rs["tg/torch"]), fmt_ratio(rs["tg/jax"]),
+                 fmt_ratio(rs["tg/jax_jit"]), fmt_ratio(rs["grad/fwd"])]
+        for i, c in enumerate(e["checks"]):
+            cells = first if i == 0 else [""] * len(first)
+            rows.append(cells + [c["target"], fmt_ratio(c["value"]), c["status"]])
+    return _table(header, rows)
+
+
+def agreement_lines(results: list[dict]) -> list[str]:
+    lines = []
+    for e in results:
+        bad = [lib for lib, ok in e.get("agrees", {}).items() if ok is False]
+        if bad:
+            lines.append(f"WARNING: {e['key']}: results of {', '.join(bad)} differ from autograd's")
+    return lines
+
+
+# ----- files ------------------------------------------------------------------------------------
+
+
+def write_json(path: str, meta: dict, results: list[dict]) -> None:
+    clean = []
+    for e in results:
+        libs = {lib: {k: v for k, v in r.items() if k != "result"} for lib, r in e["libs"].items()}
+        clean.append({**{k: v for k, v in e.items() if k != "libs"}, "libs": libs})
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({"meta": meta, "results": clean}, f, indent=2, default=_json_default)
+
+
+def _json_default(x: Any) -> Any:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def write_chart(path: str, results: list[dict]) -> Optional[str]:
+    """Grouped bars: each library's time relative to autograd (log scale), targets as ticks."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    libs = [lib for lib in LIBRARIES if lib != "autograd"
+            and any("median" in e["libs"].get(lib, {}) for e in results)]
+    keys = [e["key"] for e in results]
+    fig, ax = plt.subplots(figsize=(max(8.0, 1.3 * len(keys)), 4.8))
+    width = 0.8 / max(1, len(libs))
+    colors = {"tapegrad": "#d62728", "numpy": "#7f7f7f", "torch": "#ff7f0e", "jax": "#1f77b4", "jax_jit": "#17becf"}
+    for j, lib in enumerate(libs):
+        xs, ys = [], []
+        for i, e in enumerate(results):
+            r, base = e["libs"].get(lib, {}), e["libs"].get("autograd", {})
+            if "median" in r and "median" in base:
+                xs.append(i + (j - (len(libs) - 1) / 2) * width)
+                ys.append(r["median"] / base["median"])
+        ax.bar(xs, ys, width=width, label=LABELS[lib], color=colors.get(lib))
+    for i, e in enumerate(results):  # the issue's tapegrad/autograd target
+        limit = next((c["limit"] for c in e["checks"] if c["metric"] == "tg/autograd"), None)
+        if limit is not None:
+            ax.hlines(limit, i - 0.45, i + 0.45, colors="black", linestyles="dashed", linewidth=1)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(keys)))
+    ax.set_xticklabels(keys, rotation=20)
+    ax.set_ylabel("median time / autograd's (log scale)")
+    ax.set_title("Gradient time relative to autograd (dashed: tapegrad target); single-threaded BLAS")
+    ax.legend(fontsize=8, ncol=len(libs))
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def summary_counts(results: list[dict]) -> dict:
+    statuses = [c["status"] for e in results for c in e["checks"]]
+    return {s: statuses.count(s) for s in ("PASS", "FAIL", "n/a")}

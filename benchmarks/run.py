@@ -1,0 +1,154 @@
+"""Run the side-by-side benchmark suite (issue 5) and report against its targets.
+
+    python benchmarks/run.py            # the full suite (make bench)
+    python benchmarks/run.py --quick    # a fast smoke run: fewer repeats, a 100k-operation chain
+    python benchmarks/run.py --only chain,rnn --libs tapegrad,autograd
+
+Prints the medians and the ratio table (with PASS/FAIL per target) to stdout,
+progress to stderr, and writes benchmarks/results/latest.json and latest.png.
+Every library runs single-threaded (see benchmarks/libs.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from benchmarks.libs import pin_threads  # noqa: E402 - must precede the NumPy import
+
+pin_threads()
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+
+import numpy  # noqa: E402
+
+from benchmarks import report  # noqa: E402
+from benchmarks.libs import ERRORS, LIBRARIES, limit_loaded_pools, load, version  # noqa: E402
+from benchmarks.measure import measure_in_subprocess, time_callable  # noqa: E402
+from benchmarks.workloads import ORDER, WORKLOADS, Skip, to_numpy  # noqa: E402
+
+# (min repeats, max repeats, seconds of timing per library and workload)
+REPEATS = {"full": (5, 200, 1.5), "quick": (3, 20, 0.2)}
+SUBPROCESS_REPEATS = {"full": 3, "quick": 1}
+RESULTS_DIR = os.path.join(ROOT, "benchmarks", "results")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _agrees(result: object, reference: object) -> bool:
+    a, b = to_numpy(result), to_numpy(reference)
+    return a.shape == b.shape and bool(numpy.allclose(a, b, rtol=1e-6, atol=1e-9))
+
+
+def run_workload(key: str, libs: list[str], size: str) -> dict:
+    w = WORKLOADS[key]
+    entry: dict = {"key": key, "title": w.title, "group": w.group, "size": w.sizes[size], "libs": {}}
+    subprocess_run = w.group == "chain1m"  # time and peak memory in a fresh interpreter
+    data = None if subprocess_run else w.data(size)
+    for lib in libs:
+        if lib not in w.builders:
+            entry["libs"][lib] = {"skip": "not written for this library"}
+            continue
+        if load(lib) is None:
+            entry["libs"][lib] = {"skip": "not importable: " + ERRORS.get(lib, "")}
+            continue
+        t0 = time.perf_counter()
+        try:
+            if subprocess_run:
+                r = measure_in_subprocess(key, lib, size, SUBPROCESS_REPEATS[size])
+            else:
+                r = time_callable(w.build(lib, data), *REPEATS[size])
+        except Skip as e:
+            entry["libs"][lib] = {"skip": str(e)}
+            log(f"  {key:9s} {lib:9s} skipped: {e}")
+            continue
+        except Exception as e:  # a library failing one workload must not stop the suite
+            entry["libs"][lib] = {"skip": f"error: {type(e).__name__}: {e}"[:300]}
+            log(f"  {key:9s} {lib:9s} ERROR {type(e).__name__}: {str(e)[:200]}")
+            continue
+        entry["libs"][lib] = r
+        mem = f", peak +{r['peak_mib']:.0f} MiB" if "peak_mib" in r else ""
+        log(f"  {key:9s} {lib:9s} median {report.fmt_time(r['median'])} x{r['repeats']}{mem}"
+            f"  ({time.perf_counter() - t0:.1f} s)")
+    ref = entry["libs"].get("autograd", {}).get("result")
+    if ref is not None:
+        entry["agrees"] = {lib: _agrees(r["result"], ref) for lib, r in entry["libs"].items()
+                           if lib not in ("autograd", "numpy") and "result" in r}
+    entry["ratios"] = report.ratios(entry)
+    entry["checks"] = report.checks(entry)
+    return entry
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and a 100k-operation chain")
+    ap.add_argument("--only", default="", help="comma-separated workloads (default: all): " + ",".join(ORDER))
+    ap.add_argument("--libs", default="", help="comma-separated libraries (default: all importable)")
+    ap.add_argument("--out", default=os.path.join(RESULTS_DIR, "latest.json"), help="JSON output path")
+    args = ap.parse_args(argv)
+
+    size = "quick" if args.quick else "full"
+    keys = [k for k in ORDER if not args.only or k in args.only.split(",")]
+    libs = [lib for lib in LIBRARIES if not args.libs or lib in args.libs.split(",")]
+    pools = limit_loaded_pools()
+    versions = {lib: version(lib) for lib in libs}
+    log(f"tapegrad benchmark ({size}); libraries: "
+        + ", ".join(f"{lib} {v}" if v else f"{lib} (not importable)" for lib, v in versions.items()))
+    for lib, err in ERRORS.items():
+        log(f"  {lib} does not import ({err[:200]}); its columns stay empty")
+    started = time.perf_counter()
+    results = []
+    for key in keys:
+        log(f"{key}: {WORKLOADS[key].title}")
+        results.append(run_workload(key, libs, size))
+    elapsed = time.perf_counter() - started
+
+    meta = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
+        "size": size,
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {_cpu_model()}, {os.cpu_count()} cpus",
+        "versions": versions,
+        "threadpools": pools,
+        "thread_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                      "MKL_NUM_THREADS", "XLA_FLAGS")},
+        "seconds": round(elapsed, 1),
+        "summary": report.summary_counts(results),
+    }
+    print(f"\nMedian time per gradient ({size} run, one thread each; chain1m also shows peak extra memory)\n")
+    print(report.medians_table(results))
+    print("\nRatios of medians (tg = tapegrad) and issue 5's targets\n")
+    print(report.ratios_table(results))
+    for line in report.agreement_lines(results):
+        print(line)
+    s = meta["summary"]
+    print(f"\n{s['PASS']} PASS, {s['FAIL']} FAIL, {s['n/a']} n/a  ({elapsed:.0f} s)")
+    report.write_json(args.out, meta, results)
+    chart = report.write_chart(os.path.splitext(args.out)[0] + ".png", results)
+    log(f"wrote {os.path.relpath(args.out, ROOT)}" + (f" and {os.path.relpath(chart, ROOT)}" if chart else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
