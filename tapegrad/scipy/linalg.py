@@ -1,1 +1,345 @@
-"""tapegrad.scipy.linalg: in progress."""
+"""``tapegrad.scipy.linalg``: triangular and factored solves, factorizations, matrix functions.
+
+Rules act on the last two axes. Functions that read only one triangle of a
+symmetric input (``cholesky``, ``eigh``) return symmetric cotangents, as
+autograd does: differentiate them through a symmetric argument.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as _np
+import scipy.linalg as _sl
+
+from ..core import Box, def_rules, getval
+from ..numpy import concatenate, sum
+from ..numpy._wrap import shape_of, wrap
+from ..numpy.products import matmul
+from ..numpy.shape import swapaxes
+from ..numpy.ufuncs import conjugate
+
+
+def _t(x: Any) -> Any:
+    return swapaxes(x, -1, -2)
+
+
+def _n(a: Any) -> int:
+    return shape_of(a)[-1]
+
+
+def _tri_mask(n: int, lower: bool, strict: bool = False) -> _np.ndarray:
+    k = -1 if strict else 0
+    return _np.tril(_np.ones((n, n)), k) if lower else _np.triu(_np.ones((n, n)), -k)
+
+
+def _col(x: Any, a: Any) -> Any:
+    """A right-hand side as a matrix: vectors get a trailing axis."""
+    return x[..., None] if len(shape_of(x)) == len(shape_of(a)) - 1 else x
+
+
+# ----- triangular solves ----------------------------------------------------------------
+
+_TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
+
+
+def _solve_tri_raw(a: Any, b: Any, trans: int = 0, lower: bool = False, unit_diagonal: bool = False) -> Any:
+    return _sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
+_solve_tri = wrap(_solve_tri_raw, "scipy.linalg.solve_triangular")
+
+
+def _solve_tri_vjp_a(g: Any, ans: Any, a: Any, b: Any, trans: int = 0, lower: bool = False, unit_diagonal: bool = False) -> Any:
+    b_bar = _col(_solve_tri(a, g, trans=1 - trans, lower=lower, unit_diagonal=unit_diagonal), a)
+    x = _col(ans, a)
+    outer = matmul(b_bar, _t(x)) if trans == 0 else matmul(x, _t(b_bar))
+    return -outer * _tri_mask(_n(a), lower, unit_diagonal)
+
+
+def _solve_tri_jvp_a(a_dot: Any, ans: Any, a: Any, b: Any, trans: int = 0, lower: bool = False, unit_diagonal: bool = False) -> Any:
+    m = a_dot * _tri_mask(_n(a), lower, unit_diagonal)
+    return -_solve_tri(a, matmul(m if trans == 0 else _t(m), ans), trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
+def_rules(
+    _solve_tri,
+    vjp=(_solve_tri_vjp_a,
+         lambda g, ans, a, b, trans=0, lower=False, unit_diagonal=False:
+             _solve_tri(a, g, trans=1 - trans, lower=lower, unit_diagonal=unit_diagonal)),
+    jvp=(_solve_tri_jvp_a,
+         lambda b_dot, ans, a, b, trans=0, lower=False, unit_diagonal=False:
+             _solve_tri(a, b_dot, trans=trans, lower=lower, unit_diagonal=unit_diagonal)),
+)
+
+
+def solve_triangular(a: Any, b: Any, trans: Any = 0, lower: bool = False, unit_diagonal: bool = False,
+                     overwrite_b: bool = False, check_finite: bool = True) -> Any:
+    """``scipy.linalg.solve_triangular``: solve op(a) x = b for triangular ``a``, differentiable in both."""
+    t = _TRANS[trans]
+    if t == 2:  # conjugate transpose: transpose of the conjugate
+        a, t = conjugate(a), 1
+    return _solve_tri(a, b, trans=t, lower=lower, unit_diagonal=unit_diagonal)
+
+
+# ----- Cholesky -----------------------------------------------------------------------------
+
+cholesky = wrap(_sl.cholesky, "scipy.linalg.cholesky")
+
+
+def _half_lower(n: int) -> _np.ndarray:
+    # The lower triangle with a halved diagonal: the projection in dL = L Phi(L^-1 dA L^-T).
+    return _np.tril(_np.ones((n, n)), -1) + 0.5 * _np.eye(n)
+
+
+def _cholesky_jvp(a_dot: Any, ans: Any, a: Any, lower: bool = False, **kw: Any) -> Any:
+    low = ans if lower else _t(ans)
+    sym = 0.5 * (a_dot + _t(a_dot))
+    inner = _solve_tri(low, _t(_solve_tri(low, sym, lower=True)), lower=True)
+    dl = matmul(low, inner * _half_lower(_n(a)))
+    return dl if lower else _t(dl)
+
+
+def _cholesky_vjp(g: Any, ans: Any, a: Any, lower: bool = False, **kw: Any) -> Any:
+    low = ans if lower else _t(ans)
+    l_bar = g if lower else _t(g)
+    s = matmul(_t(low), l_bar) * _half_lower(_n(a))
+    z = _solve_tri(low, s, trans=1, lower=True)
+    a_bar = _t(_solve_tri(low, _t(z), trans=1, lower=True))
+    return 0.5 * (a_bar + _t(a_bar))
+
+
+def_rules(cholesky, vjp=_cholesky_vjp, jvp=_cholesky_jvp)
+
+
+def cho_factor(a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True) -> tuple:
+    """``scipy.linalg.cho_factor``; on traced input the unused triangle is zero (SciPy leaves junk there)."""
+    if isinstance(a, Box):
+        return cholesky(a, lower=lower), lower
+    return _sl.cho_factor(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
+
+
+def cho_solve(c_and_lower: tuple, b: Any, overwrite_b: bool = False, check_finite: bool = True) -> Any:
+    """``scipy.linalg.cho_solve``: solve a x = b from ``cho_factor(a)``, differentiable in the factor and b."""
+    c, lower = c_and_lower
+    if not isinstance(c, Box) and not isinstance(b, Box):
+        return _sl.cho_solve((c, lower), b, overwrite_b=overwrite_b, check_finite=check_finite)
+    if lower:  # a = L L^T
+        return _solve_tri(c, _solve_tri(c, b, lower=True), trans=1, lower=True)
+    return _solve_tri(c, _solve_tri(c, b, trans=1, lower=False), lower=False)  # a = U^T U
+
+
+# ----- LU --------------------------------------------------------------------------------------
+
+
+def _perm(piv: Any) -> _np.ndarray:
+    """The row order of LAPACK's pivots: a[perm] = L U."""
+    perm = _np.arange(len(piv))
+    for i, p in enumerate(piv):
+        perm[i], perm[p] = perm[p], perm[i]
+    return perm
+
+
+def _lu_raw(a: Any, perm: Any) -> Any:
+    return _sl.lu_factor(a)[0]  # perm (static) is carried for the rules
+
+
+_lu = wrap(_lu_raw, "scipy.linalg.lu_factor")
+
+
+def _lu_jvp(a_dot: Any, ans: Any, a: Any, perm: Any) -> Any:
+    n = _n(a)
+    low = ans * _tri_mask(n, True, True) + _np.eye(n)
+    up = ans * _tri_mask(n, False)
+    x = _solve_tri(ans, a_dot[perm], lower=True, unit_diagonal=True)
+    f = _t(_solve_tri(up, _t(x), trans=1, lower=False))  # L^-1 P^T dA U^-1
+    return matmul(low, f * _tri_mask(n, True, True)) + matmul(f * _tri_mask(n, False), up)
+
+
+def _lu_vjp(g: Any, ans: Any, a: Any, perm: Any) -> Any:
+    n = _n(a)
+    low = ans * _tri_mask(n, True, True) + _np.eye(n)
+    up = ans * _tri_mask(n, False)
+    m = matmul(_t(low), g * _tri_mask(n, True, True)) * _tri_mask(n, True, True) + \
+        matmul(g * _tri_mask(n, False), _t(up)) * _tri_mask(n, False)
+    y = _solve_tri(ans, m, trans=1, lower=True, unit_diagonal=True)
+    a_bar_perm = _t(_solve_tri(up, _t(y), lower=False))
+    return a_bar_perm[_np.argsort(perm)]
+
+
+def_rules(_lu, vjp=_lu_vjp, jvp=_lu_jvp)
+
+
+def lu_factor(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> tuple:
+    """``scipy.linalg.lu_factor``: (lu, piv), differentiable in ``a`` through ``lu``."""
+    if not isinstance(a, Box):
+        return _sl.lu_factor(a, overwrite_a=overwrite_a, check_finite=check_finite)
+    lu, piv = _sl.lu_factor(getval(a))
+    return _lu(a, _perm(piv)), piv
+
+
+def lu_solve(lu_and_piv: tuple, b: Any, trans: int = 0, overwrite_b: bool = False, check_finite: bool = True) -> Any:
+    """``scipy.linalg.lu_solve``: solve a x = b (or a^T x = b) from ``lu_factor(a)``."""
+    lu, piv = lu_and_piv
+    if not isinstance(lu, Box) and not isinstance(b, Box):
+        return _sl.lu_solve((lu, piv), b, trans=trans, overwrite_b=overwrite_b, check_finite=check_finite)
+    perm = _perm(getval(piv))
+    if _TRANS[trans] == 0:
+        y = _solve_tri(lu, b[perm], lower=True, unit_diagonal=True)
+        return _solve_tri(lu, y, lower=False)
+    if _TRANS[trans] == 2:
+        lu = conjugate(lu)
+    z = _solve_tri(lu, b, trans=1, lower=False)
+    return _solve_tri(lu, z, trans=1, lower=True, unit_diagonal=True)[_np.argsort(perm)]
+
+
+# ----- inverse and determinant ------------------------------------------------------------
+
+inv = wrap(_sl.inv, "scipy.linalg.inv")
+def_rules(
+    inv,
+    vjp=lambda g, ans, a, **kw: -matmul(matmul(_t(ans), g), _t(ans)),
+    jvp=lambda a_dot, ans, a, **kw: -matmul(matmul(ans, a_dot), ans),
+)
+
+det = wrap(_sl.det, "scipy.linalg.det")
+def_rules(
+    det,
+    vjp=lambda g, ans, a, **kw: (g * ans)[..., None, None] * _t(inv(a)),
+    jvp=lambda a_dot, ans, a, **kw: ans * sum(_t(inv(a)) * a_dot, axis=(-2, -1)),
+)
+
+# ----- symmetric eigenproblem ---------------------------------------------------------------
+
+
+def _eigh_raw(a: Any, lower: bool = True) -> tuple:
+    return tuple(_sl.eigh(a, lower=lower))
+
+
+_eigh = wrap(_eigh_raw, "scipy.linalg.eigh")
+
+
+def _gaps(w: Any) -> Any:
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
+    n = shape_of(w)[-1]
+    off = 1.0 - _np.eye(n)
+    return off / (w[..., None, :] - w[..., :, None] + _np.eye(n))
+
+
+def _eigh_vjp(g: Any, ans: Any, a: Any, lower: bool = True) -> Any:
+    w, v = ans
+    w_bar, v_bar = g
+    inner = matmul(_t(v), v_bar) * _gaps(w) + w_bar[..., None] * _np.eye(_n(a))
+    a_bar = matmul(matmul(v, inner), _t(v))
+    return 0.5 * (a_bar + _t(a_bar))
+
+
+def _eigh_jvp(a_dot: Any, ans: Any, a: Any, lower: bool = True) -> Any:
+    w, v = ans
+    sym = 0.5 * (a_dot + _t(a_dot))
+    m = matmul(matmul(_t(v), sym), v)
+    w_dot = sum(m * _np.eye(_n(a)), axis=-1)
+    return w_dot, matmul(v, m * _gaps(w))
+
+
+def_rules(_eigh, vjp=_eigh_vjp, jvp=_eigh_jvp)
+
+
+def eigh(a: Any, b: Any = None, *, lower: bool = True, eigvals_only: bool = False, **kwargs: Any) -> Any:
+    """``scipy.linalg.eigh`` of a real symmetric matrix (standard problem): (w, v), or w."""
+    if not isinstance(a, Box):
+        return _sl.eigh(a, b, lower=lower, eigvals_only=eigvals_only, **kwargs)
+    if b is not None or kwargs:
+        raise NotImplementedError("tapegrad.scipy.linalg.eigh differentiates the standard problem only (b=None, no subsets)")
+    w, v = _eigh(a, lower=lower)
+    return w if eigvals_only else (w, v)
+
+
+# ----- Sylvester equation and matrix functions ----------------------------------------------------
+
+solve_sylvester = wrap(_sl.solve_sylvester, "scipy.linalg.solve_sylvester")
+
+
+def _sylvester_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> list:
+    a, b, q = args
+    q_bar = solve_sylvester(_t(a), _t(b), g)
+    parts = {0: lambda: -matmul(q_bar, _t(ans)), 1: lambda: -matmul(_t(ans), q_bar), 2: lambda: q_bar}
+    return [parts[i]() for i in argnums]
+
+
+def _sylvester_jvp(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwargs: dict) -> Any:
+    a, b, q = args
+    rhs = 0.0
+    for i, t in zip(argnums, tangents):
+        rhs = rhs + (-matmul(t, ans) if i == 0 else -matmul(ans, t) if i == 1 else t)
+    return solve_sylvester(a, b, rhs)
+
+
+def_rules(solve_sylvester, vjp_joint=_sylvester_vjp, jvp_joint=_sylvester_jvp)
+
+sqrtm = wrap(_sl.sqrtm, "scipy.linalg.sqrtm")
+# X X = A, so X dX + dX X = dA: a Sylvester equation (and its transpose for the VJP).
+def_rules(
+    sqrtm,
+    vjp=lambda g, ans, a, **kw: solve_sylvester(_t(ans), _t(ans), g),
+    jvp=lambda a_dot, ans, a, **kw: solve_sylvester(ans, ans, a_dot),
+)
+
+
+def _frechet(fun: Any, a: Any, e: Any) -> Any:
+    """The Frechet derivative of a matrix function at ``a`` along ``e``: f([[A, E], [0, A]])'s corner."""
+    n = _n(a)
+    zero = _np.zeros(shape_of(a))
+    block = concatenate([concatenate([a, e], axis=-1), concatenate([zero, a], axis=-1)], axis=-2)
+    return fun(block)[..., :n, n:]
+
+
+expm = wrap(_sl.expm, "scipy.linalg.expm")
+def_rules(
+    expm,
+    vjp=lambda g, ans, a: _frechet(expm, _t(a), g),
+    jvp=lambda a_dot, ans, a: _frechet(expm, a, a_dot),
+)
+
+logm = wrap(_sl.logm, "scipy.linalg.logm")
+def_rules(
+    logm,
+    vjp=lambda g, ans, a, **kw: _frechet(logm, _t(a), g),
+    jvp=lambda a_dot, ans, a, **kw: _frechet(logm, a, a_dot),
+)
+
+# ----- block_diag --------------------------------------------------------------------------------
+
+
+def _block_slices(args: tuple) -> list:
+    out, r, c = [], 0, 0
+    for x in args:
+        s = _np.atleast_2d(getval(x)).shape
+        out.append((slice(r, r + s[0]), slice(c, c + s[1]), shape_of(x)))
+        r, c = r + s[0], c + s[1]
+    return out
+
+
+block_diag = wrap(_sl.block_diag, "scipy.linalg.block_diag")
+
+
+def _block_diag_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> list:
+    from ..numpy.shape import reshape
+
+    slices = _block_slices(args)
+    return [reshape(g[slices[i][0], slices[i][1]], slices[i][2]) for i in argnums]
+
+
+def _block_diag_jvp(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwargs: dict) -> Any:
+    parts = [_np.zeros(shape_of(x)) for x in args]
+    for i, t in zip(argnums, tangents):
+        parts[i] = t
+    return block_diag(*parts)
+
+
+def_rules(block_diag, vjp_joint=_block_diag_vjp, jvp_joint=_block_diag_jvp)
+
+__all__ = [
+    "solve_triangular", "cholesky", "cho_factor", "cho_solve", "lu_factor", "lu_solve", "inv", "det",
+    "eigh", "sqrtm", "expm", "logm", "solve_sylvester", "block_diag",
+]
