@@ -291,9 +291,10 @@ arctan = wrap(_np.arctan)
 def_rules(arctan, vjp=lambda g, ans, x: g / (1 + x * x), jvp=lambda x_dot, ans, x: x_dot / (1 + x * x))
 arcsinh = wrap(_np.arcsinh)
 def_rules(arcsinh, vjp=lambda g, ans, x: g / sqrt(x * x + 1), jvp=lambda x_dot, ans, x: x_dot / sqrt(x * x + 1))
-# sqrt(x-1)*sqrt(x+1), not sqrt(x*x-1): the same for real x > 1, and right on both sides of the complex branch cut.
+# sqrt(x-1)*sqrt(x+1), not sqrt(x*x-1): the same for real x > 1, and right on both sides
+# of the complex branch cut; a safe product, as sqrt(x-1) is NaN in a discarded x < 1.
 arccosh = wrap(_np.arccosh)
-def_unary_quotient(arccosh, lambda ans, x: sqrt(x - 1) * sqrt(x + 1))
+def_unary_quotient(arccosh, lambda ans, x: safe_mul(sqrt(x - 1), sqrt(x + 1)))
 arctanh = wrap(_np.arctanh)
 def_unary_quotient(arctanh, lambda ans, x: 1 - x * x)
 asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
