@@ -33,44 +33,70 @@ def expand_reduced(g: Any, x_shape: tuple, axis: Any = None, keepdims: bool = Fa
     return broadcast_to(g, x_shape)
 
 
+def _masked(g: Any, where: Any) -> Any:
+    """A cotangent spread over ``x`` keeps only the entries selected by ``where=``."""
+    from .indexing import where as _where
+
+    return g if where is None else _where(where, g, 0.0)
+
+
+def _sum_jvp(x_dot: Any, ans: Any, x: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
+    # ``initial`` is a constant offset: it has no tangent.
+    if where is None:
+        return sum(x_dot, axis=axis, keepdims=keepdims)
+    return sum(x_dot, axis=axis, keepdims=keepdims, where=where)
+
+
 sum = wrap(_np.sum)  # noqa: A001 - NumPy's own name
 def_rules(
     sum,
-    vjp=lambda g, ans, x, axis=None, dtype=None, keepdims=False, **kw: expand_reduced(g, shape_of(x), axis, keepdims),
-    jvp=lambda x_dot, ans, x, axis=None, dtype=None, keepdims=False, **kw: sum(x_dot, axis=axis, keepdims=keepdims),
+    vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None: _masked(expand_reduced(g, shape_of(x), axis, keepdims), where),
+    jvp=_sum_jvp,
 )
 
 
-def _count(x_shape: tuple, axis: Any) -> int:
+def _count(x_shape: tuple, axis: Any, where: Any = None) -> Any:
+    """Number of reduced entries (an array with ``keepdims`` when ``where=`` selects some)."""
+    if where is not None:
+        return _np.sum(_np.broadcast_to(getval(where), x_shape), axis=_axes(axis, len(x_shape)), keepdims=True)
     n = 1
     for a in _axes(axis, len(x_shape)):
         n *= x_shape[a]
     return n
 
 
+def _mean_jvp(x_dot: Any, ans: Any, x: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, where: Any = None) -> Any:
+    if where is None:
+        return mean(x_dot, axis=axis, keepdims=keepdims)
+    return mean(x_dot, axis=axis, keepdims=keepdims, where=where)
+
+
 mean = wrap(_np.mean)
 def_rules(
     mean,
-    vjp=lambda g, ans, x, axis=None, dtype=None, keepdims=False, **kw: expand_reduced(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis),
-    jvp=lambda x_dot, ans, x, axis=None, dtype=None, keepdims=False, **kw: mean(x_dot, axis=axis, keepdims=keepdims),
+    vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None: _masked(expand_reduced(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis, where), where),
+    jvp=_mean_jvp,
 )
 
 
-def _extremum_mask(ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
-    """Where x attains the extremum, divided among ties (as autograd does)."""
-    from .nondiff import equal
+def _extremum_mask(ans: Any, x: Any, axis: Any, keepdims: bool, where: Any = None) -> Any:
+    """Where x attains the extremum, divided among ties (as autograd does).
 
+    Entries excluded by ``where=`` never count; if ``initial=`` wins, no entry does.
+    """
     x_shape = shape_of(x)
-    hit = equal(getval(x), getval(expand_reduced(getval(ans), x_shape, axis, keepdims)))
-    counts = _np.sum(hit, axis=axis, keepdims=True)
-    return hit / counts
+    hit = getval(x) == getval(expand_reduced(getval(ans), x_shape, axis, keepdims))
+    if where is not None:
+        hit = hit & getval(where)
+    counts = _np.sum(hit, axis=_axes(axis, len(x_shape)), keepdims=True)
+    return hit / _np.maximum(counts, 1)
 
 
 def _extremum_rules(fun: Any) -> None:
     def_rules(
         fun,
-        vjp=lambda g, ans, x, axis=None, keepdims=False, **kw: expand_reduced(g, shape_of(x), axis, keepdims) * _extremum_mask(ans, x, axis, keepdims),
-        jvp=lambda x_dot, ans, x, axis=None, keepdims=False, **kw: sum(x_dot * _extremum_mask(ans, x, axis, keepdims), axis=axis, keepdims=keepdims),
+        vjp=lambda g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None: expand_reduced(g, shape_of(x), axis, keepdims) * _extremum_mask(ans, x, axis, keepdims, where),
+        jvp=lambda x_dot, ans, x, axis=None, out=None, keepdims=False, initial=None, where=None: sum(x_dot * _extremum_mask(ans, x, axis, keepdims, where), axis=axis, keepdims=keepdims),
     )
 
 
@@ -91,8 +117,8 @@ def _prod_partials(ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
 _prod = primitive(_np.prod, "prod")
 def_rules(
     _prod,
-    vjp=lambda g, ans, x, axis=None, dtype=None, keepdims=False, **kw: expand_reduced(g, shape_of(x), axis, keepdims) * _prod_partials(ans, x, axis, keepdims),
-    jvp=lambda x_dot, ans, x, axis=None, dtype=None, keepdims=False, **kw: sum(x_dot * _prod_partials(ans, x, axis, keepdims), axis=axis, keepdims=keepdims),
+    vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False: expand_reduced(g, shape_of(x), axis, keepdims) * _prod_partials(ans, x, axis, keepdims),
+    jvp=lambda x_dot, ans, x, axis=None, dtype=None, out=None, keepdims=False: sum(x_dot * _prod_partials(ans, x, axis, keepdims), axis=axis, keepdims=keepdims),
 )
 
 
@@ -133,9 +159,14 @@ def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
         from .creation import astype
 
         a = astype(a, dtype)
-    if _np.any(getval(a) == 0):
-        return _prod_tree(a, axis, keepdims)
-    return _prod(a, axis=axis, keepdims=keepdims, **kwargs)
+    where = kwargs.pop("where", None)
+    if where is not None:  # excluded entries count as 1
+        from .indexing import where as _where
+
+        a = _where(where, a, 1.0)
+    initial = kwargs.pop("initial", None)
+    ans = _prod_tree(a, axis, keepdims) if _np.any(getval(a) == 0) else _prod(a, axis=axis, keepdims=keepdims)
+    return ans if initial is None else ans * initial
 
 
 @composite(_np.ptp)
@@ -144,22 +175,37 @@ def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> An
     return max(a, axis=axis, keepdims=keepdims) - min(a, axis=axis, keepdims=keepdims)
 
 
-@composite(_np.var)
-def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """``numpy.var``, differentiable as the mean of squared deviations."""
-    from .ufuncs import absolute, conjugate, real
+def _ddof(ddof: Any, correction: Any) -> Any:
+    return ddof if correction is None else correction
 
-    centred = a - mean(a, axis=axis, keepdims=True)
+
+@composite(_np.var)
+def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False, *,
+        where: Any = None, mean: Any = None, correction: Any = None) -> Any:
+    """``numpy.var``, differentiable as the mean of squared deviations."""
+    from .ufuncs import conjugate, real
+
+    m = mean if mean is not None else _mean(a, axis=axis, keepdims=True, where=where)
+    centred = a - m
     sq = real(centred * conjugate(centred)) if _np.iscomplexobj(getval(a)) else centred * centred
-    return sum(sq, axis=axis, keepdims=keepdims) / (_count(shape_of(a), axis) - ddof)
+    total = sum(sq, axis=axis, keepdims=keepdims) if where is None else sum(sq, axis=axis, keepdims=keepdims, where=where)
+    n = _count(shape_of(a), axis, where)
+    if where is not None and not keepdims:
+        n = _np.reshape(n, shape_of(total))
+    return total / (n - _ddof(ddof, correction))
 
 
 @composite(_np.std)
-def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False, *,
+        where: Any = None, mean: Any = None, correction: Any = None) -> Any:
     """``numpy.std``, the square root of :func:`var`."""
     from .ufuncs import sqrt
 
-    return sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
+    return sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims, where=where, mean=mean, correction=correction))
+
+
+def _mean(a: Any, axis: Any, keepdims: bool, where: Any) -> Any:
+    return mean(a, axis=axis, keepdims=keepdims) if where is None else mean(a, axis=axis, keepdims=keepdims, where=where)
 
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "prod", "ptp", "var", "std", "expand_reduced"]

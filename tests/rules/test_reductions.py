@@ -14,6 +14,7 @@ C = ("float64", "complex128")
 CUBE = ((2, 3, 4),)
 ALL = [((),), ((4,),), ((3, 4),), CUBE]
 M = [((3, 4),), CUBE]
+MASK = onp.array([[True, False, True, True], [False, True, True, False], [True, True, False, True]])
 
 ROWS = [
     Row("sum", np.sum, ALL, dtypes=C),
@@ -23,12 +24,18 @@ ROWS = [
     Row("sum axis=(-1,0) keepdims", lambda x: np.sum(x, axis=(-1, 0), keepdims=True), [CUBE]),
     Row("sum method", lambda x: x.sum(1), M),
     Row("sum via numpy", lambda x: onp.sum(x, axis=1), M),
+    Row("sum where", lambda x: np.sum(x, axis=1, where=MASK), [((3, 4),)], dtypes=C),
+    Row("sum initial", lambda x: np.sum(x, initial=2.0), [((4,),)]),
     Row("mean", np.mean, ALL, dtypes=C),
+    Row("mean where", lambda x: np.mean(x, axis=0, where=MASK), [((3, 4),)], dtypes=C),
+    Row("mean where all", lambda x: np.mean(x, where=MASK), [((3, 4),)]),
     Row("mean axis=1", lambda x: np.mean(x, axis=1), M, dtypes=C),
     Row("mean axis=(0,-1) keepdims", lambda x: np.mean(x, axis=(0, -1), keepdims=True), [CUBE]),
     Row("max", np.max, ALL),
     Row("max axis=0", lambda x: np.max(x, axis=0), [((4,),), ((3, 4),), CUBE]),
     Row("max axis=(0,2) keepdims", lambda x: np.max(x, axis=(0, 2), keepdims=True), [CUBE]),
+    Row("max initial where", lambda x: np.max(x, axis=1, initial=-5.0, where=MASK), [((3, 4),)]),
+    Row("max initial wins", lambda x: np.max(x, axis=0, initial=10.0), [((3, 4),)]),
     Row("min", np.min, ALL),
     Row("min axis=-1", lambda x: np.min(x, axis=-1), M),
     Row("amax", np.amax, ALL),
@@ -39,12 +46,16 @@ ROWS = [
     Row("prod axis=1", lambda x: np.prod(x, axis=1), M, dtypes=C),
     Row("prod axis=(0,-1) keepdims", lambda x: np.prod(x, axis=(0, -1), keepdims=True), [CUBE], dtypes=C),
     Row("prod method", lambda x: x.prod(axis=0), M),
+    Row("prod where initial", lambda x: np.prod(x, axis=1, where=MASK, initial=2.0), [((3, 4),)], dtypes=C),
     Row("ptp", np.ptp, ALL),
     Row("ptp axis=0", lambda x: np.ptp(x, axis=0), M),
     Row("ptp axis=-1 keepdims", lambda x: np.ptp(x, axis=-1, keepdims=True), M),
     Row("var", np.var, ALL, dtypes=C),
     Row("var axis=1 ddof=1", lambda x: np.var(x, axis=1, ddof=1), M, dtypes=C),
     Row("var axis=(0,2) keepdims", lambda x: np.var(x, axis=(0, 2), keepdims=True), [CUBE], dtypes=C),
+    Row("var where", lambda x: np.var(x, axis=1, where=MASK), [((3, 4),)], dtypes=C),
+    Row("var mean=", lambda x: np.var(x, axis=1, mean=np.mean(x, axis=1, keepdims=True)), [((3, 4),)]),
+    Row("std correction=1 where", lambda x: np.std(x, axis=0, correction=1, where=MASK), [((3, 4),)]),
     Row("std", np.std, [((4,),), ((3, 4),), CUBE], dtypes=C),
     Row("std axis=0 ddof=1", lambda x: np.std(x, axis=0, ddof=1), M, dtypes=C),
     Row("std axis=-1 keepdims", lambda x: np.std(x, axis=-1, keepdims=True), M),
