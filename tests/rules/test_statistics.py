@@ -29,6 +29,7 @@ def nanify(x):
 
 
 IDX = onp.array([2, 0, 2, 5])
+MASK = onp.array([[True, False, True, True], [False, True, True, False], [True, True, False, True]])
 
 ROWS = [
     # ----- scans
@@ -84,16 +85,21 @@ ROWS = [
     # ----- NaN-ignoring
     Row("nansum", lambda x: np.nansum(nanify(x)), ALL, dtypes=C),
     Row("nansum axis=1", lambda x: np.nansum(nanify(x), axis=1), M, dtypes=C),
+    Row("nansum where initial", lambda x: np.nansum(nanify(x), axis=1, where=MASK, initial=1.5), M, dtypes=C),
     Row("nanmean", lambda x: np.nanmean(nanify(x)), ALL, dtypes=C),
+    Row("nanmean where", lambda x: np.nanmean(nanify(x), axis=0, where=MASK), M),
     Row("nanmean axis=0 keepdims", lambda x: np.nanmean(nanify(x), axis=0, keepdims=True), M),
     Row("nanprod", lambda x: np.nanprod(nanify(x)), ALL, dtypes=C),
     Row("nanprod axis=1", lambda x: np.nanprod(nanify(x), axis=1), M),
     Row("nanmax", lambda x: np.nanmax(nanify(x)), ALL),
     Row("nanmax axis=0", lambda x: np.nanmax(nanify(x), axis=0), M),
+    Row("nanmax initial where", lambda x: np.nanmax(nanify(x), axis=1, initial=-3.0, where=MASK), M),
     Row("nanmin", lambda x: np.nanmin(nanify(x)), ALL),
     Row("nanmin axis=1 keepdims", lambda x: np.nanmin(nanify(x), axis=1, keepdims=True), M),
     Row("nanvar", lambda x: np.nanvar(nanify(x)), VM, dtypes=C),
     Row("nanvar axis=1 ddof=1", lambda x: np.nanvar(nanify(x), axis=1, ddof=1), M),
+    Row("nanvar correction where", lambda x: np.nanvar(nanify(x), axis=1, correction=1, where=MASK), M),
+    Row("nanprod where", lambda x: np.nanprod(nanify(x), axis=0, where=MASK), M),
     Row("nanstd", lambda x: np.nanstd(nanify(x)), VM, dtypes=C),
     Row("nanstd axis=0", lambda x: np.nanstd(nanify(x), axis=0), M),
     Row("nanmedian", lambda x: np.nanmedian(nanify(x)), ALL),
