@@ -16,10 +16,16 @@ from ._wrap import broadcast_tangent, dispatches, shape_of, unbroadcast, wrap
 
 
 def _is_basic(idx: Any) -> bool:
-    """True for indices made only of ints, slices, None and Ellipsis (no repeats possible)."""
+    """True for indices that cannot select an element twice: ints, slices, None, Ellipsis
+    and boolean masks (a mask selects each position at most once)."""
     parts = idx if isinstance(idx, tuple) else (idx,)
     for p in parts:
-        if not (p is None or p is Ellipsis or isinstance(p, (int, slice, _np.integer))):
+        if not (
+            p is None
+            or p is Ellipsis
+            or isinstance(p, (int, slice, _np.integer))
+            or (type(p) is _np.ndarray and p.dtype == bool)
+        ):
             return False
     return True
 
@@ -80,6 +86,11 @@ def _setitem_vjp_v(g: Any, ans: Any, x: Any, idx: Any, v: Any) -> Any:
     picked = getitem(g, idx)
     if not _is_basic(idx):
         picked = where(_winners(shape_of(x), idx, shape_of(v)), picked, 0.0)
+    extra = len(shape_of(v)) - len(shape_of(picked))
+    if extra > 0:  # NumPy lets the value carry extra leading unit axes
+        from .shape import reshape
+
+        picked = reshape(picked, (1,) * extra + shape_of(picked))
     return unbroadcast(picked, v)
 
 
@@ -120,3 +131,6 @@ def_rules(
         lambda y_dot, ans, c, x, y: broadcast_tangent(_where(c, 0.0, y_dot), ans),
     ),
 )
+
+
+__all__ = ["getitem", "setitem", "untake", "where"]
