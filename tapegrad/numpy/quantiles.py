@@ -9,6 +9,7 @@ index, so the derivative flows to the data entries that were picked.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as _np
@@ -21,28 +22,39 @@ from .reductions import _axes
 from .shape import reshape, transpose
 
 
-def _index_and_weight(n: Any, q: Any, method: str) -> tuple:
-    """Lower position ``i`` and weight ``t`` of the upper neighbour, for lengths ``n``.
+@functools.lru_cache(maxsize=256)
+def _positions(length: int, q_bytes: bytes, q_shape: tuple, method: str) -> Any:
+    """Where NumPy interpolates in a sorted slice of ``length`` entries, for each ``q``.
 
-    NumPy's quantile of ``0, 1, ..., n-1`` is exactly the (possibly fractional)
-    position it interpolates at, for every method; ask it rather than restate
-    the method table.
+    NumPy's quantile of ``0, 1, ..., length-1`` is exactly that (possibly
+    fractional) position, for every method: ask it rather than restate the
+    method table.
     """
+    q = _np.frombuffer(q_bytes, dtype=float).reshape(q_shape)
+    pos = _np.asarray(_np.quantile(_np.arange(length, dtype=float), q, method=method))
+    pos.setflags(write=False)
+    return pos
+
+
+def _index_and_weight(n: Any, q: Any, method: str) -> tuple:
+    """Lower position ``i`` and weight ``t`` of the upper neighbour, for slice lengths ``n``."""
     n = _np.asarray(n)
+    key = (q.tobytes(), q.shape, method)
+    if n.ndim == 0:
+        pos = _positions(int(n), *key) if n else _np.zeros(q.shape)
+        lo = _np.floor(pos)
+        return lo.astype(_np.intp), pos - lo
     i = _np.zeros(q.shape + n.shape, dtype=_np.intp)
     t = _np.zeros(q.shape + n.shape)
     for length in _np.unique(n):
         if length == 0:
             continue  # all-NaN slice: masked by the caller
-        pos = _np.asarray(_np.quantile(_np.arange(length, dtype=float), q, method=method))
+        pos = _positions(int(length), *key)
         lo = _np.floor(pos)
-        sel = (Ellipsis,) + _np.nonzero(n == length) if n.ndim else (Ellipsis,)
-        pos_b = pos.reshape(q.shape + (1,) * n.ndim)
-        lo_b = lo.reshape(q.shape + (1,) * n.ndim)
-        i_full = _np.broadcast_to(lo_b, i.shape).astype(_np.intp)
-        t_full = _np.broadcast_to(pos_b - lo_b, t.shape)
-        i[sel] = i_full[sel]
-        t[sel] = t_full[sel]
+        sel = (Ellipsis,) + _np.nonzero(n == length)
+        k = len(sel[1])
+        i[sel] = _np.repeat(lo.astype(_np.intp)[..., None], k, axis=-1)
+        t[sel] = _np.repeat((pos - lo)[..., None], k, axis=-1)
     return i, t
 
 

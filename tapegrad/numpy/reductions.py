@@ -109,16 +109,12 @@ amax = dispatches(_np.amax, "amax")(max)
 amin = dispatches(_np.amin, "amin")(min)
 
 
-def _prod_partials(ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
-    # ans / x: only used when x has no zeros (see prod), where it is exact to every order.
-    return expand_reduced(ans, shape_of(x), axis, keepdims) / x
-
-
 _prod = primitive(_np.prod, "prod")
+# d ans / d x = ans / x: only used when x has no zeros (see prod), where it is exact to every order.
 def_rules(
     _prod,
-    vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False: expand_reduced(g, shape_of(x), axis, keepdims) * _prod_partials(ans, x, axis, keepdims),
-    jvp=lambda x_dot, ans, x, axis=None, dtype=None, out=None, keepdims=False: sum(x_dot * _prod_partials(ans, x, axis, keepdims), axis=axis, keepdims=keepdims),
+    vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False: expand_reduced(g * ans, shape_of(x), axis, keepdims) / x,
+    jvp=lambda x_dot, ans, x, axis=None, dtype=None, out=None, keepdims=False: ans * sum(x_dot / x, axis=axis, keepdims=keepdims),
 )
 
 

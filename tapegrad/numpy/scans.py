@@ -134,6 +134,8 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = _np._NoValue, append
     nd = len(a_shape)
     if nd == 0:
         raise ValueError("diff requires input that is at least one dimensional")
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n!r}")
     ax = axis % nd
     parts = [a]
     if prepend is not _np._NoValue:
