@@ -205,4 +205,3 @@ def _mean(a: Any, axis: Any, keepdims: bool, where: Any) -> Any:
 
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "prod", "ptp", "var", "std", "expand_reduced"]
-_ = dispatches  # re-exported for families that define stand-ins
