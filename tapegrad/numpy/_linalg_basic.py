@@ -80,16 +80,19 @@ def _is_vec(b: Any) -> bool:
     return len(shape_of(b)) == 1
 
 
-def _solve_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    if _is_vec(b):
-        return unbroadcast(solve(T(a), expand_dims(g, -1))[..., 0], b)
-    return unbroadcast(solve(T(a), g), b)
-
-
-def _solve_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    if _is_vec(b):
-        g, ans = expand_dims(g, -1), expand_dims(ans, -1)
-    return unbroadcast(-matmul(solve(T(a), g), T(ans)), a)
+def _solve_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> list:
+    # One solve with A^T serves both cotangents.
+    a, b = args
+    vec = _is_vec(b)
+    gb = solve(T(a), expand_dims(g, -1) if vec else g)
+    out = []
+    for i in argnums:
+        if i == 0:
+            x = expand_dims(ans, -1) if vec else ans
+            out.append(unbroadcast(-matmul(gb, T(x)), a))
+        else:
+            out.append(unbroadcast(gb[..., 0] if vec else gb, b))
+    return out
 
 
 def _solve_jvp_a(a_dot: Any, ans: Any, a: Any, b: Any) -> Any:
@@ -100,7 +103,7 @@ def _solve_jvp_a(a_dot: Any, ans: Any, a: Any, b: Any) -> Any:
 
 def_rules(
     solve,
-    vjp=(_solve_vjp_a, _solve_vjp_b),
+    vjp_joint=_solve_vjp,
     jvp=(_solve_jvp_a, lambda b_dot, ans, a, b: solve(a, b_dot)),
 )
 

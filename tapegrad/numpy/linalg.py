@@ -171,8 +171,12 @@ def _matrix_norm(x: Any, ord: Any, row: int, col: int) -> Any:
 
 @composite(_np.linalg.norm, "linalg.norm")
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    """``numpy.linalg.norm`` for every vector and matrix order; the gradient at a zero
-    vector (or matrix, Frobenius) is 0 rather than NaN."""
+    """``numpy.linalg.norm`` for every vector and matrix order.
+
+    The gradient at a zero vector (or zero matrix, Frobenius and entrywise orders)
+    is 0 rather than NaN. Vector orders below 1 are not differentiable at zero
+    entries (nor is the function); the spectral orders 2, -2, 'nuc' rest on the
+    singular values and give a subgradient where they coincide."""
     nd = len(shape_of(x))
     if axis is None:
         if ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1):

@@ -13,7 +13,7 @@ import numpy as _np
 
 from ..core import def_rules, primitive
 from ._einsum import einsum, einsum_args
-from ._wrap import def_linear, is_complex, shape_of, unbroadcast, wrap
+from ._wrap import def_linear, is_complex, shape_of, unbroadcast, wrap, wrap_nondiff
 from .composite import composite
 
 
@@ -241,9 +241,44 @@ trace = wrap(_np.trace)
 def_rules(trace, vjp=_trace_vjp)
 def_linear(trace)
 
+
+def _conj(x: Any) -> Any:
+    from .ufuncs import conjugate
+
+    return conjugate(x) if is_complex(x) else x
+
+
+_EXTRA = []
+if hasattr(_np, "vecdot"):
+
+    @composite(_np.vecdot)
+    def vecdot(x1: Any, x2: Any, /, *, axis: int = -1, **kwargs: Any) -> Any:
+        """``numpy.vecdot``: sum of ``conj(x1) * x2`` along ``axis``."""
+        from .reductions import sum as _sum
+
+        return _sum(_conj(x1) * x2, axis=axis)
+
+    _EXTRA.append("vecdot")
+
+if hasattr(_np, "matvec"):
+
+    @composite(_np.matvec)
+    def matvec(x1: Any, x2: Any, /, **kwargs: Any) -> Any:
+        """``numpy.matvec``: matrix-vector products over stacks."""
+        return matmul(x1, expand_dims(x2, -1))[..., 0]
+
+    @composite(_np.vecmat)
+    def vecmat(x1: Any, x2: Any, /, **kwargs: Any) -> Any:
+        """``numpy.vecmat``: vector-matrix products over stacks, conjugating the vector."""
+        return matmul(expand_dims(_conj(x1), -2), x2)[..., 0, :]
+
+    _EXTRA += ["matvec", "vecmat"]
+
+einsum_path = wrap_nondiff(_np.einsum_path)
+
 from .shape import expand_dims, ravel, reshape, swapaxes, transpose  # noqa: E402
 
 __all__ = [
     "tensordot", "dot", "matmul", "outer", "inner", "vdot", "kron", "cross", "einsum",
-    "einsum_args", "convolve", "correlate", "trace", "conv_full",
-]
+    "einsum_args", "convolve", "correlate", "trace", "conv_full", "einsum_path",
+] + _EXTRA

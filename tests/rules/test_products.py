@@ -59,6 +59,13 @@ ROWS = [
     Row("einsum-transpose", lambda a: np.einsum("ijk->kij", a), [((2, 3, 4),)]),
 ]
 
+if hasattr(onp, "vecdot"):
+    ROWS.append(Row("vecdot", np.vecdot, [((4,), (4,)), ((3, 4), (4,)), ((2, 1, 4), (3, 4))], dtypes=C))
+    ROWS.append(Row("vecdot-axis", lambda a, b: np.vecdot(a, b, axis=0), [((4, 3), (4, 3))], dtypes=C))
+if hasattr(onp, "matvec"):
+    ROWS.append(Row("matvec", np.matvec, [((3, 4), (4,)), ((2, 3, 4), (1, 4))], dtypes=C))
+    ROWS.append(Row("vecmat", np.vecmat, [((3,), (3, 4)), ((2, 3), (2, 3, 4))], dtypes=C))
+
 
 @pytest.mark.parametrize("row,shapes,dtype", expand(ROWS))
 def test_rule(row, shapes, dtype):
