@@ -41,6 +41,7 @@ ROWS = [
     Row("ndtri", lambda x: sp.ndtri(0.5 * x + 0.5), domain="unit"),
     Row("log_ndtr", sp.log_ndtr),
     Row("log_ndtr-tail", lambda x: sp.log_ndtr(x - 30.0), shapes=[((),), ((4,),)]),
+    Row("stdtr", sp.stdtr, STATIC_FIRST, domain=(P, "real"), argnums=(1,)),
     Row("expit", sp.expit),
     Row("logit", lambda x: sp.logit(0.5 * x + 0.5), domain="unit"),
     Row("j0", sp.j0),

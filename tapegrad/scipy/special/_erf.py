@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as _np
 import scipy.special as _sc
 
-from ...numpy import exp
+from ...numpy import exp, log, log1p
 from ...numpy._wrap import def_elementwise, wrap
+from .._util import refuse
+from ._common import def_in_last
+from ._gammas import gammaln
 
 _TWO_OVER_SQRT_PI = 2.0 / _np.sqrt(_np.pi)
 _HALF_SQRT_PI = 0.5 * _np.sqrt(_np.pi)
@@ -36,9 +39,18 @@ def_elementwise(ndtri, lambda ans, x: _SQRT_2PI * exp(0.5 * ans * ans))
 log_ndtr = wrap(_sc.log_ndtr, "scipy.special.log_ndtr")
 def_elementwise(log_ndtr, lambda ans, x: exp(-0.5 * x * x - ans) / _SQRT_2PI)
 
+
+def _t_density(ans, df, t):
+    return exp(gammaln(0.5 * (df + 1)) - gammaln(0.5 * df) - 0.5 * log(df * _np.pi) - 0.5 * (df + 1) * log1p(t * t / df))
+
+
+# Student's t distribution function: its derivative in t is the density.
+stdtr = wrap(_sc.stdtr, "scipy.special.stdtr")
+def_in_last(stdtr, _t_density, 2, {0: refuse("scipy.special.stdtr", "df", "the derivative in df has no closed form")})
+
 expit = wrap(_sc.expit, "scipy.special.expit")
 def_elementwise(expit, lambda ans, x: ans * (1 - ans))
 logit = wrap(_sc.logit, "scipy.special.logit")
 def_elementwise(logit, lambda ans, x: 1 / (x * (1 - x)))
 
-__all__ = ["erf", "erfc", "erfinv", "erfcinv", "erfcx", "dawsn", "ndtr", "ndtri", "log_ndtr", "expit", "logit"]
+__all__ = ["erf", "erfc", "erfinv", "erfcinv", "erfcx", "dawsn", "ndtr", "ndtri", "log_ndtr", "stdtr", "expit", "logit"]

@@ -1,0 +1,30 @@
+"""The Dirichlet distribution: ``tapegrad.scipy.stats.dirichlet``, differentiable in x and alpha.
+
+As in SciPy, the components of ``x`` run along its first axis: ``x`` of shape
+(K,) is one point, (K, n) is n points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...numpy import exp, sum
+from ...numpy._wrap import shape_of
+from ...numpy.shape import reshape
+from ..special import gammaln, xlogy
+
+
+def logpdf(x: Any, alpha: Any) -> Any:
+    """Log density: sum((alpha - 1) log x) - log B(alpha)."""
+    k = shape_of(alpha)[0]
+    a = reshape(alpha, (k,) + (1,) * (len(shape_of(x)) - 1))
+    log_b = sum(gammaln(alpha)) - gammaln(sum(alpha))
+    return sum(xlogy(a - 1, x), axis=0) - log_b
+
+
+def pdf(x: Any, alpha: Any) -> Any:
+    """Density."""
+    return exp(logpdf(x, alpha))
+
+
+__all__ = ["logpdf", "pdf"]
