@@ -133,4 +133,4 @@ def_rules(
 )
 
 
-__all__ = ["getitem", "setitem", "untake", "where"]
+__all__ = ["getitem", "setitem", "where"]

@@ -201,6 +201,16 @@ def dsplit(ary: Any, indices_or_sections: Any) -> list:
     return _split(ary, indices_or_sections, 2, True)
 
 
+if hasattr(_np, "unstack"):  # NumPy 2.1
+
+    @composite(_np.unstack)
+    def unstack(x: Any, *, axis: int = 0) -> tuple:
+        """``numpy.unstack``: the slices along ``axis``, as a tuple of traced arrays."""
+        xs = shape_of(x)
+        ax = axis % len(xs)
+        return tuple(getitem(x, _axis_index(ax, len(xs), i)) for i in range(xs[ax]))
+
+
 # ----- resizing, appending, inserting, deleting ----------------------------------
 
 
@@ -338,3 +348,5 @@ __all__ = [
     "resize", "append", "insert", "delete", "meshgrid",
     "diag", "diagflat", "diagonal", "tril", "triu",
 ]
+if hasattr(_np, "unstack"):
+    __all__.append("unstack")

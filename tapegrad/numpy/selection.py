@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, getval
-from ._wrap import FUNCTIONS, dispatches, is_complex, shape_of, wrap_nondiff
+from ..core import CONSTANT, Box, NonDifferentiableError, getval
+from ._wrap import FUNCTIONS, is_complex, shape_of, wrap_nondiff
 from .composite import composite
-from .indexing import getitem, where
-from .shape import as_array, broadcast_to, concatenate, ravel, reshape
+from .indexing import getitem, setitem, where
+from .shape import as_array, broadcast_to, concatenate, ravel
 
 
 def _along(ax: int, index: Any) -> tuple:
@@ -32,15 +32,6 @@ def _static_index(indices: Any) -> Any:
 
 def _is_traced(x: Any) -> bool:
     return isinstance(x, Box) and x._trace is not CONSTANT
-
-
-def _refuse_plain_target(name: str, values: Any) -> None:
-    if _is_traced(values):
-        raise TraceLeakError(
-            f"numpy.{name} would write traced values into a plain ndarray, and their derivative "
-            "would be lost. Create the array with tapegrad.numpy (np.zeros, np.copy, ...) inside "
-            "the differentiated function so that it can hold traced values."
-        )
 
 
 # ----- taking by index ---------------------------------------------------------------
@@ -86,49 +77,6 @@ def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Any:
     if idx.ndim != len(s):
         raise ValueError("`indices` and `arr` must have the same number of dimensions")
     return getitem(arr, _along_axis_index(s, idx, axis % len(s)))
-
-
-@dispatches(_np.put_along_axis)
-def put_along_axis(arr: Any, indices: Any, values: Any, axis: Any) -> None:
-    """``numpy.put_along_axis``: in place; a traced ``arr`` is rebound to the new values.
-
-    Where an index repeats, the last write wins (as in NumPy).
-    """
-    if not isinstance(arr, Box):
-        _refuse_plain_target("put_along_axis", values)
-        return _np.put_along_axis(arr, _np.asarray(getval(indices)), getval(values), axis)
-    if axis is None:
-        flat = ravel(arr)
-        flat[_np.asarray(getval(indices))] = values
-        arr._assign(reshape(flat, shape_of(arr)))
-        return None
-    s = shape_of(arr)
-    arr[_along_axis_index(s, _np.asarray(getval(indices)), axis % len(s))] = values
-    return None
-
-
-@dispatches(_np.put)
-def put(a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
-    """``numpy.put``: set flat positions in place; ``v`` is repeated to the number of indices."""
-    if not isinstance(a, Box):
-        _refuse_plain_target("put", v)
-        return _np.put(a, _np.asarray(getval(ind)), getval(v), mode=mode)
-    idx = _np.ravel(getval(ind))
-    size = int(_np.prod(shape_of(a)))
-    if mode == "wrap":
-        idx = _np.mod(idx, size)
-    elif mode == "clip":
-        idx = _np.clip(idx, 0, size - 1)
-    if idx.size == 0:
-        return None
-    v = ravel(as_array(v))
-    nv = shape_of(v)[0]
-    if nv != idx.size:
-        v = getitem(v, _np.arange(idx.size) % nv)
-    flat = ravel(a)
-    flat[idx] = v
-    a._assign(reshape(flat, shape_of(a)))
-    return None
 
 
 @composite(_np.compress)
@@ -293,9 +241,71 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, **kwargs: Any) -> Any:
     return p + (_np.unwrap(pv, discont, axis, **kwargs) - pv)
 
 
+# ----- piecewise definitions and trimming ------------------------------------------------------
+
+
+@composite(_np.piecewise)
+def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> Any:
+    """``numpy.piecewise``: each function applied where its condition holds (later ones win)."""
+    x = as_array(x)
+    xv = _np.asarray(getval(x))
+    n_funcs = len(funclist)
+    if _np.isscalar(condlist) or (
+        not isinstance(condlist[0], (list, _np.ndarray, Box)) and xv.ndim != 0
+    ):
+        condlist = [condlist]
+    conds = [_np.asarray(getval(c), dtype=bool) for c in condlist]
+    if len(conds) == n_funcs - 1:
+        conds.append(~_np.any(conds, axis=0))
+    elif len(conds) != n_funcs:
+        raise ValueError(
+            f"with {len(conds)} condition(s), either {len(conds)} or {len(conds) + 1} functions are expected"
+        )
+    y = _np.zeros(xv.shape, dtype=xv.dtype)
+    for cond, f in zip(conds, funclist):
+        cond = _np.broadcast_to(cond, xv.shape)
+        if not callable(f):
+            y = where(cond, f, y)
+        elif cond.any():
+            y = setitem(y, cond, f(getitem(x, cond), *args, **kw))
+    return y
+
+
+@composite(_np.trim_zeros)
+def trim_zeros(filt: Any, trim: str = "fb", axis: Any = None) -> Any:
+    """``numpy.trim_zeros``: the slice of ``filt`` without its leading/trailing zeros."""
+    v = _np.asarray(getval(filt))
+    trim = trim.lower()
+    if trim not in ("fb", "bf", "f", "b"):
+        raise ValueError(f"unexpected character(s) in `trim`: {trim!r}")
+    axes = range(v.ndim) if axis is None else [a % v.ndim for a in _np.atleast_1d(axis)]
+    nz = _np.argwhere(v)
+    if nz.size == 0:
+        start = stop = [0] * v.ndim
+    else:
+        start = nz.min(axis=0) if "f" in trim else [None] * v.ndim
+        stop = nz.max(axis=0) + 1 if "b" in trim else [None] * v.ndim
+    return getitem(filt, tuple(
+        slice(None if start[d] is None else int(start[d]), None if stop[d] is None else int(stop[d]))
+        if d in axes else slice(None)
+        for d in range(v.ndim)
+    ))
+
+
 # ----- index results (no derivative) ---------------------------------------------------------
 
 argpartition = wrap_nondiff(_np.argpartition)
+isin = wrap_nondiff(_np.isin)
+ix_ = wrap_nondiff(_np.ix_)
+ravel_multi_index = wrap_nondiff(_np.ravel_multi_index)
+unravel_index = wrap_nondiff(_np.unravel_index)
+diag_indices = wrap_nondiff(_np.diag_indices)
+diag_indices_from = wrap_nondiff(_np.diag_indices_from)
+tril_indices = wrap_nondiff(_np.tril_indices)
+tril_indices_from = wrap_nondiff(_np.tril_indices_from)
+triu_indices = wrap_nondiff(_np.triu_indices)
+triu_indices_from = wrap_nondiff(_np.triu_indices_from)
+mask_indices = wrap_nondiff(_np.mask_indices)
 
 
 def _lexsort(keys: Any, axis: int = -1) -> Any:
@@ -308,7 +318,17 @@ lexsort = wrap_nondiff(_lexsort, "lexsort")
 FUNCTIONS[_np.lexsort] = lexsort
 
 __all__ = [
-    "take", "take_along_axis", "put_along_axis", "put", "compress", "extract",
-    "select", "choose", "sort", "partition", "sort_complex", "unique",
-    "interp", "polyval", "unwrap", "argpartition", "lexsort",
+    "take", "take_along_axis", "compress", "extract", "select", "choose",
+    "sort", "partition", "sort_complex", "unique", "interp", "polyval", "unwrap",
+    "piecewise", "trim_zeros",
+    "argpartition", "lexsort", "isin", "ix_", "ravel_multi_index", "unravel_index",
+    "diag_indices", "diag_indices_from", "tril_indices", "tril_indices_from",
+    "triu_indices", "triu_indices_from", "mask_indices",
 ]
+
+# In-place writes (put, put_along_axis, place, putmask, copyto, fill_diagonal) live in
+# writes.py; re-exported here so that ``from .selection import *`` brings them.
+from .writes import *  # noqa: E402,F403
+from .writes import __all__ as _writes_all  # noqa: E402
+
+__all__ += _writes_all

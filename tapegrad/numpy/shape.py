@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import Box, def_rules, getval, primitive
+from ..core import Box, def_rules, primitive
 from ._wrap import def_linear, dispatches, shape_of, unbroadcast, wrap
 from .composite import composite
 
@@ -221,6 +221,16 @@ def block(arrays: Any) -> Any:
     return _block(arrays, 0, depth, max(depth, _max_ndim(arrays)))
 
 
+if hasattr(_np, "matrix_transpose"):  # NumPy 2
+
+    @composite(_np.matrix_transpose)
+    def matrix_transpose(x: Any) -> Any:
+        """``numpy.matrix_transpose``: swap the last two axes."""
+        if len(shape_of(x)) < 2:
+            raise ValueError("Input array must be at least 2-dimensional")
+        return swapaxes(x, -1, -2)
+
+
 @composite(_np.rollaxis)
 def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
     """``numpy.rollaxis``: move ``axis`` to sit before position ``start``."""
@@ -309,6 +319,8 @@ __all__ = [
 ]
 if hasattr(_np, "row_stack"):
     __all__.append("row_stack")
+if hasattr(_np, "matrix_transpose"):
+    __all__.append("matrix_transpose")
 
 # Flips, rolls, tiling, padding, splitting, insertion and diagonals live in
 # rearrange.py; re-exported here so that ``from .shape import *`` brings them.

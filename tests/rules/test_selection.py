@@ -42,11 +42,20 @@ ROWS = [
     Row("take_along_axis axis0", lambda x: np.take_along_axis(x, onp.array([[2, 0, 1, 1], [2, 2, 0, 0]]), axis=0), [M]),
     Row("take_along_axis broadcast", lambda x: np.take_along_axis(x, onp.array([[3, 1, 1]]).T, axis=1), [M]),
     Row("take_along_axis none", lambda x: np.take_along_axis(x, onp.array([5, 5, 0]), axis=None), [M]),
+    Row("put_along_axis none", _copy_then(lambda y, v: np.put_along_axis(y, onp.array([7, 0, 7]), v, axis=None)),
+        [((3, 4), (3,))]),
     Row("put_along_axis", _copy_then(lambda y, v: np.put_along_axis(y, ALONG, v, axis=1)),
         [((3, 4), (3, 2)), ((3, 4), ())], dtypes=C),
     Row("put_along_axis numpy", _copy_then(lambda y, v: onp.put_along_axis(y, ALONG[:, :1], v, 1)), [((3, 4), (3, 1))]),
     Row("put", _copy_then(lambda y, v: np.put(y, [0, 5, 5, 2], v)), [((3, 4), (4,)), ((3, 4), (2,)), ((3, 4), ())], dtypes=C),
     Row("put wrap", _copy_then(lambda y, v: onp.put(y, [-1, 13], v, mode="wrap")), [((3, 4), (2,))]),
+    Row("place", _copy_then(lambda y, v: np.place(y, MASK, v)), [((3, 4), (5,)), ((3, 4), (2,)), ((3, 4), ())], dtypes=C),
+    Row("putmask", _copy_then(lambda y, v: np.putmask(y, MASK, v)), [((3, 4), (3, 4)), ((3, 4), (5,)), ((3, 4), ())], dtypes=C),
+    Row("copyto", _copy_then(lambda y, v: np.copyto(y, v)), [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 4), ())], dtypes=C),
+    Row("copyto where", _copy_then(lambda y, v: onp.copyto(y, v, where=MASK)), [((3, 4), (3, 4)), ((3, 4), (3, 1))], dtypes=C),
+    Row("fill_diagonal", _copy_then(lambda y, v: np.fill_diagonal(y, v)), [((3, 4), ()), ((4, 3), (3,)), ((3, 4), (2,))], dtypes=C),
+    Row("fill_diagonal wrap", _copy_then(lambda y, v: onp.fill_diagonal(y, v, wrap=True)), [((7, 3), (2,))]),
+    Row("fill_diagonal cube", _copy_then(lambda y, v: np.fill_diagonal(y, v)), [((3, 3, 3), (3,))]),
     Row("compress", lambda x: np.compress([True, False, True], x, axis=0), [M], dtypes=C),
     Row("compress flat", lambda x: np.compress([False, True, True], x), [V, M]),
     Row("extract", lambda x: np.extract(MASK, x), [M], dtypes=C),
@@ -82,6 +91,14 @@ ROWS = [
     Row("interp one point", lambda x, fp: np.interp(x, XP[:1], fp), [((4,), (1,))]),
     Row("polyval", np.polyval, [((4,), ()), ((4,), (3,)), ((1,), (3, 2)), ((3,), (2, 3))], dtypes=C),
     Row("polyval 2d coefficients", np.polyval, [((3, 4), (4,))]),
+    Row("piecewise", lambda x: np.piecewise(x, [np.real(x) < 0, np.real(x) > 1], [lambda t: t ** 2, lambda t: 3 * t, lambda t: -t]),
+        [V, M], dtypes=C),
+    Row("piecewise constants", lambda x: np.piecewise(x, [MASK, ~MASK], [2.0, np.sin]), [M]),
+    Row("piecewise scalar", lambda x: np.piecewise(x, np.real(x) > 0, [np.exp, 0.5]), [((),), V]),
+    Row("piecewise args", lambda x: np.piecewise(x, [MASK[0]], [lambda t, a: a * t, lambda t, a: t - a], 2.0), [V]),
+    Row("trim_zeros", lambda x: np.trim_zeros(np.where(onp.array([0, 1, 1, 0]) == 1, x, 0.0)), [V], dtypes=C),
+    Row("trim_zeros front", lambda x: np.trim_zeros(np.concatenate([onp.zeros(2), x, onp.zeros(1)]), "f"), [V]),
+    Row("trim_zeros back", lambda x: np.trim_zeros(np.concatenate([onp.zeros(2), x, onp.zeros(1)]), trim="b"), [V]),
     # repairing values
     Row("unwrap", lambda x: np.unwrap(4 * x), [((8,),), M]),
     Row("unwrap axis", lambda x: np.unwrap(4 * x, axis=0, period=3.0), [M]),
@@ -108,7 +125,22 @@ VALUE_CASES = [
     (lambda m, x: m.polyval(x[:3], x), (5,)),
     (lambda m, x: m.unwrap(5 * x), (9,)),
     (lambda m, x: m.compress([True, False, True], x, axis=1), (2, 3)),
+    (lambda m, x: _w(m, x, lambda y: m.put(y, [0, 5, 5, -1], x[0, :3], mode="wrap")), (3, 4)),
+    (lambda m, x: _w(m, x, lambda y: m.put_along_axis(y, ALONG, x[:, :2] * 2, axis=1)), (3, 4)),
+    (lambda m, x: _w(m, x, lambda y: m.place(y, MASK, x[0, :3])), (3, 4)),
+    (lambda m, x: _w(m, x, lambda y: m.putmask(y, MASK, x[0] * 3)), (3, 4)),
+    (lambda m, x: _w(m, x, lambda y: m.copyto(y, x[1] + 1, where=MASK)), (3, 4)),
+    (lambda m, x: _w(m, x, lambda y: m.fill_diagonal(y, x[0, :2], wrap=True)), (7, 3)),
+    (lambda m, x: m.piecewise(x, [x < 0, x > 1], [lambda t: t ** 2, 7.0, lambda t: -t]), (3, 4)),
+    (lambda m, x: m.trim_zeros(m.where(abs(x) < 1, 0.0, x), "b"), (9,)),
 ]
+
+
+def _w(m, x, op):
+    """A copy of x changed in place by op, with NumPy (m=numpy) or tapegrad (m=tapegrad.numpy)."""
+    y = m.copy(x)
+    op(y)
+    return y
 
 
 @pytest.mark.parametrize("case", range(len(VALUE_CASES)))
@@ -156,8 +188,42 @@ def test_put_along_axis_into_plain_array_refuses_traced_values():
         grad(f)(onp.ones((2, 1)))
 
 
+@pytest.mark.parametrize("write", [
+    lambda y, v: onp.put(y, [0], v),
+    lambda y, v: onp.place(y, onp.array([True, False]), v),
+    lambda y, v: onp.putmask(y, onp.array([True, False]), v),
+    lambda y, v: onp.copyto(y, v),
+    lambda y, v: onp.fill_diagonal(y.reshape(1, 2), v),
+])
+def test_writes_into_plain_arrays_refuse_traced_values(write):
+    def f(v):
+        y = onp.zeros(2)
+        write(y, v)
+        return onp.sum(y)
+
+    with pytest.raises(TraceLeakError):
+        grad(f)(onp.ones(1))
+
+
+def test_writes_do_not_mutate_values_on_the_tape():
+    def f(x):
+        y = x * 1.0
+        z = y * y  # y's current value is on the tape
+        np.put(y, [0, 2], 5.0)
+        np.fill_diagonal(y, 7.0)
+        np.place(y, onp.array([[False, True], [True, False]]), 9.0)
+        np.copyto(y, 4.0, where=onp.array([[False, True], [False, False]]))
+        return np.sum(z) + np.sum(y * x)
+
+    x = onp.array([[1.0, 2.0], [3.0, 4.0]])
+    onp.testing.assert_array_equal(grad(f)(x), 2 * x + onp.array([[7.0, 4.0], [9.0, 7.0]]))
+
+
 def test_index_results_accept_traced_values():
     def f(x):
+        assert onp.array_equal(np.isin(x, x[:2]), [True, True, False, False])
+        assert onp.array_equal(np.unravel_index(np.argmax(x), (2, 2)), (1, 0))
+        assert onp.array_equal(np.tril_indices_from(np.reshape(x, (2, 2)))[1], [0, 0, 1])
         assert onp.array_equal(np.argpartition(x, 1), onp.argpartition(x._value, 1))
         assert onp.array_equal(np.lexsort((x, -x)), onp.lexsort((x._value, -x._value)))
         assert onp.array_equal(onp.argpartition(x, 2), onp.argpartition(x._value, 2))

@@ -124,6 +124,11 @@ ROWS = [
 ]
 if hasattr(onp, "row_stack"):
     ROWS.append(Row("row_stack", lambda x, y: np.row_stack([x, y]), [((4,), (4,))]))
+if hasattr(onp, "matrix_transpose"):
+    ROWS.append(Row("matrix_transpose", np.matrix_transpose, [M, T3], dtypes=C))
+if hasattr(onp, "unstack"):
+    ROWS.append(Row("unstack", np.unstack, [((4,),), M], dtypes=C))
+    ROWS.append(Row("unstack axis", lambda x: np.unstack(x, axis=-1), [T3]))
 
 
 @pytest.mark.filterwarnings("ignore:`row_stack` alias is deprecated:DeprecationWarning")
