@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import getval
+from ..core import Box, def_rules, getval, primitive
 from ._linalg_basic import H, T, conj, det, inv, pinv, slogdet, solve
 from ._linalg_decomp import _svdvals, cholesky, eig, eigh, eigvals, eigvalsh, qr, svd, svdvals_np
 from ._wrap import is_complex, shape_of, wrap_nondiff
@@ -105,13 +105,40 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
 # ----- norms ---------------------------------------------------------------------
 
 
-def _safe_sqrt(s: Any) -> Any:
-    """sqrt with derivative 0 (not inf) where s == 0, so norms of zero are not NaN."""
-    from .indexing import where
-    from .ufuncs import sqrt
+def _l2_value(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    sq = (x.real * x.real + x.imag * x.imag) if _np.iscomplexobj(x) else x * x
+    return _np.sqrt(_np.sum(sq, axis=axis, keepdims=keepdims))
 
-    pos = getval(s) > 0
-    return where(pos, sqrt(where(pos, s, 1.0)), 0.0)
+
+def _nonzero(ans: Any) -> Any:
+    """``ans`` with zeros replaced by 1: the derivative of a zero norm is taken as 0, not NaN."""
+    from .indexing import where
+
+    if not shape_of(ans) and not isinstance(ans, Box):  # the common scalar case, without where
+        return ans if ans > 0 else 1.0
+    return where(getval(ans) > 0, ans, 1.0)
+
+
+def _l2_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    from .reductions import expand_reduced
+
+    scale = g / _nonzero(ans)
+    if axis is not None or keepdims:
+        scale = expand_reduced(scale, shape_of(x), axis, keepdims)
+    return conj(x) * scale
+
+
+def _l2_jvp(x_dot: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    from .reductions import sum as _sum
+    from .ufuncs import real
+
+    prod = real(conj(x) * x_dot) if is_complex(x) or is_complex(x_dot) else x * x_dot
+    return _sum(prod, axis=axis, keepdims=keepdims) / _nonzero(ans)
+
+
+# The Euclidean / Frobenius norm, the common case, as one primitive.
+_l2 = primitive(_l2_value, "linalg.norm2")
+def_rules(_l2, vjp=_l2_vjp, jvp=_l2_jvp)
 
 
 def _safe_root(s: Any, p: float) -> Any:
@@ -121,12 +148,6 @@ def _safe_root(s: Any, p: float) -> Any:
     return where(pos, where(pos, s, 1.0) ** (1.0 / p), 0.0)
 
 
-def _abs2(x: Any) -> Any:
-    from .ufuncs import real
-
-    return real(x * conj(x)) if is_complex(x) else x * x
-
-
 def _vector_norm(x: Any, ord: Any, axis: tuple, keepdims: bool) -> Any:
     from .reductions import max as _max
     from .reductions import min as _min
@@ -134,7 +155,7 @@ def _vector_norm(x: Any, ord: Any, axis: tuple, keepdims: bool) -> Any:
     from .ufuncs import absolute
 
     if ord is None or ord == 2:
-        return _safe_sqrt(_sum(_abs2(x), axis=axis, keepdims=keepdims))
+        return _l2(x, axis=axis, keepdims=keepdims)
     if isinstance(ord, str):
         raise ValueError(f"Invalid norm order '{ord}' for vectors")
     if ord == _np.inf:
@@ -156,7 +177,7 @@ def _matrix_norm(x: Any, ord: Any, row: int, col: int) -> Any:
     from .ufuncs import absolute
 
     if ord in (None, "fro", "f"):
-        return _safe_sqrt(_sum(_abs2(x), axis=(row, col)))
+        return _l2(x, axis=(row, col))
     if ord in (2, -2, "nuc"):
         s = _svdvals(moveaxis(x, (row, col), (-2, -1)))
         return {2: _max, -2: _min, "nuc": _sum}[ord](s, axis=-1)
@@ -180,8 +201,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     nd = len(shape_of(x))
     if axis is None:
         if ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1):
-            out = _safe_sqrt(_sum_all(_abs2(x)))
-            return reshape(out, (1,) * nd) if keepdims else out
+            return _l2(x, keepdims=keepdims)
         axis = tuple(range(nd))
     elif not isinstance(axis, tuple):
         axis = (int(axis),)
@@ -197,12 +217,6 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
             out = reshape(out, kept)
         return out
     raise ValueError("Improper number of dimensions to norm.")
-
-
-def _sum_all(x: Any) -> Any:
-    from .reductions import sum as _sum
-
-    return _sum(x)
 
 
 _vector_norm_np = getattr(_np.linalg, "vector_norm", None)

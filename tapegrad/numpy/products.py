@@ -280,5 +280,5 @@ from .shape import expand_dims, ravel, reshape, swapaxes, transpose  # noqa: E40
 
 __all__ = [
     "tensordot", "dot", "matmul", "outer", "inner", "vdot", "kron", "cross", "einsum",
-    "einsum_args", "convolve", "correlate", "trace", "conv_full", "einsum_path",
+    "convolve", "correlate", "trace", "einsum_path",
 ] + _EXTRA
