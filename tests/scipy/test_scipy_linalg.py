@@ -36,6 +36,8 @@ ROWS = [
     Row("solve_triangular-unit", lambda a, b: la.solve_triangular(a, b, lower=True, unit_diagonal=True), SQ_RHS),
     Row("solve_triangular-unit-trans", lambda a, b: la.solve_triangular(a, b, trans=1, unit_diagonal=True), SQ_RHS),
     Row("solve_triangular-complex", lambda a, b: la.solve_triangular(well(a), b, lower=True), SQ_RHS, dtypes=("complex128",)),
+    Row("solve_triangular-conjtrans", lambda a, b: la.solve_triangular(well(a), b, trans="C", lower=True), SQ_RHS,
+        dtypes=("float64", "complex128")),
     Row("cholesky", lambda a: la.cholesky(sym(a)), SQ, domain=SPD),
     Row("cholesky-lower", lambda a: la.cholesky(sym(a), lower=True), SQ, domain=SPD),
     # SciPy leaves the other triangle of cho_factor's result undefined: compare the factor only.
@@ -44,6 +46,7 @@ ROWS = [
     Row("cho_solve-lower", lambda a, b: la.cho_solve(la.cho_factor(sym(a), lower=True), b), SQ_RHS, domain=(SPD, "real")),
     Row("lu_factor", lambda a: la.lu_factor(a)[0], [((4, 4),)]),
     Row("lu_solve", lambda a, b: la.lu_solve(la.lu_factor(a), b), [((4, 4), (4,)), ((4, 4), (4, 2))]),
+    Row("lu_solve-conjtrans", lambda a, b: la.lu_solve(la.lu_factor(a), b, trans=2), [((4, 4), (4,))], dtypes=("complex128",)),
     Row("lu_solve-trans", lambda a, b: la.lu_solve(la.lu_factor(a), b, trans=1), [((4, 4), (4,)), ((4, 4), (4, 2))]),
     Row("inv", lambda a: la.inv(well(a)), [((3, 3),), ((2, 3, 3),)]),
     Row("det", la.det, [((3, 3),), ((2, 3, 3),)]),
@@ -79,6 +82,8 @@ def test_traced_values_are_scipys():
         (lambda a: la.lu_factor(a)[0], lambda a: sl.lu_factor(a)[0], a),
         (lambda a: la.lu_solve(la.lu_factor(a), b, trans=1), lambda a: sl.lu_solve(sl.lu_factor(a), b, trans=1), a),
         (lambda a: la.eigh(a)[0], lambda a: sl.eigh(a)[0], s),
+        (lambda a: la.solve_triangular(a, b, trans="C"), lambda a: sl.solve_triangular(a, b, trans="C"), a + 4j * onp.eye(4)),
+        (lambda a: la.lu_solve(la.lu_factor(a), b, trans=2), lambda a: sl.lu_solve(sl.lu_factor(a), b, trans=2), a + 1j * a.T),
         (lambda a: la.logm(a), sl.logm, s),
     ]
     for ours, theirs, x in checks:

@@ -4,6 +4,11 @@ The functions are primitives wrapping SciPy's own, so values are SciPy's; the
 ufuncs among them also reach these rules from plain ``scipy.special`` calls on
 traced values. Orders of Bessel functions and shape parameters of incomplete
 gamma/beta functions are static (a traced one raises a clear error).
+
+>>> import scipy.special
+>>> from tapegrad import grad
+>>> float(grad(scipy.special.gammaln)(1.0))  # digamma(1), minus Euler's constant
+-0.5772156649015329
 """
 
 from __future__ import annotations

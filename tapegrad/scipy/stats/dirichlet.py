@@ -1,7 +1,8 @@
 """The Dirichlet distribution: ``tapegrad.scipy.stats.dirichlet``, differentiable in x and alpha.
 
 As in SciPy, the components of ``x`` run along its first axis: ``x`` of shape
-(K,) is one point, (K, n) is n points.
+(K,) is one point, (K, n) is n points. Unlike SciPy, ``x`` is not checked to
+lie on the simplex, and all K components must be given.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Differentiable in x, mean and cov through a Cholesky factorization. ``cov`` may
 be a matrix, a vector (a diagonal covariance) or a scalar (a multiple of the
-identity), as in SciPy. Cotangents of a matrix ``cov`` are symmetric.
+identity), as in SciPy. Cotangents of a matrix ``cov`` are symmetric. The
+covariance must be positive definite (``allow_singular`` is accepted for
+SciPy's signature but a singular matrix fails in the Cholesky factorization).
 """
 
 from __future__ import annotations

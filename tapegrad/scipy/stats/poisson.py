@@ -1,6 +1,7 @@
 """The Poisson distribution: ``tapegrad.scipy.stats.poisson``, differentiable in the rate ``mu``.
 
-The counts ``k`` (and ``loc``) are static.
+The counts ``k`` (and ``loc``) are static: they are read as plain values and
+carry no derivative.
 """
 
 from __future__ import annotations
