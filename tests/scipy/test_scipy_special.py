@@ -82,9 +82,19 @@ def test_rule(row, shapes, dtype):
     run(row, shapes, dtype)
 
 
+NONDIFFERENTIABLE = {"gammasgn"}
+
+
 def test_every_public_function_has_a_row():
     covered = {r.name.split("-")[0] for r in ROWS}
-    assert set(sp.__all__) - covered == set()
+    assert set(sp.__all__) - covered == NONDIFFERENTIABLE
+
+
+def test_gammasgn_is_nondifferentiable_and_accepts_traced_values():
+    x = onp.array([-1.5, -0.5, 0.5, 2.5])
+    g = grad(lambda x: np.sum(sp.gamma(x) * sp.gammasgn(x)))(x)  # |gamma(x)|
+    onp.testing.assert_allclose(g, onp.abs(ss.gamma(x)) * ss.digamma(x))
+    assert onp.array_equal(sp.gammasgn(x), ss.gammasgn(x))
 
 
 def test_plain_scipy_ufuncs_dispatch_to_the_rules():

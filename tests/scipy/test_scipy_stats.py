@@ -84,7 +84,14 @@ def test_rule(row, shapes, dtype):
 def test_every_public_function_has_a_row():
     covered = {r.name.split("-")[0] for r in ROWS}
     public = {f"{d}.{f}" for d in ts.__all__ for f in getattr(ts, d).__all__}
-    assert public - covered == set()
+    assert public - covered == {"dirichlet.rvs"}  # samples: no derivative
+
+
+def test_dirichlet_rvs_is_scipys_and_refuses_traced_alpha():
+    alpha = onp.array([1.0, 2.0, 3.0])
+    assert onp.allclose(ts.dirichlet.rvs(alpha, size=3, random_state=0), st.dirichlet.rvs(alpha, size=3, random_state=0))
+    with pytest.raises(NonDifferentiableError, match="no derivative"):
+        grad(lambda a: np.sum(ts.dirichlet.rvs(a)))(alpha)
 
 
 def test_module_paths():

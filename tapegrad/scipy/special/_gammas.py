@@ -9,7 +9,7 @@ import scipy.special as _sc
 
 from ...core import def_rules
 from ...numpy import exp, log, log1p
-from ...numpy._wrap import def_binary_elementwise, def_elementwise, wrap
+from ...numpy._wrap import def_binary_elementwise, def_elementwise, wrap, wrap_nondiff
 from .._util import refuse
 from ._common import def_in_last
 
@@ -22,6 +22,9 @@ def_elementwise(gammaln, lambda ans, x: digamma(x))
 # loggamma is real on the positive reals, where it equals gammaln.
 loggamma = wrap(_sc.loggamma, "scipy.special.loggamma")
 def_elementwise(loggamma, lambda ans, x: digamma(x))
+
+# The sign of gamma(x) is piecewise constant: no derivative to carry.
+gammasgn = wrap_nondiff(_sc.gammasgn, "scipy.special.gammasgn")
 
 rgamma = wrap(_sc.rgamma, "scipy.special.rgamma")
 def_elementwise(rgamma, lambda ans, x: -ans * digamma(x))
@@ -86,6 +89,6 @@ _refuse_betainc = refuse("scipy.special.betainc", "a and b", _NO_SHAPE)
 def_in_last(betainc, _betainc_dx, 3, {0: _refuse_betainc, 1: _refuse_betainc})
 
 __all__ = [
-    "gamma", "gammaln", "loggamma", "rgamma", "digamma", "psi", "polygamma", "multigammaln",
+    "gamma", "gammaln", "loggamma", "gammasgn", "rgamma", "digamma", "psi", "polygamma", "multigammaln",
     "gammainc", "gammaincc", "beta", "betaln", "betainc",
 ]

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import scipy.stats as _st
+
+from ...core import Box, NonDifferentiableError
 from ...numpy import exp, sum
 from ...numpy._wrap import shape_of
 from ...numpy.shape import reshape
@@ -23,9 +26,19 @@ def logpdf(x: Any, alpha: Any) -> Any:
     return sum(xlogy(a - 1, x), axis=0) - log_b
 
 
+def rvs(alpha: Any, size: Any = 1, random_state: Any = None) -> Any:
+    """Samples (SciPy's), which carry no derivative: ``alpha`` must not be traced."""
+    if isinstance(alpha, Box):
+        raise NonDifferentiableError(
+            "tapegrad.scipy.stats.dirichlet.rvs: samples carry no derivative in alpha; "
+            "pass a constant alpha or tapegrad.stop_gradient(alpha)"
+        )
+    return _st.dirichlet.rvs(alpha, size=size, random_state=random_state)
+
+
 def pdf(x: Any, alpha: Any) -> Any:
     """Density."""
     return exp(logpdf(x, alpha))
 
 
-__all__ = ["logpdf", "pdf"]
+__all__ = ["logpdf", "pdf", "rvs"]
