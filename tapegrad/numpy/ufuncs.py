@@ -128,7 +128,8 @@ def _fast(ufunc: _np.ufunc, op: Callable) -> Callable:
         return ufunc(x, y, **kwargs)
 
     raw.__name__ = ufunc.__name__
-    raw.__doc__ = ufunc.__doc__
+    # Not NumPy's docstring: its examples would run as this module's doctests.
+    raw.__doc__ = f"``numpy.{ufunc.__name__}``, computed with Python's operator when that means the same."
     return raw
 
 
