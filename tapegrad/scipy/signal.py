@@ -68,8 +68,73 @@ def _mode(args: tuple, kwargs: dict) -> str:
     return args[0] if args else kwargs.get("mode", "full")
 
 
-convolve = wrap(_ss.convolve, "scipy.signal.convolve")
-_conv_rules(convolve, _mode)
+_convolve = wrap(_ss.convolve, "scipy.signal.convolve")
+_conv_rules(_convolve, _mode)
+
+
+def _tensor_convolve(a: Any, b: Any, axes: Any, dot_axes: Any, mode: str) -> Any:
+    """autograd's generalised convolution, composed of tensordot and zero-padding.
+
+    Convolves ``a`` and ``b`` along the paired ``axes``, contracts the paired
+    ``dot_axes``, and keeps the other axes as an outer product. The result's
+    axes are a's others, then b's others, then the convolved ones. The loop runs
+    over the positions of the operand with the smaller convolved extent.
+    """
+    from ..numpy import tensordot, transpose
+
+    (conv_a, conv_b), (dot_a, dot_b) = [list(x) for x in axes], [list(x) for x in dot_axes]
+    sa, sb = shape_of(a), shape_of(b)
+    rest_a = [i for i in range(len(sa)) if i not in conv_a and i not in dot_a]
+    rest_b = [i for i in range(len(sb)) if i not in conv_b and i not in dot_b]
+    na, nb = [sa[i] for i in conv_a], [sb[i] for i in conv_b]
+    nc, ra, rb = len(conv_a), len(rest_a), len(rest_b)
+    at = transpose(a, rest_a + conv_a + dot_a)
+    bt = transpose(b, rest_b + conv_b + dot_b)
+    full = tuple([sa[i] for i in rest_a] + [sb[i] for i in rest_b] + [m + n - 1 for m, n in zip(na, nb)])
+    dtype = _np.result_type(getval(a), getval(b))
+    total = None
+    loop_b = _np.prod(nb) <= _np.prod(na)
+    for k in _np.ndindex(*(nb if loop_b else na)):
+        if loop_b:  # a's grid, weighted by b at offset k
+            piece = bt[(slice(None),) * rb + k]
+            term = tensordot(at, piece, (list(range(ra + nc, ra + nc + len(dot_a))), list(range(rb, rb + len(dot_b)))))
+            term = transpose(term, list(range(ra)) + list(range(ra + nc, ra + nc + rb)) + list(range(ra, ra + nc)))
+            extent = na
+        else:  # b's grid, weighted by a at offset k
+            piece = at[(slice(None),) * ra + k]
+            term = tensordot(piece, bt, (list(range(ra, ra + len(dot_a))), list(range(rb + nc, rb + nc + len(dot_b)))))
+            extent = nb
+        window = (slice(None),) * (ra + rb) + tuple(slice(o, o + n) for o, n in zip(k, extent))
+        placed = untake(term, window, full, dtype)
+        total = placed if total is None else total + placed
+    if mode == "full":
+        return total
+    offsets = _offsets(na, nb, mode)
+    sizes = na if mode == "same" else [abs(m - n) + 1 for m, n in zip(na, nb)]
+    return total[(slice(None),) * (ra + rb) + tuple(slice(o, o + n) for o, n in zip(offsets, sizes))]
+
+
+def convolve(in1: Any, in2: Any, mode: Any = "full", method: Any = "auto", axes: Any = None, dot_axes: Any = None) -> Any:
+    """``scipy.signal.convolve``, also accepting autograd's generalised form.
+
+    ``convolve(A, B, axes=([...], [...]), dot_axes=([...], [...]), mode=...)``
+    (or autograd's positional order ``convolve(A, B, axes, dot_axes, mode)``)
+    convolves along paired axes and contracts paired dot axes, as
+    ``autograd.scipy.signal.convolve`` does.
+    """
+    if not isinstance(mode, str):  # autograd's positional order: (A, B, axes, dot_axes, mode)
+        axes, dot_axes, mode = mode, (None if isinstance(method, str) else method), (axes if isinstance(axes, str) else "full")
+        method = "auto"
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"mode must be 'full', 'same' or 'valid', not {mode!r}")
+    if axes is None and not (dot_axes and any(len(d) for d in dot_axes)):
+        return _convolve(in1, in2, mode, method)
+    if axes is None:
+        axes = [[i for i in range(len(shape_of(x))) if i not in d] for x, d in zip((in1, in2), dot_axes)]
+    sa, sb = shape_of(in1), shape_of(in2)
+    if mode == "valid" and not (all(sa[i] >= sb[j] for i, j in zip(*axes)) or all(sa[i] <= sb[j] for i, j in zip(*axes))):
+        raise ValueError("convolve: in 'valid' mode one input must be at least as large as the other along every convolved axis")
+    return _tensor_convolve(in1, in2, axes, dot_axes or ((), ()), mode)
 
 
 def _fftconvolve_raw(in1: Any, in2: Any, mode: str = "full") -> Any:
@@ -110,7 +175,7 @@ def correlate(in1: Any, in2: Any, mode: str = "full", method: str = "auto") -> A
     """``scipy.signal.correlate``: the convolution of ``in1`` with ``in2`` reversed and conjugated."""
     if not isinstance(in1, Box) and not isinstance(in2, Box):
         return _ss.correlate(in1, in2, mode=mode, method=method)
-    return convolve(in1, _flip(conjugate(in2)), mode=mode, method=method)
+    return _convolve(in1, _flip(conjugate(in2)), mode, method)
 
 
 __all__ = ["convolve", "correlate", "fftconvolve", "convolve2d"]

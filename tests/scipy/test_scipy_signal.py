@@ -29,6 +29,11 @@ ROWS = (
     + rows("fftconvolve", sg.fftconvolve, ANY, NESTED)
     + rows("convolve2d", sg.convolve2d, MATRICES, [MATRICES[0], MATRICES[2]], C)
     + [Row("convolve-direct", lambda a, b: sg.convolve(a, b, method="direct"), ANY[:2])]
+    # autograd's generalised form: convolved axes, contracted axes, outer-product axes.
+    + rows("convolve-axes", lambda a, b, mode: sg.convolve(a, b, axes=([2, 3], [2, 3]), dot_axes=([1], [0]), mode=mode),
+           [((2, 3, 5, 4), (3, 2, 3, 2))], [((2, 3, 5, 4), (3, 2, 3, 2))], C)
+    + rows("convolve-axes-small-first", lambda a, b, mode: sg.convolve(a, b, ([1], [0]), ([], []), mode),
+           [((2, 2), (4, 3))], [((2, 2), (4, 3))])
 )
 
 
@@ -39,6 +44,26 @@ def test_rule(row, shapes, dtype):
 
 def test_every_public_function_has_a_row():
     assert set(sg.__all__) - {r.name.split("-")[0] for r in ROWS} == set()
+
+
+def reference_tensor_convolve(a, b, mode):
+    """out[n, k] = sum_c convolve(a[n, c], b[c, k]): a convolutional layer, by SciPy's convolve."""
+    return onp.array([[sum(ss.convolve(a[n, c], b[c, k], mode=mode) for c in range(a.shape[1]))
+                       for k in range(b.shape[1])] for n in range(a.shape[0])])
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_generalised_convolve_is_a_sum_of_convolutions(mode):
+    rng = onp.random.default_rng(5)
+    a, b = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((3, 4, 3, 2))
+    expected = reference_tensor_convolve(a, b, mode)
+    got = sg.convolve(a, b, axes=([2, 3], [2, 3]), dot_axes=([1], [0]), mode=mode)
+    onp.testing.assert_allclose(got, expected, atol=1e-12)
+    onp.testing.assert_allclose(sg.convolve(a, b, ([2, 3], [2, 3]), ([1], [0]), mode), expected, atol=1e-12)
+    a2, b2 = a[0, 0], b[0, :, :, 0]  # (6, 5) and (4, 3): the first axes stay as outer axes
+    outer = sg.convolve(a2, b2, axes=([1], [1]), mode=mode)
+    onp.testing.assert_allclose(outer, onp.array([[ss.convolve(a2[i], b2[j], mode=mode) for j in range(4)]
+                                                  for i in range(6)]), atol=1e-12)
 
 
 @pytest.mark.parametrize("shapes", ANY + [((6, 2), (3, 4))])
