@@ -339,7 +339,9 @@ def _block_diag_jvp(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwar
 
 def_rules(block_diag, vjp_joint=_block_diag_vjp, jvp_joint=_block_diag_jvp)
 
+from ._banded import solve_banded  # noqa: E402
+
 __all__ = [
-    "solve_triangular", "cholesky", "cho_factor", "cho_solve", "lu_factor", "lu_solve", "inv", "det",
+    "solve_banded", "solve_triangular", "cholesky", "cho_factor", "cho_solve", "lu_factor", "lu_solve", "inv", "det",
     "eigh", "sqrtm", "expm", "logm", "solve_sylvester", "block_diag",
 ]

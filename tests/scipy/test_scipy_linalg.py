@@ -28,7 +28,14 @@ SQ = [((3, 3),)]
 SQ_RHS = [((3, 3), (3,)), ((3, 3), (3, 2))]
 SPD = "spd"
 
+def banded(ab):
+    """Band storage (1 lower, 2 upper bands) of a diagonally dominant matrix."""
+    return ab + onp.array([[0.0], [0.0], [5.0], [0.0]])
+
+
 ROWS = [
+    Row("solve_banded", lambda ab, b: la.solve_banded((1, 2), banded(ab), b), [((4, 5), (5,)), ((4, 5), (5, 2))]),
+    Row("solve_banded-lower-only", lambda ab, b: la.solve_banded((2, 0), ab + onp.array([[4.0], [0], [0]]), b), [((3, 4), (4,))]),
     Row("solve_triangular", lambda a, b: la.solve_triangular(well(a), b), SQ_RHS),
     Row("solve_triangular-lower", lambda a, b: la.solve_triangular(well(a), b, lower=True), SQ_RHS),
     Row("solve_triangular-trans", lambda a, b: la.solve_triangular(well(a), b, trans="T", lower=True), SQ_RHS),
@@ -86,6 +93,8 @@ def test_traced_values_are_scipys():
         (lambda a: la.lu_solve(la.lu_factor(a), b, trans=2), lambda a: sl.lu_solve(sl.lu_factor(a), b, trans=2), a + 1j * a.T),
         (lambda a: la.logm(a), sl.logm, s),
     ]
+    ab = rng.standard_normal((4, 4)) + onp.array([[0.0], [0.0], [5.0], [0.0]])
+    checks.append((lambda ab: la.solve_banded((1, 2), ab, b), lambda ab: sl.solve_banded((1, 2), ab, b), ab))
     for ours, theirs, x in checks:
         seen = []
 
