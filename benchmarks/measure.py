@@ -1,4 +1,4 @@
-"""Timing (warm-up, then repeats until a time budget; the median is reported) and peak memory.
+"""Timing (warm-up, then interleaved repeats until a time budget; medians) and peak memory.
 
 Peak memory is measured in a fresh subprocess per library (see
 :func:`measure_in_subprocess`), with the kernel's peak resident set size
@@ -23,22 +23,40 @@ import time
 from typing import Any, Callable
 
 
-def time_callable(fn: Callable[[], Any], min_repeats: int, max_repeats: int, budget: float) -> dict:
-    """Warm up once, then time ``fn`` at least ``min_repeats`` times or until ``budget`` seconds."""
-    t0 = time.perf_counter()
-    result = fn()  # warm-up: caches, jit compilation, lazy imports
-    warm = time.perf_counter() - t0
-    times: list[float] = []
-    spent = 0.0
-    gc.collect()  # once: later collections are part of each library's own cost
-    while len(times) < max_repeats and (len(times) < min_repeats or spent < budget):
+def time_round_robin(fns: dict[str, Callable[[], Any]], min_repeats: int, max_repeats: int,
+                     budget: float) -> dict[str, dict]:
+    """Time several libraries' callables on one workload, interleaved.
+
+    Each callable is warmed up once (caches, jit compilation), then the
+    libraries take turns, one call each per round, so that a change in the
+    machine's background load hits them all alike and their ratios stay fair.
+    A library stops after ``max_repeats`` calls, or once it has at least
+    ``min_repeats`` and ``budget`` seconds of timed calls. The median is reported.
+    """
+    stats: dict[str, dict] = {}
+    failed: dict[str, dict] = {}
+    for lib, fn in fns.items():
         t0 = time.perf_counter()
-        fn()
-        dt = time.perf_counter() - t0
-        times.append(dt)
-        spent += dt
-    return {"median": statistics.median(times), "min": min(times), "max": max(times),
-            "repeats": len(times), "warmup": warm, "result": result}
+        try:
+            result = fn()
+        except Exception as e:  # one library failing a workload must not stop the others
+            failed[lib] = {"skip": f"error: {type(e).__name__}: {e}"[:300]}
+            continue
+        stats[lib] = {"result": result, "warmup": time.perf_counter() - t0, "times": []}
+    gc.collect()  # once: later collections are part of each library's own cost
+    active = list(stats)
+    while active:
+        for lib in list(active):
+            t0 = time.perf_counter()
+            fns[lib]()
+            times = stats[lib]["times"]
+            times.append(time.perf_counter() - t0)
+            if len(times) >= max_repeats or (len(times) >= min_repeats and sum(times) >= budget):
+                active.remove(lib)
+    for s in stats.values():
+        times = s.pop("times")
+        s.update(median=statistics.median(times), min=min(times), max=max(times), repeats=len(times))
+    return {**stats, **failed}
 
 
 # ----- peak memory ----------------------------------------------------------------------
@@ -97,18 +115,41 @@ def _child(workload: str, lib: str, size: str, repeats: int) -> dict:
             "result": to_numpy(result).tolist()}
 
 
-def measure_in_subprocess(workload: str, lib: str, size: str, repeats: int, timeout: float = 900) -> dict:
-    """Time and peak memory of ``lib`` on ``workload`` in a fresh interpreter."""
+def _subprocess_once(workload: str, lib: str, size: str, timeout: float) -> dict:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    cmd = [sys.executable, "-m", "benchmarks.measure", workload, lib, size, str(repeats)]
+    cmd = [sys.executable, "-m", "benchmarks.measure", workload, lib, size, "1"]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
-        raise RuntimeError(f"{lib} subprocess failed:\n{proc.stderr[-2000:]}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    times = out["times"]
-    return {"median": statistics.median(times), "min": min(times), "max": max(times),
-            "repeats": len(times), "peak_mib": out["peak_mib"], "memory_method": out["memory_method"],
-            "result": out["result"]}
+        raise RuntimeError(f"{lib} subprocess failed: {proc.stderr.strip()[-500:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure_in_subprocesses(workload: str, libs: list[str], size: str, repeats: int,
+                            timeout: float = 900) -> dict[str, dict]:
+    """Time and peak memory of each library, each call in a fresh interpreter.
+
+    Libraries take turns (one fresh process each per round), so background
+    load hits them alike; time and peak memory are medians over the rounds.
+    """
+    runs: dict[str, list] = {lib: [] for lib in libs}
+    failed: dict[str, dict] = {}
+    for _ in range(repeats):
+        for lib in libs:
+            if lib in failed:
+                continue
+            try:
+                runs[lib].append(_subprocess_once(workload, lib, size, timeout))
+            except Exception as e:  # noqa: BLE001 - reported in the table, the others go on
+                failed[lib] = {"skip": f"error: {type(e).__name__}: {e}"[:300]}
+    out: dict[str, dict] = dict(failed)
+    for lib, rs in runs.items():
+        if lib in failed or not rs:
+            continue
+        times = [r["times"][0] for r in rs]
+        out[lib] = {"median": statistics.median(times), "min": min(times), "max": max(times),
+                    "repeats": len(times), "peak_mib": statistics.median(r["peak_mib"] for r in rs),
+                    "memory_method": rs[0]["memory_method"], "result": rs[0]["result"]}
+    return out
 
 
 if __name__ == "__main__":

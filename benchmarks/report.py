@@ -74,7 +74,7 @@ def fmt_time(seconds: Optional[float]) -> str:
 def fmt_ratio(x: Optional[float]) -> str:
     if x is None:
         return "-"
-    return f"{x:.3f}x" if x < 0.1 else f"{x:.2f}x"
+    return f"{x:.3f}x" if x < 1 else f"{x:.2f}x"  # three decimals where the targets are
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

@@ -31,7 +31,7 @@ import numpy  # noqa: E402
 
 from benchmarks import report  # noqa: E402
 from benchmarks.libs import ERRORS, LIBRARIES, limit_loaded_pools, load, version  # noqa: E402
-from benchmarks.measure import measure_in_subprocess, time_callable  # noqa: E402
+from benchmarks.measure import measure_in_subprocesses, time_round_robin  # noqa: E402
 from benchmarks.workloads import ORDER, WORKLOADS, Skip, to_numpy  # noqa: E402
 
 # (min repeats, max repeats, seconds of timing per library and workload)
@@ -52,37 +52,37 @@ def _agrees(result: object, reference: object) -> bool:
 def run_workload(key: str, libs: list[str], size: str) -> dict:
     w = WORKLOADS[key]
     entry: dict = {"key": key, "title": w.title, "group": w.group, "size": w.sizes[size], "libs": {}}
-    subprocess_run = w.group == "chain1m"  # time and peak memory in a fresh interpreter
-    data = None if subprocess_run else w.data(size)
+    in_subprocess = w.group == "chain1m"  # time and peak memory in a fresh interpreter
+    data = None if in_subprocess else w.data(size)
+    runnable: dict = {}
     for lib in libs:
-        if lib not in w.builders:
-            entry["libs"][lib] = {"skip": "not written for this library"}
-            continue
-        if load(lib) is None:
-            entry["libs"][lib] = {"skip": "not importable: " + ERRORS.get(lib, "")}
-            continue
-        t0 = time.perf_counter()
         try:
-            if subprocess_run:
-                r = measure_in_subprocess(key, lib, size, SUBPROCESS_REPEATS[size])
-            else:
-                r = time_callable(w.build(lib, data), *REPEATS[size])
+            fn = w.build(lib, w.data("tiny") if in_subprocess else data)  # raises Skip
+            runnable[lib] = None if in_subprocess else fn
         except Skip as e:
-            entry["libs"][lib] = {"skip": str(e)}
-            log(f"  {key:9s} {lib:9s} skipped: {e}")
-            continue
+            reason = f"{e}: {ERRORS[lib]}" if str(e) == "not importable" and lib in ERRORS else str(e)
+            entry["libs"][lib] = {"skip": reason}
         except Exception as e:  # a library failing one workload must not stop the suite
             entry["libs"][lib] = {"skip": f"error: {type(e).__name__}: {e}"[:300]}
-            log(f"  {key:9s} {lib:9s} ERROR {type(e).__name__}: {str(e)[:200]}")
-            continue
-        entry["libs"][lib] = r
-        mem = f", peak +{r['peak_mib']:.0f} MiB" if "peak_mib" in r else ""
-        log(f"  {key:9s} {lib:9s} median {report.fmt_time(r['median'])} x{r['repeats']}{mem}"
-            f"  ({time.perf_counter() - t0:.1f} s)")
+    t0 = time.perf_counter()
+    if in_subprocess:
+        timed = measure_in_subprocesses(key, list(runnable), size, SUBPROCESS_REPEATS[size])
+    else:
+        timed = time_round_robin(runnable, *REPEATS[size])
+    entry["libs"].update(timed)
+    for lib in libs:
+        r = entry["libs"].get(lib, {})
+        if "median" in r:
+            mem = f", peak +{r['peak_mib']:.0f} MiB" if "peak_mib" in r else ""
+            log(f"  {key:9s} {lib:9s} median {report.fmt_time(r['median'])} x{r['repeats']}{mem}")
+        elif "skip" in r and not r["skip"].startswith(("not written", "not importable")):
+            log(f"  {key:9s} {lib:9s} skipped: {r['skip'][:150]}")
+    log(f"  ({time.perf_counter() - t0:.1f} s)")
     ref = entry["libs"].get("autograd", {}).get("result")
     if ref is not None:
         entry["agrees"] = {lib: _agrees(r["result"], ref) for lib, r in entry["libs"].items()
                            if lib not in ("autograd", "numpy") and "result" in r}
+    entry["libs"] = {lib: entry["libs"][lib] for lib in libs if lib in entry["libs"]}  # table order
     entry["ratios"] = report.ratios(entry)
     entry["checks"] = report.checks(entry)
     return entry
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{lib} {v}" if v else f"{lib} (not importable)" for lib, v in versions.items()))
     for lib, err in ERRORS.items():
         log(f"  {lib} does not import ({err[:200]}); its columns stay empty")
+    load_before = os.getloadavg()
     started = time.perf_counter()
     results = []
     for key in keys:
@@ -134,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         "thread_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                                       "MKL_NUM_THREADS", "XLA_FLAGS")},
         "seconds": round(elapsed, 1),
+        # Other processes share the cores: a load average above ~1 means the medians are noisy.
+        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "summary": report.summary_counts(results),
     }
     print(f"\nMedian time per gradient ({size} run, one thread each; chain1m also shows peak extra memory)\n")
@@ -143,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in report.agreement_lines(results):
         print(line)
     s = meta["summary"]
-    print(f"\n{s['PASS']} PASS, {s['FAIL']} FAIL, {s['n/a']} n/a  ({elapsed:.0f} s)")
+    load = meta["load_average_before_after"]
+    print(f"\n{s['PASS']} PASS, {s['FAIL']} FAIL, {s['n/a']} n/a  ({elapsed:.0f} s; "
+          f"1-min load average {load[0]} before, {load[1]} after, on {os.cpu_count()} cpus)")
     report.write_json(args.out, meta, results)
     chart = report.write_chart(os.path.splitext(args.out)[0] + ".png", results)
     log(f"wrote {os.path.relpath(args.out, ROOT)}" + (f" and {os.path.relpath(chart, ROOT)}" if chart else ""))
