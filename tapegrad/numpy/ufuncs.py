@@ -19,12 +19,13 @@ Derivatives that are genuinely infinite stay so: ``grad(np.sqrt)(0.0)`` is ``inf
 from __future__ import annotations
 
 import operator
+from math import isfinite as _isfinite
 from typing import Any, Callable
 
 import numpy as _np
 
-from ..core import def_rules, primitive
-from ._wrap import UFUNCS, broadcast_tangent, is_complex, unbroadcast, wrap
+from ..core import Box, def_rules, primitive
+from ._wrap import UFUNCS, broadcast_tangent, def_elementwise, is_complex, unbroadcast, wrap
 
 # ----- products in which zero times anything is zero ----------------------------
 
@@ -56,13 +57,33 @@ def _safe_div(x: Any, y: Any) -> Any:
     return p
 
 
-safe_mul = primitive(_safe_mul, "safe_mul")
-safe_mul.__doc__ = """``x * y``, except that it is 0 wherever ``x`` or ``y`` is 0, even if the other is inf or NaN."""
-safe_div = primitive(_safe_div, "safe_div")
-safe_div.__doc__ = """``x / y``, except that it is 0 wherever ``x`` is 0, even if ``y`` is 0, inf or NaN."""
+_PLAIN_NUMBERS = (int, float)
+_safe_mul_p = primitive(_safe_mul, "safe_mul")
+_safe_div_p = primitive(_safe_div, "safe_div")
+
+
+# Rules call these on plain values at first order: skip the generic primitive wrapper then,
+# and use the plain operator when y is a finite nonzero Python number (no 0 * inf possible).
+def safe_mul(x: Any, y: Any) -> Any:
+    """``x * y``, except that it is 0 wherever ``x`` or ``y`` is 0, even if the other is inf or NaN."""
+    if type(y) in _PLAIN_NUMBERS and y != 0 and _isfinite(y):
+        return x * y
+    if isinstance(x, Box) or isinstance(y, Box):
+        return _safe_mul_p(x, y)
+    return _safe_mul(x, y)
+
+
+def safe_div(x: Any, y: Any) -> Any:
+    """``x / y``, except that it is 0 wherever ``x`` is 0, even if ``y`` is 0, inf or NaN."""
+    if type(y) in _PLAIN_NUMBERS and y != 0 and y == y:
+        return x / y
+    if isinstance(x, Box) or isinstance(y, Box):
+        return _safe_div_p(x, y)
+    return _safe_div(x, y)
+
 
 def_rules(
-    safe_mul,
+    _safe_mul_p,
     vjp=(lambda g, ans, x, y: unbroadcast(safe_mul(g, y), x), lambda g, ans, x, y: unbroadcast(safe_mul(g, x), y)),
     jvp=(
         lambda x_dot, ans, x, y: broadcast_tangent(safe_mul(x_dot, y), ans),
@@ -70,7 +91,7 @@ def_rules(
     ),
 )
 def_rules(
-    safe_div,
+    _safe_div_p,
     vjp=(
         lambda g, ans, x, y: unbroadcast(safe_div(g, y), x),
         lambda g, ans, x, y: unbroadcast(-safe_div(safe_mul(g, ans), y), y),
@@ -82,21 +103,8 @@ def_rules(
 )
 
 
-def def_unary(fun: Callable, deriv: Callable[..., Any]) -> None:
-    """Rules of a one-argument function from a derivative ``deriv(ans, x)`` that stays finite.
-
-    Following autograd, the VJP of a holomorphic function multiplies by the
-    derivative itself (no conjugate).
-    """
-    def_rules(
-        fun,
-        vjp=lambda g, ans, x, **kw: g * deriv(ans, x),
-        jvp=lambda x_dot, ans, x, **kw: x_dot * deriv(ans, x),
-    )
-
-
-def def_unary_safe(fun: Callable, deriv: Callable[..., Any]) -> None:
-    """Like :func:`def_unary` for a derivative that may be inf or NaN (multiplied with :func:`safe_mul`)."""
+def def_elementwise_safe(fun: Callable, deriv: Callable[..., Any]) -> None:
+    """Like ``def_elementwise``, for a derivative that may be inf or NaN (multiplied with :func:`safe_mul`)."""
     def_rules(
         fun,
         vjp=lambda g, ans, x, **kw: safe_mul(g, deriv(ans, x)),
@@ -104,7 +112,7 @@ def def_unary_safe(fun: Callable, deriv: Callable[..., Any]) -> None:
     )
 
 
-def def_unary_quotient(fun: Callable, denom: Callable[..., Any]) -> None:
+def def_elementwise_quotient(fun: Callable, denom: Callable[..., Any]) -> None:
     """Rules of a function whose derivative is ``1 / denom(ans, x)``; ``denom`` may vanish."""
     def_rules(
         fun,
@@ -189,10 +197,7 @@ def_rules(
 )
 
 square = wrap(_np.square)
-def_unary(square, lambda ans, x: 2 * x)
-
-_PLAIN_NUMBERS = (int, float)
-
+def_elementwise(square, lambda ans, x: 2 * x)
 
 def _power_rules(fun: Callable) -> None:
     """Rules of ``fun(x, y) = x ** y`` (power, float_power), written with ``fun`` itself."""
@@ -251,43 +256,43 @@ _LN2 = float(_np.log(2.0))
 _LN10 = float(_np.log(10.0))
 
 exp = wrap(_np.exp)
-def_unary_safe(exp, lambda ans, x: ans)
+def_elementwise_safe(exp, lambda ans, x: ans)
 exp2 = wrap(_np.exp2)
-def_unary_safe(exp2, lambda ans, x: ans * _LN2)
+def_elementwise_safe(exp2, lambda ans, x: ans * _LN2)
 expm1 = wrap(_np.expm1)
-def_unary_safe(expm1, lambda ans, x: ans + 1)
+def_elementwise_safe(expm1, lambda ans, x: ans + 1)
 log = wrap(_np.log)
-def_unary_quotient(log, lambda ans, x: x)
+def_elementwise_quotient(log, lambda ans, x: x)
 log2 = wrap(_np.log2)
-def_unary_quotient(log2, lambda ans, x: x * _LN2)
+def_elementwise_quotient(log2, lambda ans, x: x * _LN2)
 log10 = wrap(_np.log10)
-def_unary_quotient(log10, lambda ans, x: x * _LN10)
+def_elementwise_quotient(log10, lambda ans, x: x * _LN10)
 log1p = wrap(_np.log1p)
-def_unary_quotient(log1p, lambda ans, x: x + 1)
+def_elementwise_quotient(log1p, lambda ans, x: x + 1)
 sqrt = wrap(_np.sqrt)
-def_unary_quotient(sqrt, lambda ans, x: 2 * ans)  # +inf at 0
+def_elementwise_quotient(sqrt, lambda ans, x: 2 * ans)  # +inf at 0
 cbrt = wrap(_np.cbrt)
-def_unary_quotient(cbrt, lambda ans, x: 3 * ans * ans)  # +inf at 0
+def_elementwise_quotient(cbrt, lambda ans, x: 3 * ans * ans)  # +inf at 0
 
 # ----- trigonometric and hyperbolic ------------------------------------------
 
 sin = wrap(_np.sin)
-def_unary(sin, lambda ans, x: cos(x))
+def_elementwise(sin, lambda ans, x: cos(x))
 cos = wrap(_np.cos)
-def_unary(cos, lambda ans, x: -sin(x))
+def_elementwise(cos, lambda ans, x: -sin(x))
 tan = wrap(_np.tan)
-def_unary(tan, lambda ans, x: 1 + ans * ans)
+def_elementwise(tan, lambda ans, x: 1 + ans * ans)
 sinh = wrap(_np.sinh)
-def_unary_safe(sinh, lambda ans, x: cosh(x))
+def_elementwise_safe(sinh, lambda ans, x: cosh(x))
 cosh = wrap(_np.cosh)
-def_unary_safe(cosh, lambda ans, x: sinh(x))
+def_elementwise_safe(cosh, lambda ans, x: sinh(x))
 tanh = wrap(_np.tanh)
-def_unary(tanh, lambda ans, x: 1 - ans * ans)
+def_elementwise(tanh, lambda ans, x: 1 - ans * ans)
 
 arcsin = wrap(_np.arcsin)
-def_unary_quotient(arcsin, lambda ans, x: sqrt(1 - x * x))
+def_elementwise_quotient(arcsin, lambda ans, x: sqrt(1 - x * x))
 arccos = wrap(_np.arccos)
-def_unary_quotient(arccos, lambda ans, x: -sqrt(1 - x * x))
+def_elementwise_quotient(arccos, lambda ans, x: -sqrt(1 - x * x))
 arctan = wrap(_np.arctan)
 def_rules(arctan, vjp=lambda g, ans, x: g / (1 + x * x), jvp=lambda x_dot, ans, x: x_dot / (1 + x * x))
 arcsinh = wrap(_np.arcsinh)
@@ -295,9 +300,9 @@ def_rules(arcsinh, vjp=lambda g, ans, x: g / sqrt(x * x + 1), jvp=lambda x_dot, 
 # sqrt(x-1)*sqrt(x+1), not sqrt(x*x-1): the same for real x > 1, and right on both sides
 # of the complex branch cut; a safe product, as sqrt(x-1) is NaN in a discarded x < 1.
 arccosh = wrap(_np.arccosh)
-def_unary_quotient(arccosh, lambda ans, x: safe_mul(sqrt(x - 1), sqrt(x + 1)))
+def_elementwise_quotient(arccosh, lambda ans, x: safe_mul(sqrt(x - 1), sqrt(x + 1)))
 arctanh = wrap(_np.arctanh)
-def_unary_quotient(arctanh, lambda ans, x: 1 - x * x)
+def_elementwise_quotient(arctanh, lambda ans, x: 1 - x * x)
 asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
 
 _RAD_PER_DEG = float(_np.pi / 180)
