@@ -14,7 +14,7 @@ from typing import Any
 import numpy as _np
 
 from ..core import def_rules, getval, primitive
-from ._wrap import broadcast_tangent, dispatches, unbroadcast, wrap
+from ._wrap import broadcast_tangent, dispatches, is_complex, unbroadcast, wrap
 from .composite import composite
 from .indexing import where
 from .nondiff import floor_divide
@@ -257,6 +257,13 @@ def angle(z: Any, deg: bool = False) -> Any:
     return a * (180 / _np.pi) if deg else a
 
 
+@dispatches(_np.real_if_close)
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    """``numpy.real_if_close``: the real part when NumPy would drop the imaginary one, else ``a``."""
+    kept = _np.real_if_close(getval(a), tol=tol)
+    return real(a) if is_complex(a) and not _np.iscomplexobj(kept) else a
+
+
 # ----- special functions ------------------------------------------------------------------
 
 _PI = float(_np.pi)
@@ -347,6 +354,7 @@ __all__ = [
     "modf",
     "frexp",
     "angle",
+    "real_if_close",
     "sinc",
     "i0",
 ]

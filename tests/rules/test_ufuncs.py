@@ -87,8 +87,8 @@ ROWS = [
     Row("nextafter", lambda x: np.nextafter(x, 10.0)),
     Row("maximum", np.maximum, BINARY_SHAPES, dtypes=C),
     Row("minimum", np.minimum, BINARY_SHAPES, dtypes=C),
-    Row("fmax", np.fmax, BINARY_SHAPES),
-    Row("fmin", np.fmin, BINARY_SHAPES),
+    Row("fmax", np.fmax, BINARY_SHAPES, dtypes=C),
+    Row("fmin", np.fmin, BINARY_SHAPES, dtypes=C),
     Row("clip", lambda a: np.clip(a, -0.5, 0.5)),
     Row("clip(lo only)", lambda a: np.clip(a, -0.5, None)),
     Row("clip(hi only)", lambda a: np.clip(a, None, 0.5)),
@@ -98,6 +98,8 @@ ROWS = [
     Row("frexp", lambda x: np.frexp(x)[0], domain="nonzero"),
     Row("angle", np.angle, dtypes=C),
     Row("angle(deg)", lambda z: np.angle(z, deg=True), dtypes=("complex128",)),
+    Row("real_if_close", np.real_if_close, dtypes=C),
+    Row("real_if_close(x+0j)", lambda x: np.real_if_close(x + 0j)),
     Row("sinc", np.sinc, dtypes=C),
     Row("i0", np.i0),
     Row("i0(large)", lambda x: np.i0(18.0 + x * x)),
@@ -290,6 +292,14 @@ def test_i0_derivative_is_i1():
     onp.testing.assert_allclose(deriv(np.i0)(x), special.i1(x), rtol=1e-12, atol=1e-300)
     # I0'' = I0 - I1/x (1/2 at 0)
     onp.testing.assert_allclose(deriv(elementwise_grad(np.i0))(x), special.ivp(1, x), rtol=1e-11)
+
+
+def test_real_if_close_follows_numpy():
+    z = onp.array([1.0 + 1e-20j, 2.0])
+    f = lambda z: np.real_if_close(z * 2.0)  # noqa: E731
+    assert not onp.iscomplexobj(f(z))
+    assert make_jvp(f)(z)(onp.ones(2) + 0j)[1].dtype == onp.float64
+    assert onp.iscomplexobj(np.real_if_close(onp.array([1.0 + 1e-3j])))
 
 
 def test_nan_to_num_blocks_replaced_entries():
