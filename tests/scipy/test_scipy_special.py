@@ -25,8 +25,11 @@ ROWS = [
     Row("polygamma", lambda x: sp.polygamma(2, x), domain=P),
     Row("polygamma-array-order", lambda x: sp.polygamma(onp.array([0, 1, 2, 3]), x), shapes=[((4,),), ((3, 4),)], domain=P),
     Row("multigammaln", lambda a: sp.multigammaln(a + 2.0, 3), shapes=[((),)], domain=P),
-    Row("gammainc", sp.gammainc, STATIC_FIRST, domain=PP, argnums=(1,)),
-    Row("gammaincc", sp.gammaincc, STATIC_FIRST, domain=PP, argnums=(1,)),
+    Row("gammainc", sp.gammainc, BINARY_SHAPES, domain=PP),
+    Row("gammaincc", sp.gammaincc, BINARY_SHAPES, domain=PP),
+    # x >= a + 1: the continued-fraction side of the derivative in a.
+    Row("gammainc-upper", lambda a, x: sp.gammainc(a, x + 2.5), [((), ()), ((4,), ()), ((4,), (4,))], domain=PP),
+    Row("gammaincc-upper", lambda a, x: sp.gammaincc(3.0 * a, 5.0 * x + 6.0), [((), ()), ((4,), (4,))], domain=PP),
     Row("beta", sp.beta, BINARY_SHAPES, domain=PP),
     Row("betaln", sp.betaln, BINARY_SHAPES, domain=PP),
     Row("betainc", lambda a, b, x: sp.betainc(a, b, 0.5 * x), [((), (), ()), ((4,), (4,), (4,)), ((4,), (), (3, 4))],
@@ -143,12 +146,18 @@ def test_logsumexp_values_and_sign():
     assert sgn == onp.sign(s) and onp.allclose(g, b * onp.exp(x) / s)
 
 
-@pytest.mark.parametrize("fun", [sp.gammainc, sp.gammaincc])
-def test_incomplete_gamma_refuses_traced_shape(fun):
-    with pytest.raises(NonDifferentiableError, match="derivative with respect to a"):
-        grad(lambda a: fun(a, 1.5))(1.2)
-    with pytest.raises(NonDifferentiableError, match="derivative with respect to a"):
-        make_jvp(lambda a: fun(a, 1.5))(1.2)(1.0)
+def test_incomplete_gamma_derivative_in_a_matches_high_precision():
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    cases = [(0.5, 0.2), (2.0, 2.9), (2.0, 3.1), (5.0, 30.0), (50.0, 45.0), (50.0, 60.0), (0.3, 10.0),
+             (300.0, 310.0), (10.0, 1.0), (0.01, 1.2)]
+    for a, x in cases:
+        exact = float(mpmath.diff(lambda s: mpmath.gammainc(s, 0, x, regularized=True), mpmath.mpf(a)))
+        assert grad(sp.gammainc)(a, x) == pytest.approx(exact, rel=1e-12)
+        assert grad(sp.gammaincc)(a, x) == pytest.approx(-exact, rel=1e-12)
+        _, t = make_jvp(lambda a: sp.gammainc(a, x))(a)(1.0)
+        assert t == pytest.approx(exact, rel=1e-12)
+    assert grad(sp.gammainc)(2.0, 0.0) == 0.0  # P(a, 0) = 0 for every a
 
 
 def test_betainc_and_bessel_refuse_traced_parameters():

@@ -2,8 +2,9 @@
 
 The functions are primitives wrapping SciPy's own, so values are SciPy's; the
 ufuncs among them also reach these rules from plain ``scipy.special`` calls on
-traced values. Orders of Bessel functions and shape parameters of incomplete
-gamma/beta functions are static (a traced one raises a clear error).
+traced values. Orders of Bessel functions, the shapes of ``betainc`` and the
+degrees of freedom of ``stdtr`` are static (a traced one raises a clear error);
+``gammainc``/``gammaincc`` are differentiable in both arguments.
 
 >>> import scipy.special
 >>> from tapegrad import grad

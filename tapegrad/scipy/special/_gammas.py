@@ -53,16 +53,23 @@ def_rules(
 )
 
 
+def _d_a(ans: Any, a: Any, x: Any) -> Any:
+    from ._incgamma import gammainc_da
+
+    return gammainc_da(a, x)
+
+
 def _gammainc_dx(ans: Any, a: Any, x: Any) -> Any:
     # The integrand of the lower incomplete gamma function, normalised.
     return exp((a - 1) * log(x) - x - gammaln(a))
 
 
 _NO_SHAPE = "the derivative in the shape parameter has no closed form"
+# In x: the normalised integrand. In a: series or continued fraction (see _incgamma).
 gammainc = wrap(_sc.gammainc, "scipy.special.gammainc")
-def_in_last(gammainc, _gammainc_dx, 2, {0: refuse("scipy.special.gammainc", "a", _NO_SHAPE)})
+def_binary_elementwise(gammainc, _d_a, _gammainc_dx)
 gammaincc = wrap(_sc.gammaincc, "scipy.special.gammaincc")
-def_in_last(gammaincc, lambda ans, a, x: -_gammainc_dx(ans, a, x), 2, {0: refuse("scipy.special.gammaincc", "a", _NO_SHAPE)})
+def_binary_elementwise(gammaincc, lambda ans, a, x: -_d_a(ans, a, x), lambda ans, a, x: -_gammainc_dx(ans, a, x))
 
 beta = wrap(_sc.beta, "scipy.special.beta")
 def_binary_elementwise(

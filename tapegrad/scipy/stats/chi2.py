@@ -1,7 +1,6 @@
 """The chi-squared distribution: ``tapegrad.scipy.stats.chi2``, a gamma distribution with a = df/2, scale 2.
 
-Densities are differentiable in x, df, loc and scale; distribution functions in
-x, loc and scale.
+Every function is differentiable in x, df, loc and scale.
 """
 
 from __future__ import annotations

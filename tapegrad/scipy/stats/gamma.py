@@ -1,8 +1,6 @@
 """The gamma distribution: ``tapegrad.scipy.stats.gamma`` (shape ``a``).
 
-Densities are differentiable in x, a, loc and scale; distribution functions in
-x, loc and scale (the derivative in ``a`` of the incomplete gamma function is
-not provided: a traced ``a`` raises a clear error there).
+Every function is differentiable in x, a, loc and scale.
 """
 
 from __future__ import annotations
