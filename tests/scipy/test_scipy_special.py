@@ -32,8 +32,10 @@ ROWS = [
     Row("gammaincc-upper", lambda a, x: sp.gammaincc(3.0 * a, 5.0 * x + 6.0), [((), ()), ((4,), (4,))], domain=PP),
     Row("beta", sp.beta, BINARY_SHAPES, domain=PP),
     Row("betaln", sp.betaln, BINARY_SHAPES, domain=PP),
-    Row("betainc", lambda a, b, x: sp.betainc(a, b, 0.5 * x), [((), (), ()), ((4,), (4,), (4,)), ((4,), (), (3, 4))],
-        domain=(P, P, P), argnums=(2,)),
+    Row("betainc", lambda a, b, x: sp.betainc(a, b, 0.4 * x), [((), (), ()), ((4,), (4,), (4,)), ((4,), (), (3, 4))],
+        domain=(P, P, P)),
+    Row("betainc-integer-shapes", lambda x: sp.betainc(onp.array([1.0, 2.0, 1.0, 3.0]), onp.array([1.0, 1.0, 2.0, 2.0]), 0.4 * x),
+        [((4,),)], domain=P),
     Row("erf", sp.erf),
     Row("erfc", sp.erfc),
     Row("erfinv", sp.erfinv, domain="unit"),
@@ -44,7 +46,7 @@ ROWS = [
     Row("ndtri", lambda x: sp.ndtri(0.5 * x + 0.5), domain="unit"),
     Row("log_ndtr", sp.log_ndtr),
     Row("log_ndtr-tail", lambda x: sp.log_ndtr(x - 30.0), shapes=[((),), ((4,),)]),
-    Row("stdtr", sp.stdtr, STATIC_FIRST, domain=(P, "real"), argnums=(1,)),
+    Row("stdtr", sp.stdtr, BINARY_SHAPES, domain=(P, "real")),
     Row("expit", sp.expit),
     Row("logit", lambda x: sp.logit(0.5 * x + 0.5), domain="unit"),
     Row("j0", sp.j0),
@@ -160,8 +162,24 @@ def test_incomplete_gamma_derivative_in_a_matches_high_precision():
     assert grad(sp.gammainc)(2.0, 0.0) == 0.0  # P(a, 0) = 0 for every a
 
 
-def test_betainc_and_bessel_refuse_traced_parameters():
-    with pytest.raises(NonDifferentiableError, match="a and b"):
-        grad(lambda a: sp.betainc(a, 2.0, 0.3))(1.2)
+def test_incomplete_beta_and_t_derivatives_in_shapes_match_high_precision():
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    for a, b, x in [(0.5, 0.7, 0.2), (2.0, 3.0, 0.7), (10.0, 2.0, 0.9), (50.0, 40.0, 0.55), (1.0, 1.0, 0.5), (3.0, 0.5, 0.999)]:
+        da = float(mpmath.diff(lambda s: mpmath.betainc(s, b, 0, x, regularized=True), mpmath.mpf(a)))
+        db = float(mpmath.diff(lambda s: mpmath.betainc(a, s, 0, x, regularized=True), mpmath.mpf(b)))
+        assert grad(sp.betainc, (0, 1))(a, b, x) == pytest.approx((da, db), rel=1e-11)
+    for df, t in [(3.0, 0.7), (3.0, -1.2), (0.8, 2.5)]:
+        half = mpmath.mpf(1) / 2
+
+        def cdf(d):
+            tail = mpmath.betainc(d / 2, half, 0, d / (d + t * t), regularized=True) / 2
+            return 1 - tail if t >= 0 else tail
+
+        assert grad(sp.stdtr)(df, t) == pytest.approx(float(mpmath.diff(cdf, mpmath.mpf(df))), rel=1e-10)
+    assert grad(sp.stdtr)(3.0, 0.0) == 0.0
+
+
+def test_bessel_orders_refuse_tracing():
     with pytest.raises(NonDifferentiableError, match="order"):
         grad(lambda v: sp.kv(v, 1.5))(1.2)

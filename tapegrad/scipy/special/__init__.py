@@ -2,9 +2,9 @@
 
 The functions are primitives wrapping SciPy's own, so values are SciPy's; the
 ufuncs among them also reach these rules from plain ``scipy.special`` calls on
-traced values. Orders of Bessel functions, the shapes of ``betainc`` and the
-degrees of freedom of ``stdtr`` are static (a traced one raises a clear error);
-``gammainc``/``gammaincc`` are differentiable in both arguments.
+traced values. Orders of Bessel functions are static (a traced one raises a
+clear error); the incomplete gamma and beta functions and ``stdtr`` are
+differentiable in every argument, shapes included.
 
 >>> import scipy.special
 >>> from tapegrad import grad

@@ -29,3 +29,19 @@ def def_in_last(fun: Callable, deriv: Callable[..., Any], nargs: int, refused: d
         vjps[argnum] = rule
         jvps[argnum] = rule
     def_rules(fun, vjp=vjps, jvp=jvps)
+
+
+def def_partials(fun: Callable, *partials: Callable[..., Any]) -> None:
+    """Rules of a broadcasting function of len(partials) arguments from ``d_k(ans, *args)``."""
+
+    def make(k: int, d: Callable) -> tuple:
+        def vjp(g: Any, ans: Any, *args: Any, **kw: Any) -> Any:
+            return unbroadcast(g * d(ans, *args), args[k])
+
+        def jvp(x_dot: Any, ans: Any, *args: Any, **kw: Any) -> Any:
+            return broadcast_tangent(x_dot * d(ans, *args), ans)
+
+        return vjp, jvp
+
+    rules = [make(k, d) for k, d in enumerate(partials)]
+    def_rules(fun, vjp=tuple(r[0] for r in rules), jvp=tuple(r[1] for r in rules))

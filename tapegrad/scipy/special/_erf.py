@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as _np
 import scipy.special as _sc
 
-from ...numpy import exp, log, log1p
-from ...numpy._wrap import def_elementwise, wrap
-from .._util import refuse
-from ._common import def_in_last
+from ...core import getval
+from ...numpy import exp, log, log1p, where
+from ...numpy._wrap import def_binary_elementwise, def_elementwise, wrap
 from ._gammas import gammaln
 
 _TWO_OVER_SQRT_PI = 2.0 / _np.sqrt(_np.pi)
@@ -44,9 +43,23 @@ def _t_density(ans, df, t):
     return exp(gammaln(0.5 * (df + 1)) - gammaln(0.5 * df) - 0.5 * log(df * _np.pi) - 0.5 * (df + 1) * log1p(t * t / df))
 
 
-# Student's t distribution function: its derivative in t is the density.
+def _stdtr_ddf(ans, df, t):
+    # stdtr = I_y(df/2, 1/2) / 2 for t < 0 and 1 - that for t >= 0, with y = df / (df + t^2).
+    from ._gammas import _betainc_dx
+    from ._incbeta import betainc_dshape
+
+    tt = t * t
+    zero = _np.asarray(getval(tt)) == 0  # y = 1, where every derivative of I vanishes
+    tt = where(zero, 1.0, tt)
+    y = df / (df + tt)
+    d_i = 0.5 * betainc_dshape(0.5 * df, 0.5, y, 0) + _betainc_dx(None, 0.5 * df, 0.5, y) * tt / ((df + tt) * (df + tt))
+    sign = where(_np.asarray(getval(t)) < 0, 0.5, -0.5)
+    return where(zero, 0.0, sign * d_i)
+
+
+# Student's t distribution function: its derivative in t is the density; in df, through betainc.
 stdtr = wrap(_sc.stdtr, "scipy.special.stdtr")
-def_in_last(stdtr, _t_density, 2, {0: refuse("scipy.special.stdtr", "df", "the derivative in df has no closed form")})
+def_binary_elementwise(stdtr, _stdtr_ddf, _t_density)
 
 expit = wrap(_sc.expit, "scipy.special.expit")
 def_elementwise(expit, lambda ans, x: ans * (1 - ans))

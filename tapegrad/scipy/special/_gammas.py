@@ -10,8 +10,7 @@ import scipy.special as _sc
 from ...core import def_rules
 from ...numpy import exp, log, log1p
 from ...numpy._wrap import def_binary_elementwise, def_elementwise, wrap, wrap_nondiff
-from .._util import refuse
-from ._common import def_in_last
+from ._common import def_in_last, def_partials
 
 gamma = wrap(_sc.gamma, "scipy.special.gamma")
 def_elementwise(gamma, lambda ans, x: ans * digamma(x))
@@ -64,7 +63,6 @@ def _gammainc_dx(ans: Any, a: Any, x: Any) -> Any:
     return exp((a - 1) * log(x) - x - gammaln(a))
 
 
-_NO_SHAPE = "the derivative in the shape parameter has no closed form"
 # In x: the normalised integrand. In a: series or continued fraction (see _incgamma).
 gammainc = wrap(_sc.gammainc, "scipy.special.gammainc")
 def_binary_elementwise(gammainc, _d_a, _gammainc_dx)
@@ -92,8 +90,18 @@ def _betainc_dx(ans: Any, a: Any, b: Any, x: Any) -> Any:
 
 
 betainc = wrap(_sc.betainc, "scipy.special.betainc")
-_refuse_betainc = refuse("scipy.special.betainc", "a and b", _NO_SHAPE)
-def_in_last(betainc, _betainc_dx, 3, {0: _refuse_betainc, 1: _refuse_betainc})
+
+
+def _betainc_d_shape(wrt: int) -> Any:
+    def d(ans: Any, a: Any, b: Any, x: Any) -> Any:
+        from ._incbeta import betainc_dshape
+
+        return betainc_dshape(a, b, x, wrt)
+
+    return d
+
+
+def_partials(betainc, _betainc_d_shape(0), _betainc_d_shape(1), _betainc_dx)
 
 __all__ = [
     "gamma", "gammaln", "loggamma", "gammasgn", "rgamma", "digamma", "psi", "polygamma", "multigammaln",

@@ -23,7 +23,7 @@ from ...core import getval
 from ...numpy import log, where
 from ...numpy._wrap import shape_of
 
-_EPS = 1e-17
+_EPS = 4e-16  # a few units in the last place
 _EXTRA = 4  # terms past convergence of the value, for the derivative's sake
 _MAX_TERMS = 5000
 
@@ -34,14 +34,17 @@ def _dlogp_series(a: Any, x: Any) -> Any:
 
     w, psi = 1.0, digamma(a + 1)  # w_n relative to w_0 = 1 / Gamma(a + 1)
     s, s1 = 1.0, -psi
+    converged = False
     extra = _EXTRA
     for n in range(1, _MAX_TERMS):
         w = w * x / (a + n)
         psi = psi + 1.0 / (a + n)
         s = s + w
         s1 = s1 - w * psi
-        if _np.all((_np.abs(getval(w)) <= _EPS * _np.abs(getval(s)))
-                   & (_np.abs(getval(w * psi)) <= _EPS * _np.abs(getval(s1)))):
+        # Sticky per element: terms only shrink from here (x < a + 1).
+        converged = converged | ((_np.abs(getval(w)) <= _EPS * _np.abs(getval(s)))
+                                 & (_np.abs(getval(w * psi)) <= _EPS * _np.abs(getval(s1))))
+        if _np.all(converged):
             extra -= 1
             if extra == 0:
                 break
@@ -56,6 +59,7 @@ def _dlogq_fraction(a: Any, x: Any) -> Any:
     c, c1 = b, -1.0  # Lentz's C and its a-derivative
     d, d1 = 0.0, 0.0  # Lentz's D and its a-derivative
     dlogf = -1.0 / b  # d log F / da, accumulated as the sum of d log delta / da
+    converged = False
     extra = _EXTRA
     for i in range(1, _MAX_TERMS):
         an, an1 = i * (a - i), float(i)
@@ -69,7 +73,9 @@ def _dlogq_fraction(a: Any, x: Any) -> Any:
         delta = c * d
         term = (c1 * d + c * d1) / delta
         dlogf = dlogf + term
-        if _np.all((_np.abs(getval(delta) - 1.0) <= _EPS) & (_np.abs(getval(term)) <= _EPS * _np.abs(getval(dlogf)))):
+        converged = converged | ((_np.abs(getval(delta) - 1.0) <= _EPS)
+                                 & (_np.abs(getval(term)) <= _EPS * _np.abs(getval(dlogf))))
+        if _np.all(converged):
             extra -= 1
             if extra == 0:
                 break

@@ -1,7 +1,6 @@
 """The beta distribution: ``tapegrad.scipy.stats.beta`` (shapes ``a``, ``b``).
 
-Densities are differentiable in x, a, b, loc and scale; distribution functions
-in x, loc and scale (not in the shapes: a traced shape raises a clear error).
+Every function is differentiable in x, a, b, loc and scale.
 """
 
 from __future__ import annotations

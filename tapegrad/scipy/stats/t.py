@@ -1,8 +1,6 @@
 """Student's t distribution: ``tapegrad.scipy.stats.t``.
 
-Densities are differentiable in x, df, loc and scale; distribution functions
-in x, loc and scale (the derivative in df has no closed form: a traced df
-raises a clear error there).
+Every function is differentiable in x, df, loc and scale.
 """
 
 from __future__ import annotations
