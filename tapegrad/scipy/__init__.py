@@ -15,6 +15,14 @@ written as compositions of those primitives; ``linalg``, ``signal`` and
 
 from __future__ import annotations
 
-from . import integrate, linalg, signal, special, stats  # noqa: F401
+import importlib
+from typing import Any
 
 __all__ = ["special", "stats", "linalg", "signal", "integrate"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a submodule on first use: SciPy's own modules take a second or more to import."""
+    if name in __all__:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'tapegrad.scipy' has no attribute {name!r}")

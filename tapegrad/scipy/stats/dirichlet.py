@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import scipy.stats as _st
-
 from ...core import Box, NonDifferentiableError
 from ...numpy import exp, sum
 from ...numpy._wrap import shape_of
@@ -33,7 +31,9 @@ def rvs(alpha: Any, size: Any = 1, random_state: Any = None) -> Any:
             "tapegrad.scipy.stats.dirichlet.rvs: samples carry no derivative in alpha; "
             "pass a constant alpha or tapegrad.stop_gradient(alpha)"
         )
-    return _st.dirichlet.rvs(alpha, size=size, random_state=random_state)
+    import scipy.stats  # slow to import: only when sampling
+
+    return scipy.stats.dirichlet.rvs(alpha, size=size, random_state=random_state)
 
 
 def pdf(x: Any, alpha: Any) -> Any:
