@@ -25,8 +25,8 @@ def _leak(what: str, fix: str) -> TraceLeakError:
     )
 
 
-class ArrayBox(Box):
-    """A traced NumPy array or scalar.
+class _ArrayOps:
+    """The operators, methods and NumPy protocols shared by traced arrays and scalars.
 
     A basic slice ``v = x[1:3]``, ``x.T``, ``x.reshape(...)``, ``x.ravel()``,
     ``x.real`` are views, as in NumPy: a view records its base and how to read
@@ -34,7 +34,7 @@ class ArrayBox(Box):
     references to its views. A write to either side reaches the other.
     """
 
-    __slots__ = ("_base", "_link", "_views", "__weakref__")
+    __slots__ = ()
     __array_priority__ = 100.0
 
     # ----- attributes -----------------------------------------------------------
@@ -72,12 +72,6 @@ class ArrayBox(Box):
     @property
     def imag(self) -> Any:
         return _view(self, ufuncs.imag(self), ufuncs.imag, _imag_write)
-
-    def __len__(self) -> int:
-        return len(self._value)
-
-    def __iter__(self) -> Iterator[Any]:
-        return (self[i] for i in range(len(self._value)))
 
     def __hash__(self) -> int:
         return id(self)
@@ -155,17 +149,6 @@ class ArrayBox(Box):
         return result if out is None else _write_out(func.__name__, out, result)
 
     # ----- indexing and in-place writes ------------------------------------------
-    def __getitem__(self, idx: Any) -> Any:
-        idx = _plain_index(idx)
-        out = indexing.getitem(self, idx)
-        if indexing._is_basic(idx) and _np.ndim(_unbox_all(out)) > 0:
-            # NumPy returns a view here: keep the link so writes stay shared.
-            return _view(self, out, lambda b: indexing.getitem(b, idx), lambda b, v: indexing.setitem(b, idx, v))
-        return out
-
-    def __setitem__(self, idx: Any, value: Any) -> None:
-        self._assign(indexing.setitem(self, _plain_index(idx), value))
-
     def _assign(self, result: Any) -> None:
         """An in-place write: rebind, then keep the base and the views of this array in step."""
         Box._assign(self, result)
@@ -188,26 +171,26 @@ class ArrayBox(Box):
                 live.append(ref)
         self._views = live
 
-    def _inplace(self, result: Any) -> "ArrayBox":
+    def _inplace(self, result: Any) -> Any:
         self._assign(result)
         return self
 
-    def __iadd__(self, other: Any) -> "ArrayBox":
+    def __iadd__(self, other: Any) -> Any:
         return self._inplace(ufuncs.add(self, other))
 
-    def __isub__(self, other: Any) -> "ArrayBox":
+    def __isub__(self, other: Any) -> Any:
         return self._inplace(ufuncs.subtract(self, other))
 
-    def __imul__(self, other: Any) -> "ArrayBox":
+    def __imul__(self, other: Any) -> Any:
         return self._inplace(ufuncs.multiply(self, other))
 
-    def __itruediv__(self, other: Any) -> "ArrayBox":
+    def __itruediv__(self, other: Any) -> Any:
         return self._inplace(ufuncs.divide(self, other))
 
-    def __ipow__(self, other: Any) -> "ArrayBox":
+    def __ipow__(self, other: Any) -> Any:
         return self._inplace(ufuncs.power(self, other))
 
-    def __imatmul__(self, other: Any) -> "ArrayBox":
+    def __imatmul__(self, other: Any) -> Any:
         return self._inplace(products.matmul(self, other))
 
     # ----- arithmetic ---------------------------------------------------------
@@ -385,9 +368,46 @@ class ArrayBox(Box):
     __str__ = __repr__
 
 
-def _view(base: "ArrayBox", out: Any, read: Any, write: Any) -> "ArrayBox":
+class ArrayBox(_ArrayOps, Box):
+    """A traced NumPy array: indexable, iterable, assignable."""
+
+    __slots__ = ("_base", "_link", "_views", "__weakref__")
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(len(self._value)))
+
+    def __getitem__(self, idx: Any) -> Any:
+        idx = _plain_index(idx)
+        out = indexing.getitem(self, idx)
+        if indexing._is_basic(idx) and _np.ndim(_unbox_all(out)) > 0:
+            # NumPy returns a view here: keep the link so writes stay shared.
+            return _view(self, out, lambda b: indexing.getitem(b, idx), lambda b, v: indexing.setitem(b, idx, v))
+        return out
+
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        self._assign(indexing.setitem(self, _plain_index(idx), value))
+
+
+
+class ScalarBox(_ArrayOps, Box):
+    """A traced scalar. Not a sequence, so that NumPy asks for ``float()`` (which
+    explains itself) when the scalar is written into a plain array."""
+
+    __slots__ = ("_base", "_link", "_views", "__weakref__")
+
+    def __getitem__(self, idx: Any) -> Any:
+        return indexing.getitem(self, _plain_index(idx))
+
+
+_NUMERIC_BOXES = (ArrayBox, ScalarBox)
+
+
+def _view(base: "ArrayBox", out: Any, read: Any, write: Any) -> Any:
     """Link ``out`` to ``base`` as a NumPy view: ``read(base)`` is the view, ``write(base, view)`` the new base."""
-    if not isinstance(out, ArrayBox):
+    if not isinstance(out, _NUMERIC_BOXES):
         out = ArrayBox(out, CONSTANT, None)
     out._base = base
     out._link = (read, write)
@@ -421,7 +441,7 @@ def _unbox_all(x: Any) -> Any:
 
 def _write_out(name: str, out: Any, result: Any) -> Any:
     target = out[0] if isinstance(out, tuple) else out
-    if isinstance(target, ArrayBox):
+    if isinstance(target, _NUMERIC_BOXES):
         target[...] = result
         return target
     raise _leak(
@@ -431,6 +451,6 @@ def _write_out(name: str, out: Any, result: Any) -> Any:
     )
 
 
-for _t in (_np.ndarray, float, complex, int, bool, _np.generic):
-    register_box(_t, ArrayBox)
-register_box(ArrayBox, ArrayBox)
+register_box(_np.ndarray, ArrayBox)
+for _t in (float, complex, int, bool, _np.generic):
+    register_box(_t, ScalarBox)

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import CONSTANT, Box, def_rules, getval, tracing
-from ._wrap import FUNCTIONS, NONDIFFERENTIABLE, wrap
+from ..core import CONSTANT, Box, def_rules, getval, primitive, tracing
+from ._wrap import FUNCTIONS, NONDIFFERENTIABLE, dispatches
 from .shape import array_from_args, contains_box, flatten_nested, nested_shape
 
 
@@ -49,8 +49,16 @@ identity = _creator(_np.identity)
 arange = _creator(_np.arange)
 linspace = _creator(_np.linspace)
 
-copy = wrap(_np.copy)
-def_rules(copy, vjp=lambda g, ans, x, **kw: g, jvp=lambda x_dot, ans, x, **kw: x_dot)
+_copy = primitive(_np.copy, "copy")
+def_rules(_copy, vjp=lambda g, ans, x, **kw: g, jvp=lambda x_dot, ans, x, **kw: x_dot)
+
+
+@dispatches(_np.copy)
+def copy(a: Any, *args: Any, **kwargs: Any) -> Any:
+    """``numpy.copy``; a copy made while tracing accepts traced values by assignment."""
+    if isinstance(a, Box) and a._trace is not CONSTANT:
+        return _copy(a, *args, **kwargs)
+    return _fresh(_np.copy(getval(a), *args, **kwargs))
 
 
 def array(obj: Any, dtype: Any = None, copy: Any = True, **kwargs: Any) -> Any:
@@ -75,14 +83,12 @@ def asarray(obj: Any, dtype: Any = None, **kwargs: Any) -> Any:
 
 
 def _copy_box(x: Box) -> Any:
-    return copy(x) if x._trace is not CONSTANT else _fresh(_np.array(x._value))
+    return copy(x)
 
 
 def _astype(x: Any, dtype: Any) -> Any:
     return _np.asarray(x).astype(dtype)
 
-
-from ..core import primitive  # noqa: E402
 
 _astype_p = primitive(_astype, "astype")
 
