@@ -10,6 +10,7 @@ A drop-in replacement for autograd: ``import tapegrad.numpy as np`` and
 """
 
 from . import numpy as _numpy  # noqa: F401 - registers array boxes and vector spaces
+from .core.errors import InputTypeError, NonDifferentiableError, NotScalarError, TapegradError, TraceLeakError
 from .differential_operators import (
     checkpoint,
     deriv,
@@ -36,6 +37,7 @@ from .differential_operators import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "InputTypeError", "NonDifferentiableError", "NotScalarError", "TapegradError", "TraceLeakError",
     "checkpoint", "deriv", "elementwise_grad", "grad", "grad_and_aux", "grad_named", "hessian",
     "hessian_tensor_product", "hessian_vector_product", "holomorphic_grad", "jacobian",
     "make_ggnvp", "make_hvp", "make_jvp", "make_vjp", "multigrad_dict", "stop_gradient",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from .box import Box, register_box
+from .box import Box, getval, register_box
 from .primitive import def_rules, primitive
 from .vspace import VSpace, register_vspace, vspace
 
@@ -137,7 +137,7 @@ class SequenceBox(Box):
 
     def __getattr__(self, name: str) -> Any:
         # namedtuple fields: p.w is p[index of "w"]
-        fields = getattr(type(self._value), "_fields", ())
+        fields = getattr(type(getval(self._value)), "_fields", ())
         if name in fields:
             return container_take(self, fields.index(name))
         raise AttributeError(f"traced {type(self._value).__name__} has no attribute {name!r}")

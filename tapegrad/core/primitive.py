@@ -66,9 +66,9 @@ def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
                         ans = prim.fun(vx, vy, **kwargs)
                     return tx.record(prim, _ARG01, (x._node, y._node), (vx, vy), kwargs, ans)
                 if tx.level > ty.level:
-                    vx = x._value
+                    vx, y = x._value, _frozen(y)
                     return tx.record(prim, _ARG0, (x._node,), (vx, y), kwargs, prim.wrapper(vx, y, **kwargs))
-                vy = y._value
+                vy, x = y._value, _frozen(x)
                 return ty.record(prim, _ARG1, (y._node,), (x, vy), kwargs, prim.wrapper(x, vy, **kwargs))
             vx = x._value
             ans = prim.wrapper(vx, y, **kwargs) if isinstance(vx, Box) else prim.fun(vx, y, **kwargs)
@@ -99,12 +99,21 @@ def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
                 if isinstance(v, Box):
                     nested = True
             else:
+                vals[i] = _frozen(a)
                 nested = True
     vals = tuple(vals)
     # Boxes of outer differentiations stay in vals: calling the wrapper again
     # records the same operation on their (lower-level) traces.
     ans = prim.wrapper(*vals, **kwargs) if nested else prim.fun(*vals, **kwargs)
     return top.record(prim, _ARGNUMS.get(tuple(argnums)) or tuple(argnums), tuple(parents), vals, kwargs, ans)
+
+
+def _frozen(box: Box) -> Any:
+    """A box of another trace, as it is now: later in-place writes rebind the
+    original box, and must not change what this trace recorded."""
+    if box._trace.level == 0:  # a constant: record its value
+        return box._value
+    return type(box)(box._value, box._trace, box._node)
 
 
 # Shared argnum tuples, so that tape entries do not each carry their own.
@@ -124,7 +133,7 @@ def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
     >>> from tapegrad import grad
     >>> log1p = primitive(math.log1p)
     >>> defvjp(log1p, lambda ans, x: lambda g: g / (1.0 + x))
-    >>> grad(log1p)(1.0)
+    >>> float(grad(log1p)(1.0))
     0.5
     """
     prim = Primitive(fun, name or getattr(fun, "__name__", repr(fun)))

@@ -20,14 +20,17 @@ import numpy as _np
 from . import box as _box  # noqa: F401 - registers ArrayBox
 from . import vspace as _vspace  # noqa: F401 - registers ArrayVSpace
 from .creation import *  # noqa: F403
+from .elementwise import *  # noqa: F403
 from .indexing import getitem, setitem, where
 from .nondiff import *  # noqa: F403
 from .products import *  # noqa: F403
+from .rearrange import *  # noqa: F403
 from .reductions import *  # noqa: F403
 from .selection import *  # noqa: F403
 from .shape import *  # noqa: F403
 from .statistics import *  # noqa: F403
 from .ufuncs import *  # noqa: F403
+from .writes import *  # noqa: F403
 
 from . import fft, linalg, random  # noqa: E402
 

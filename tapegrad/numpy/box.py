@@ -112,7 +112,7 @@ class _ArrayOps:
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         out = kwargs.pop("out", None)
         if method == "__call__":
-            ours = UFUNCS.get(ufunc)
+            ours = UFUNCS.get(ufunc) or _load_scipy_rules(ufunc)
             if ours is None:
                 raise NonDifferentiableError(
                     f"numpy.{ufunc.__name__} has no derivative rule in tapegrad, and a traced value "
@@ -348,6 +348,56 @@ class _ArrayOps:
     def copy(self, *args: Any, **kwargs: Any) -> Any:
         return creation.copy(self)
 
+    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().cumprod(self, *args, **kwargs)
+
+    def ptp(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().ptp(self, *args, **kwargs)
+
+    def clip(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().clip(self, *args, **kwargs)
+
+    def round(self, decimals: int = 0) -> Any:
+        return _ns().round(self, decimals)
+
+    def __round__(self, ndigits: Any = None) -> Any:
+        return _ns().round(self, ndigits or 0)
+
+    def __divmod__(self, other: Any) -> Any:
+        return _ns().divmod(self, other)
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return _ns().divmod(other, self)
+
+    def repeat(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().repeat(self, *args, **kwargs)
+
+    def diagonal(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().diagonal(self, *args, **kwargs)
+
+    def trace(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().trace(self, *args, **kwargs)
+
+    def take(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().take(self, *args, **kwargs)
+
+    def compress(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().compress(args[0], self, *args[1:], **kwargs)
+
+    def searchsorted(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().searchsorted(self, *args, **kwargs)
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        """Sort in place, as ``ndarray.sort`` does (the box is rebound)."""
+        self._assign(_ns().sort(self, *args, **kwargs))
+
+    def fill(self, value: Any) -> None:
+        """Fill in place with ``value`` (which may be traced)."""
+        self._assign(indexing.setitem(self, Ellipsis, value))
+
     def item(self, *args: Any) -> Any:
         """The single element, still traced (a 0-d array)."""
         if args:
@@ -398,11 +448,24 @@ class ScalarBox(_ArrayOps, Box):
 
     __slots__ = ("_base", "_link", "_views", "__weakref__")
 
-    def __getitem__(self, idx: Any) -> Any:
-        return indexing.getitem(self, _plain_index(idx))
-
 
 _NUMERIC_BOXES = (ArrayBox, ScalarBox)
+
+
+def _load_scipy_rules(ufunc: Any) -> Any:
+    """SciPy ufuncs get their rules when tapegrad.scipy.special is imported; do it on demand."""
+    try:
+        from ..scipy import special  # noqa: F401
+    except ImportError:
+        return None
+    return UFUNCS.get(ufunc)
+
+
+def _ns() -> Any:
+    """The tapegrad.numpy namespace (imported late: it imports this module)."""
+    from .. import numpy
+
+    return numpy
 
 
 def _view(base: "ArrayBox", out: Any, read: Any, write: Any) -> Any:

@@ -29,7 +29,10 @@ def _creator(np_fun: Any) -> Any:
 
     create.__name__ = np_fun.__name__
     create.__qualname__ = np_fun.__name__
-    create.__doc__ = np_fun.__doc__
+    create.__doc__ = (
+        f"``numpy.{np_fun.__name__}``. While a function is being differentiated the new array "
+        "accepts traced values by assignment (``b[i] = x``)."
+    )
     create.__wrapped__ = np_fun  # type: ignore[attr-defined]
     FUNCTIONS[np_fun] = create
     NONDIFFERENTIABLE[np_fun.__name__] = create
