@@ -21,6 +21,7 @@ from . import box as _box  # noqa: F401 - registers ArrayBox
 from . import vspace as _vspace  # noqa: F401 - registers ArrayVSpace
 from .creation import *  # noqa: F403
 from .elementwise import *  # noqa: F403
+from .extras import *  # noqa: F403
 from .indexing import getitem, setitem, where
 from .nondiff import *  # noqa: F403
 from .products import *  # noqa: F403
