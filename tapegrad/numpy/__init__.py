@@ -43,5 +43,8 @@ def __getattr__(name: str) -> Any:
     except AttributeError:
         raise AttributeError(f"module 'tapegrad.numpy' has no attribute {name!r}") from None
     from .missing import is_function, lookup
+    from .nondiff import UTILITIES
 
+    if name in UTILITIES:
+        return UTILITIES[name]
     return lookup(obj) if is_function(obj) else obj

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import CONSTANT, Box, def_rules, getval, primitive, tracing
+from ..core import CONSTANT, Box, NonDifferentiableError, def_rules, getval, primitive, tracing
 from ._wrap import FUNCTIONS, NONDIFFERENTIABLE, dispatches
 from .shape import array_from_args, contains_box, flatten_nested, nested_shape
 
@@ -23,9 +23,17 @@ def _fresh(value: Any) -> Any:
     return value
 
 
-def _creator(np_fun: Any) -> Any:
+def _creator(np_fun: Any, counts_only: bool = False) -> Any:
+    """A creation function; ``counts_only`` ones refuse traced arguments (they would lose them)."""
+
     def create(*args: Any, **kwargs: Any) -> Any:
-        return _fresh(np_fun(*[getval(a) for a in args], **kwargs))
+        if counts_only and _traced(args, kwargs):
+            raise NonDifferentiableError(
+                f"numpy.{np_fun.__name__} received a traced value as a size, count or step; "
+                "its output carries no derivative with respect to it. Pass a plain number "
+                "(e.g. tapegrad.stop_gradient(n)) or build the array from traced operations."
+            )
+        return _fresh(np_fun(*[getval(a) for a in args], **{k: getval(v) for k, v in kwargs.items()}))
 
     create.__name__ = np_fun.__name__
     create.__qualname__ = np_fun.__name__
@@ -39,18 +47,105 @@ def _creator(np_fun: Any) -> Any:
     return create
 
 
+def _traced(args: tuple, kwargs: dict) -> bool:
+    return any(isinstance(a, Box) and a._trace is not CONSTANT for a in (*args, *kwargs.values()))
+
+
+# Only the shape and dtype of a template (``zeros_like(x)``) matter: no derivative to lose.
 zeros = _creator(_np.zeros)
 ones = _creator(_np.ones)
 empty = _creator(_np.empty)
-full = _creator(_np.full)
 zeros_like = _creator(_np.zeros_like)
 ones_like = _creator(_np.ones_like)
 empty_like = _creator(_np.empty_like)
-full_like = _creator(_np.full_like)
-eye = _creator(_np.eye)
-identity = _creator(_np.identity)
-arange = _creator(_np.arange)
-linspace = _creator(_np.linspace)
+eye = _creator(_np.eye, counts_only=True)
+identity = _creator(_np.identity, counts_only=True)
+arange = _creator(_np.arange, counts_only=True)
+tri = _creator(_np.tri, counts_only=True)
+indices = _creator(_np.indices, counts_only=True)
+_full = _creator(_np.full)
+_full_like = _creator(_np.full_like)
+
+
+@dispatches(_np.full)
+def full(shape: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Any:
+    """``numpy.full``; differentiable with respect to a traced ``fill_value``."""
+    if _traced((fill_value,), {}):
+        from .ufuncs import add
+
+        return add(_np.zeros(shape, dtype=dtype or float), fill_value)
+    return _full(shape, fill_value, dtype, **kwargs)
+
+
+@dispatches(_np.full_like)
+def full_like(a: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Any:
+    """``numpy.full_like``; differentiable with respect to a traced ``fill_value``."""
+    if _traced((fill_value,), {}):
+        from .ufuncs import add
+
+        return add(_np.zeros_like(getval(a), dtype=dtype), fill_value)
+    return _full_like(a, fill_value, dtype, **kwargs)
+
+
+for _name in ("full", "full_like"):
+    NONDIFFERENTIABLE.pop(_name)
+
+
+def _samples(start: Any, stop: Any, num: int, endpoint: bool, axis: int) -> Any:
+    """start + (stop - start) * t along a new axis, with t the unit grid of numpy.linspace."""
+    from .shape import moveaxis, reshape
+    from .ufuncs import add, multiply, subtract
+
+    lo, hi = getval(start), getval(stop)
+    nd = _np.ndim(_np.broadcast(lo, hi)) if (_np.ndim(lo) or _np.ndim(hi)) else 0
+    t = _np.linspace(0.0, 1.0, num, endpoint=endpoint).reshape((num,) + (1,) * nd)
+    out = add(start, multiply(subtract(stop, start), t))
+    return moveaxis(out, 0, axis) if axis != 0 and nd else out
+
+
+_linspace = _creator(_np.linspace)
+NONDIFFERENTIABLE.pop("linspace")
+
+
+@dispatches(_np.linspace)
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False, dtype: Any = None, axis: int = 0) -> Any:
+    """``numpy.linspace``; differentiable with respect to ``start`` and ``stop``."""
+    if not _traced((start, stop), {}):
+        return _linspace(start, stop, num, endpoint, retstep, dtype, axis)
+    out = _samples(start, stop, num, endpoint, axis)
+    if retstep:
+        return out, (stop - start) / max(num - 1 if endpoint else num, 1)
+    return out
+
+
+_logspace = _creator(_np.logspace)
+NONDIFFERENTIABLE.pop("logspace")
+
+
+@dispatches(_np.logspace)
+def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: Any = 10.0, dtype: Any = None, axis: int = 0) -> Any:
+    """``numpy.logspace``: ``base ** linspace(start, stop)``, differentiable in start, stop, base."""
+    if not _traced((start, stop, base), {}):
+        return _logspace(start, stop, num, endpoint, base, dtype, axis)
+    from .ufuncs import power
+
+    return power(base, _samples(start, stop, num, endpoint, axis))
+
+
+_geomspace = _creator(_np.geomspace)
+NONDIFFERENTIABLE.pop("geomspace")
+
+
+@dispatches(_np.geomspace)
+def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0) -> Any:
+    """``numpy.geomspace`` (real, same-sign endpoints), differentiable in start and stop."""
+    if not _traced((start, stop), {}):
+        return _geomspace(start, stop, num, endpoint, dtype, axis)
+    from .ufuncs import absolute, exp, log
+
+    sign = _np.sign(getval(start))
+    return sign * exp(_samples(log(absolute(start)), log(absolute(stop)), num, endpoint, axis))
+
 
 _copy = primitive(_np.copy, "copy")
 def_rules(_copy, vjp=lambda g, ans, x, **kw: g, jvp=lambda x_dot, ans, x, **kw: x_dot)
@@ -115,5 +210,5 @@ def astype(x: Any, dtype: Any) -> Any:
 
 __all__ = [
     "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-    "eye", "identity", "arange", "linspace", "copy", "array", "asarray", "astype",
+    "eye", "identity", "arange", "tri", "indices", "linspace", "logspace", "geomspace", "copy", "array", "asarray", "astype",
 ]

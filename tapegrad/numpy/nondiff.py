@@ -144,3 +144,20 @@ __all__ = [
     "count_nonzero",
     "searchsorted",
 ]
+
+# ----- utilities: printing, I/O, dtype and memory queries, error state ------------------
+# They inspect or store values but compute nothing to differentiate; traced
+# arguments are seen through (saving or printing a traced array saves its value).
+_UTILITY_NAMES = (
+    "array2string", "array_repr", "array_str", "array_equiv", "base_repr", "binary_repr",
+    "broadcast_shapes", "busday_count", "busday_offset", "can_cast", "common_type",
+    "datetime_as_string", "datetime_data", "format_float_positional", "format_float_scientific",
+    "from_dlpack", "frombuffer", "fromfile", "fromiter", "frompyfunc", "fromregex", "fromstring",
+    "genfromtxt", "get_include", "get_printoptions", "getbufsize", "geterr", "geterrcall", "info",
+    "is_busday", "isdtype", "isfortran", "issubdtype", "iterable", "load", "loadtxt",
+    "may_share_memory", "min_scalar_type", "mintypecode", "nested_iters", "packbits",
+    "printoptions", "promote_types", "save", "savetxt", "savez", "savez_compressed",
+    "set_printoptions", "setbufsize", "seterr", "seterrcall", "shares_memory", "show_config",
+    "show_runtime", "typename", "unpackbits", "bartlett", "blackman", "hamming", "hanning", "kaiser",
+)
+UTILITIES = {name: wrap_nondiff(getattr(_np, name)) for name in _UTILITY_NAMES if hasattr(_np, name)}
