@@ -443,10 +443,12 @@ class ArrayBox(_ArrayOps, Box):
 
 
 class ScalarBox(_ArrayOps, Box):
-    """A traced scalar. Not a sequence, so that NumPy asks for ``float()`` (which
-    explains itself) when the scalar is written into a plain array."""
+    """A traced scalar (``x[()]``, ``x[None]`` index it as they index NumPy scalars)."""
 
     __slots__ = ("_base", "_link", "_views", "__weakref__")
+
+    def __getitem__(self, idx: Any) -> Any:
+        return indexing.getitem(self, _plain_index(idx))
 
 
 _NUMERIC_BOXES = (ArrayBox, ScalarBox)

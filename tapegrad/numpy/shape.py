@@ -88,7 +88,7 @@ def _concat_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> 
     out = []
     for a in argnums:
         idx = (slice(None),) * ax + (slice(int(starts[a - 1]), int(starts[a])),)
-        out.append(getitem(g, idx))
+        out.append(unbroadcast(getitem(g, idx), args[a]))  # a real piece gets a real cotangent
     return out
 
 
@@ -269,7 +269,7 @@ array_from_args = primitive(_array_from_args, "array")
 def_rules(
     array_from_args,
     vjp_joint=lambda argnums, g, ans, args, kwargs: [
-        _array_element(g, args[0], a - 1) for a in argnums
+        unbroadcast(_array_element(g, args[0], a - 1), args[a]) for a in argnums
     ],
 )
 
