@@ -48,7 +48,13 @@ def _nary(op_name: str, fun: Callable, argnum: Argnum) -> Callable[[Callable], C
     return decorate
 
 
+_SCALAR_ONES = {float: 1.0, complex: 1.0 + 0j}
+
+
 def _scalar_ones(ans: Any, op_name: str) -> Any:
+    one = _SCALAR_ONES.get(type(ans))
+    if one is not None:
+        return one
     vs = vspace(ans)
     if vs.size != 1:
         raise NotScalarError(

@@ -9,7 +9,7 @@ from .containers import add_cotangents, pack_output
 from .primitive import Primitive
 from .reverse import _no_rule
 from .state import open_level
-from .vspace import vspace
+from .vspace import promote, vspace
 
 
 class ForwardTrace:
@@ -40,7 +40,7 @@ class ForwardTrace:
 def make_jvp(fun: Callable[[Any], Any], x: Any) -> Callable[[Any], tuple[Any, Any]]:
     """Return ``jvp(v) -> (fun(x), J(x) @ v)``, computed in one forward pass."""
 
-    x = vspace(x).promote(x)
+    x = promote(x)
 
     def jvp(v: Any) -> tuple[Any, Any]:
         with open_level() as level:

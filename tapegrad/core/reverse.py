@@ -15,7 +15,7 @@ from .containers import add_cotangents, pack_output
 from .errors import NonDifferentiableError
 from .primitive import Primitive
 from .state import open_level
-from .vspace import vspace
+from .vspace import promote, vspace
 
 _ROOT = (None, (), (), (), None, None)
 
@@ -98,7 +98,7 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
     The VJP may be called many times (once per row of a Jacobian): the tape is
     kept until the returned function is dropped.
     """
-    x = vspace(x).promote(x)
+    x = promote(x)
     with open_level() as level:
         trace = ReverseTrace(level)
         start = trace.new_root(x)

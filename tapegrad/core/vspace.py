@@ -80,3 +80,22 @@ def vspace(value: Any) -> VSpace:
                 "argnum to choose which arguments are differentiated."
             )
     return maker(value)
+
+
+_DIFFERENTIABLE_TYPES: set = set()
+
+
+def register_differentiable(value_type: type) -> None:
+    """Declare that values of ``value_type`` need no promotion before differentiation."""
+    _DIFFERENTIABLE_TYPES.add(value_type)
+
+
+def promote(value: Any) -> Any:
+    """``value`` in differentiable form (integers become floats); checks that it is numeric."""
+    t = type(value)
+    if t in _DIFFERENTIABLE_TYPES:
+        return value
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and dtype.kind in "fc" and hasattr(value, "shape") and not hasattr(value, "_trace"):
+        return value  # a float or complex array
+    return vspace(value).promote(value)

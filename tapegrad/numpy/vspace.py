@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterator
 
 import numpy as _np
 
 from ..core import Box, register_vspace
+from ..core.vspace import register_differentiable
 from ..core.vspace import VSpace
 
 
@@ -14,13 +16,14 @@ class ArrayVSpace(VSpace):
     """Arrays of one shape and floating dtype; integers are promoted to float64."""
 
     def __init__(self, value: Any) -> None:
-        value = _np.asarray(value)
+        if type(value) is not _np.ndarray:
+            value = _np.asarray(value)
         self.shape = value.shape
         dtype = value.dtype
         if dtype.kind not in "fc":
             dtype = _np.dtype(_np.float64)
         self.dtype = dtype
-        self.size = int(_np.prod(self.shape))
+        self.size = math.prod(self.shape)
         self.ndim = len(self.shape)
         self.iscomplex = dtype.kind == "c"
 
@@ -64,3 +67,7 @@ class ArrayVSpace(VSpace):
 
 for _t in (float, int, bool, complex, _np.ndarray, _np.generic):
     register_vspace(_t, ArrayVSpace)
+
+# Values that are already differentiable as they are: no vector space needed to promote them.
+for _t in (float, complex, _np.float64, _np.float32, _np.complex128, _np.complex64):
+    register_differentiable(_t)
