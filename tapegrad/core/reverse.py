@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable
 
-from .box import Box, new_box
+from .box import _BOX_TYPES, Box, new_box
 from .containers import add_cotangents, pack_output
 from .errors import NonDifferentiableError
 from .primitive import Primitive
@@ -50,7 +50,10 @@ class ReverseTrace:
                     raise _no_rule(prim, a, "reverse")
         tape = self.tape
         tape.append((prim, argnums, parents, vals, kwargs or None, ans))
-        return new_box(ans, self, len(tape) - 1)
+        cls = _BOX_TYPES.get(type(ans))
+        if cls is None:
+            return new_box(ans, self, len(tape) - 1)
+        return cls(ans, self, len(tape) - 1)
 
 
 def backward_pass(tape: list, end_node: int, g: Any) -> list:

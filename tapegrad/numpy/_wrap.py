@@ -80,6 +80,8 @@ def is_complex(x: Any) -> bool:
 
 def unbroadcast(g: Any, x: Any) -> Any:
     """Sum the cotangent ``g`` down to the shape of ``x`` (undo broadcasting)."""
+    if type(g) in _REAL_SCALARS and type(x) in _REAL_SCALARS:
+        return g  # scalar code: nothing to undo
     g_shape = shape_of(g)
     x_shape = shape_of(x)
     if g_shape != x_shape:

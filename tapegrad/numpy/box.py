@@ -13,10 +13,20 @@ from typing import Any, Iterator
 import numpy as _np
 
 from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, register_box
+from ..core.primitive import bind2, rbind2
 from . import creation, indexing, nondiff, products, reductions, shape, ufuncs
 from ._wrap import FUNCTIONS, UFUNCS
 
 _REDUCE = {_np.add: reductions.sum, _np.multiply: reductions.prod, _np.maximum: None, _np.minimum: None}
+
+
+# The operators' primitives, called without the generic wrapper (the hot path of scalar code).
+_ADD = ufuncs.add._primitive
+_SUB = ufuncs.subtract._primitive
+_MUL = ufuncs.multiply._primitive
+_DIV = ufuncs.divide._primitive
+_POW = ufuncs.power._primitive
+_MATMUL = products.matmul._primitive
 
 
 def _leak(what: str, fix: str) -> TraceLeakError:
@@ -204,40 +214,40 @@ class _ArrayOps:
         return ufuncs.absolute(self)
 
     def __add__(self, other: Any) -> Any:
-        return ufuncs.add(self, other)
+        return bind2(_ADD, self, other)
 
     def __radd__(self, other: Any) -> Any:
-        return ufuncs.add(other, self)
+        return rbind2(_ADD, other, self)
 
     def __sub__(self, other: Any) -> Any:
-        return ufuncs.subtract(self, other)
+        return bind2(_SUB, self, other)
 
     def __rsub__(self, other: Any) -> Any:
-        return ufuncs.subtract(other, self)
+        return rbind2(_SUB, other, self)
 
     def __mul__(self, other: Any) -> Any:
-        return ufuncs.multiply(self, other)
+        return bind2(_MUL, self, other)
 
     def __rmul__(self, other: Any) -> Any:
-        return ufuncs.multiply(other, self)
+        return rbind2(_MUL, other, self)
 
     def __truediv__(self, other: Any) -> Any:
-        return ufuncs.divide(self, other)
+        return bind2(_DIV, self, other)
 
     def __rtruediv__(self, other: Any) -> Any:
-        return ufuncs.divide(other, self)
+        return rbind2(_DIV, other, self)
 
     def __pow__(self, other: Any) -> Any:
-        return ufuncs.power(self, other)
+        return bind2(_POW, self, other)
 
     def __rpow__(self, other: Any) -> Any:
-        return ufuncs.power(other, self)
+        return rbind2(_POW, other, self)
 
     def __matmul__(self, other: Any) -> Any:
-        return products.matmul(self, other)
+        return bind2(_MATMUL, self, other)
 
     def __rmatmul__(self, other: Any) -> Any:
-        return products.matmul(other, self)
+        return rbind2(_MATMUL, other, self)
 
     def __floordiv__(self, other: Any) -> Any:
         return nondiff.floor_divide(self, other)
