@@ -46,14 +46,17 @@ class Primitive:
         return self.jvp_joint is not None or argnum in self.jvps
 
 
+_NO_KWARGS: dict = {}  # shared, never written
+
+
 def bind2(prim: Primitive, x: Box, y: Any) -> Any:
     """``prim(x, y)`` for a box ``x`` and no keywords: the path of the arithmetic operators."""
     if isinstance(y, Box):
         return _bind(prim, (x, y), {})
     vx = x._value
     if isinstance(vx, Box):
-        return x._trace.record(prim, _ARG0, (x._node,), (vx, y), None, prim.wrapper(vx, y))
-    return x._trace.record(prim, _ARG0, (x._node,), (vx, y), None, prim.fun(vx, y))
+        return x._trace.record(prim, _ARG0, (x._node,), (vx, y), _NO_KWARGS, prim.wrapper(vx, y))
+    return x._trace.record(prim, _ARG0, (x._node,), (vx, y), _NO_KWARGS, prim.fun(vx, y))
 
 
 def rbind2(prim: Primitive, x: Any, y: Box) -> Any:
@@ -62,8 +65,8 @@ def rbind2(prim: Primitive, x: Any, y: Box) -> Any:
         return _bind(prim, (x, y), {})
     vy = y._value
     if isinstance(vy, Box):
-        return y._trace.record(prim, _ARG1, (y._node,), (x, vy), None, prim.wrapper(x, vy))
-    return y._trace.record(prim, _ARG1, (y._node,), (x, vy), None, prim.fun(x, vy))
+        return y._trace.record(prim, _ARG1, (y._node,), (x, vy), _NO_KWARGS, prim.wrapper(x, vy))
+    return y._trace.record(prim, _ARG1, (y._node,), (x, vy), _NO_KWARGS, prim.fun(x, vy))
 
 
 def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
