@@ -172,3 +172,47 @@ def test_hessian_through_assignment():
         return np.sum(y)
 
     assert onp.allclose(hessian(f)(onp.array([1.0, 2.0])), [[2.0, 1.0], [1.0, 2.0]])
+
+
+@pytest.mark.parametrize(
+    "make_view",
+    [
+        lambda x: onp.transpose(x), lambda x: np.reshape(x, (3, 2)), lambda x: np.ravel(x),
+        lambda x: np.swapaxes(x, 0, 1), lambda x: np.moveaxis(x, 0, 1), lambda x: np.flip(x, 1),
+        lambda x: np.fliplr(x), lambda x: np.flipud(x), lambda x: np.rot90(x),
+        lambda x: np.expand_dims(x, 0), lambda x: np.squeeze(x[None]),
+    ],
+)
+def test_view_returning_functions_write_through_as_in_numpy(make_view):
+    def f(x):
+        y = x * 1.0
+        v = make_view(y)
+        v[(0,) * v.ndim] = y[1, 2] ** 2  # in NumPy this changes y
+        return np.sum(y * onp.arange(6.0).reshape(2, 3))
+
+    def plain(x):
+        y = x * 1.0
+        v = make_view(y)
+        v[(0,) * v.ndim] = y[1, 2] ** 2
+        return (y * onp.arange(6.0).reshape(2, 3)).sum()
+
+    assert f(X) == pytest.approx(plain(X))
+    assert onp.allclose(grad(f)(X), numeric_grad(plain, X))
+    check_grads(f, modes=["fwd", "rev"], order=2)(X)
+
+
+def test_copies_stay_copies_and_read_only_views_refuse_writes():
+    def copy_then_write(x):
+        y = x.T.reshape(-1)  # NumPy copies here (not contiguous)
+        y[0] = 100.0
+        return np.sum(x) + y[0]
+
+    assert onp.allclose(grad(copy_then_write)(X), onp.ones_like(X))
+    for make in (lambda x: np.diagonal(x), lambda x: np.broadcast_to(x, (2, 2, 3))):
+        def write(x, make=make):
+            v = make(x)
+            v[0] = 1.0
+            return np.sum(v)
+
+        with pytest.raises(ValueError, match="read-only"):
+            grad(write)(X)

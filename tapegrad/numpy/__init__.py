@@ -32,6 +32,7 @@ from .shape import *  # noqa: F403
 from .statistics import *  # noqa: F403
 from .ufuncs import *  # noqa: F403
 from .writes import *  # noqa: F403
+from .views import *  # noqa: F403 - last: the public, view-linking forms win
 
 from . import fft, linalg, random  # noqa: E402
 

@@ -161,8 +161,10 @@ class _ArrayOps:
     # ----- indexing and in-place writes ------------------------------------------
     def _assign(self, result: Any) -> None:
         """An in-place write: rebind, then keep the base and the views of this array in step."""
-        Box._assign(self, result)
         base = getattr(self, "_base", None)
+        if base is not None and self._link[1] is None:
+            raise ValueError("assignment destination is read-only (a read-only view, as in NumPy)")
+        Box._assign(self, result)
         if base is not None:
             base._assign(self._link[1](base, self))  # write through; refreshes self as well
         else:
@@ -326,10 +328,10 @@ class _ArrayOps:
     def reshape(self, *newshape: Any, order: str = "C") -> Any:
         if len(newshape) == 1 and not isinstance(newshape[0], int):
             newshape = newshape[0]
-        return _view(self, shape.reshape(self, newshape, order=order), lambda b: shape.reshape(b, newshape, order=order), lambda b, v: shape.reshape(v, b.shape, order=order))
+        return _view(self, shape.reshape(self, newshape, order=order), lambda b: shape.reshape(b, newshape, order=order), lambda b, v: shape.reshape(v, b.shape, order=order), check=True)
 
     def ravel(self, order: str = "C") -> Any:
-        return _view(self, shape.ravel(self, order=order), lambda b: shape.ravel(b, order=order), lambda b, v: shape.reshape(v, b.shape, order=order))
+        return _view(self, shape.ravel(self, order=order), lambda b: shape.ravel(b, order=order), lambda b, v: shape.reshape(v, b.shape, order=order), check=True)
 
     def flatten(self, order: str = "C") -> Any:
         return shape.ravel(self, order=order)
@@ -480,8 +482,15 @@ def _ns() -> Any:
     return numpy
 
 
-def _view(base: "ArrayBox", out: Any, read: Any, write: Any) -> Any:
-    """Link ``out`` to ``base`` as a NumPy view: ``read(base)`` is the view, ``write(base, view)`` the new base."""
+def _view(base: "ArrayBox", out: Any, read: Any, write: Any, check: bool = False) -> Any:
+    """Link ``out`` to ``base`` as a NumPy view: ``read(base)`` is the view, ``write(base, view)`` the new base.
+
+    With ``check``, link only if NumPy itself returned a view (the values share
+    memory): ``reshape`` of a non-contiguous array is a copy, in NumPy and here.
+    ``write=None`` makes a read-only view (``broadcast_to``, ``diagonal``).
+    """
+    if check and not _np.may_share_memory(_unbox_all(out), _unbox_all(base)):
+        return out
     if not isinstance(out, _NUMERIC_BOXES):
         out = ArrayBox(out, CONSTANT, None)
     out._base = base
