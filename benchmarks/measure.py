@@ -25,13 +25,14 @@ from typing import Any, Callable
 
 def time_round_robin(fns: dict[str, Callable[[], Any]], min_repeats: int, max_repeats: int,
                      budget: float) -> dict[str, dict]:
-    """Time several libraries' callables on one workload, interleaved.
+    """Time several libraries' callables on one workload, in paired rounds.
 
-    Each callable is warmed up once (caches, jit compilation), then the
-    libraries take turns, one call each per round, so that a change in the
-    machine's background load hits them all alike and their ratios stay fair.
-    A library stops after ``max_repeats`` calls, or once it has at least
-    ``min_repeats`` and ``budget`` seconds of timed calls. The median is reported.
+    Each callable is warmed up once (caches, jit compilation), then every
+    round calls each library once, in turn, so a change in the machine's
+    background load hits them all alike and every library gets the same number
+    of calls under the same conditions. Rounds go on until there are at least
+    ``min_repeats`` and the slowest library has ``budget`` seconds of timed
+    calls, or ``max_repeats`` rounds. The median is reported.
     """
     stats: dict[str, dict] = {}
     failed: dict[str, dict] = {}
@@ -44,15 +45,14 @@ def time_round_robin(fns: dict[str, Callable[[], Any]], min_repeats: int, max_re
             continue
         stats[lib] = {"result": result, "warmup": time.perf_counter() - t0, "times": []}
     gc.collect()  # once: later collections are part of each library's own cost
-    active = list(stats)
-    while active:
-        for lib in list(active):
+    rounds, slowest = 0, 0.0
+    while stats and rounds < max_repeats and (rounds < min_repeats or slowest < budget):
+        for lib in stats:
             t0 = time.perf_counter()
             fns[lib]()
-            times = stats[lib]["times"]
-            times.append(time.perf_counter() - t0)
-            if len(times) >= max_repeats or (len(times) >= min_repeats and sum(times) >= budget):
-                active.remove(lib)
+            stats[lib]["times"].append(time.perf_counter() - t0)
+        rounds += 1
+        slowest = max(sum(s["times"]) for s in stats.values())
     for s in stats.values():
         times = s.pop("times")
         s.update(median=statistics.median(times), min=min(times), max=max(times), repeats=len(times))
