@@ -138,3 +138,19 @@ def test_core_imports_nothing_from_numpy():
                 continue
             for name in names:
                 assert not name.startswith(("numpy", "scipy", "tapegrad.numpy", "..numpy", "..scipy")), (path.name, name)
+
+
+def test_sparse_container_cotangents_with_slices_and_negative_indices():
+    params = [(onp.array([1.0, 2.0]), 0.5), (onp.array([3.0]), -1.0), (onp.array([0.5]), 2.0)]
+
+    def f(p):
+        total = 0.0
+        for w, b in p[:-1]:
+            total = total + np.sum(w**2) * b
+        w, b = p[-1]
+        return total + np.sum(w) * b**2 + p[0][1] ** 3
+
+    g = grad(f)(params)
+    assert onp.allclose(g[0][0], 2 * params[0][0] * 0.5) and g[0][1] == pytest.approx(5.0 + 3 * 0.25)
+    assert onp.allclose(g[1][0], 2 * 3.0 * -1.0) and g[1][1] == pytest.approx(9.0)
+    assert onp.allclose(g[2][0], [4.0]) and g[2][1] == pytest.approx(2 * 0.5 * 2.0)

@@ -39,6 +39,10 @@ _CONTAINER_TYPES: set = {tuple, list, dict}
 
 def add_cotangents(a: Any, b: Any) -> Any:
     """Sum two cotangents (or tangents) of the same value; containers add by element."""
+    if type(a) is Partial:
+        return a.merge(b) if type(b) is Partial else container_add(a.dense(), b)
+    if type(b) is Partial:
+        return container_add(a, b.dense())
     if type(a) in _CONTAINER_TYPES or isinstance(a, (tuple, list, dict, SequenceBox, DictBox)):
         return container_add(a, b)
     return a + b
@@ -58,11 +62,54 @@ def _untake(x: Any, idx: Any, vs: "ContainerVSpace") -> Any:
     return _rebuild(vs.seq_type, items)
 
 
+class Partial:
+    """First-order cotangents of some elements of a container, kept sparse.
+
+    Taking ``params[i]`` from a large container would otherwise give a full
+    container of zeros per take, to be added together: here contributions are
+    collected by index and zeros are made once, only for elements never used.
+    At higher order (boxed cotangents) the traced ``container_untake`` is used.
+    """
+
+    __slots__ = ("container", "parts")
+
+    def __init__(self, container: Any, parts: dict) -> None:
+        self.container = container
+        self.parts = parts
+
+    def merge(self, other: "Partial") -> "Partial":
+        parts = self.parts
+        for k, v in other.parts.items():
+            parts[k] = add_cotangents(parts[k], v) if k in parts else v
+        return self
+
+    def dense(self) -> Any:
+        c = getval(self.container)
+        keys = list(c) if isinstance(c, dict) else range(len(c))
+        items = [self.parts[k] if k in self.parts else vspace(c[k]).zeros() for k in keys]
+        if isinstance(c, dict):
+            return type(c)(zip(keys, items))
+        return _rebuild(type(c), items)
+
+
+def dense(ct: Any) -> Any:
+    """A cotangent in its ordinary form (a :class:`Partial` becomes a full container)."""
+    return ct.dense() if type(ct) is Partial else ct
+
+
+def _take_vjp(g: Any, ans: Any, c: Any, idx: Any) -> Any:
+    if isinstance(g, Box) or isinstance(idx, slice):
+        return container_untake(g, idx, vspace(c))
+    if isinstance(idx, int) and idx < 0:
+        idx += len(getval(c))  # one key per element: params[-1] is params[n - 1]
+    return Partial(c, {idx: g})
+
+
 container_take = primitive(_take, "container_take")
 container_untake = primitive(_untake, "container_untake")
 def_rules(
     container_take,
-    vjp=lambda g, ans, c, idx: container_untake(g, idx, vspace(c)),
+    vjp=_take_vjp,
     jvp=lambda c_dot, ans, c, idx: container_take(c_dot, idx),
 )
 def_rules(

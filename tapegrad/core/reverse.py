@@ -11,7 +11,7 @@ import warnings
 from typing import Any, Callable
 
 from .box import _BOX_TYPES, Box, new_box
-from .containers import add_cotangents, pack_output
+from .containers import Partial, add_cotangents, dense, pack_output
 from .errors import NonDifferentiableError
 from .primitive import Primitive
 from .state import open_level
@@ -72,6 +72,8 @@ def backward_pass(tape: list, end_node: int, g: Any) -> list:
         if prim is None:
             continue
         cts[i] = None
+        if type(g) is Partial:
+            g = g.dense()
         if prim.vjp_joint is not None:
             outs = prim.vjp_joint(argnums, g, ans, vals, kwargs or {})
         elif len(argnums) == 1:
@@ -111,7 +113,7 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
 
         def vjp(g: Any) -> Any:
             ct = backward_pass(tape, end_node, g)[0]
-            return vspace(x).zeros() if ct is None else ct
+            return vspace(x).zeros() if ct is None else dense(ct)
 
         return vjp, end_value
 
