@@ -80,7 +80,11 @@ def is_complex(x: Any) -> bool:
 
 def unbroadcast(g: Any, x: Any) -> Any:
     """Sum the cotangent ``g`` down to the shape of ``x`` (undo broadcasting)."""
-    if type(g) in _REAL_SCALARS and type(x) in _REAL_SCALARS:
+    tg = type(g)
+    if tg is _np.ndarray and type(x) is _np.ndarray:
+        if g.shape == x.shape and (g.dtype.kind != "c" or x.dtype.kind == "c"):
+            return g  # the common case for arrays: nothing to undo
+    elif tg in _REAL_SCALARS and type(x) in _REAL_SCALARS:
         return g  # scalar code: nothing to undo
     g_shape = shape_of(g)
     x_shape = shape_of(x)

@@ -64,12 +64,16 @@ def _dot_axes(a: Any, b: Any) -> tuple[list, list]:
 
 
 def _dot_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if _plain_real_matrices(g, a, b):
+        return g @ b.T
     if not shape_of(a) or not shape_of(b):
         return unbroadcast(g * b, a)
     return tensordot_vjp_a(g, a, b, *_dot_axes(a, b))
 
 
 def _dot_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if _plain_real_matrices(g, a, b):
+        return a.T @ g
     if not shape_of(a) or not shape_of(b):
         return unbroadcast(g * a, b)
     return tensordot_vjp_b(g, a, b, *_dot_axes(a, b))
@@ -80,7 +84,17 @@ def_rules(dot, vjp=(_dot_vjp_a, _dot_vjp_b))
 def_linear(dot, 0, 1)
 
 
+def _plain_real_matrices(*xs: Any) -> bool:
+    """All plain (first-order) real 2-D arrays: the transposed-product fast path applies."""
+    for x in xs:
+        if type(x) is not _np.ndarray or x.ndim != 2 or x.dtype.kind == "c":
+            return False
+    return True
+
+
 def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if _plain_real_matrices(g, a, b):
+        return g @ b.T  # BLAS reads the transpose in place
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
         return g * b
@@ -92,6 +106,8 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    if _plain_real_matrices(g, a, b):
+        return a.T @ g
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
         return g * a
