@@ -12,6 +12,8 @@ import inspect
 import warnings
 from typing import Any, Callable, Sequence, Union
 
+import numpy as _onp
+
 from .core import Box, NotScalarError, def_rules, getval, primitive, vspace
 from .core import make_jvp as _make_jvp
 from .core import make_vjp as _make_vjp
@@ -48,7 +50,7 @@ def _nary(op_name: str, fun: Callable, argnum: Argnum) -> Callable[[Callable], C
     return decorate
 
 
-_SCALAR_ONES = {float: 1.0, complex: 1.0 + 0j}
+_SCALAR_ONES = {float: 1.0, complex: 1.0 + 0j, _onp.float64: 1.0, _onp.complex128: 1.0 + 0j}
 
 
 def _scalar_ones(ans: Any, op_name: str) -> Any:

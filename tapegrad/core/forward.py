@@ -8,7 +8,7 @@ from .box import Box, new_box
 from .containers import add_cotangents, pack_output
 from .primitive import Primitive
 from .reverse import _no_rule
-from .state import open_level
+from .state import STATE
 from .vspace import promote, vspace
 
 
@@ -43,9 +43,13 @@ def make_jvp(fun: Callable[[Any], Any], x: Any) -> Callable[[Any], tuple[Any, An
     x = promote(x)
 
     def jvp(v: Any) -> tuple[Any, Any]:
-        with open_level() as level:
-            trace = ForwardTrace(level)
+        state = STATE
+        state.depth += 1
+        try:
+            trace = ForwardTrace(state.depth)
             out = pack_output(fun(new_box(x, trace, v)), trace)
+        finally:
+            state.depth -= 1
         if isinstance(out, Box) and out._trace is trace:
             return out._value, out._node
         return out, vspace(out).zeros()

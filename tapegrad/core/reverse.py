@@ -14,7 +14,7 @@ from .box import _BOX_TYPES, Box, new_box
 from .containers import Partial, add_cotangents, dense, pack_output
 from .errors import NonDifferentiableError
 from .primitive import Primitive
-from .state import open_level
+from .state import STATE
 from .vspace import promote, vspace
 
 _ROOT = (None, (), (), (), None, None)
@@ -104,10 +104,14 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
     kept until the returned function is dropped.
     """
     x = promote(x)
-    with open_level() as level:
-        trace = ReverseTrace(level)
+    state = STATE  # the thread's trace depth; a try block is cheaper than a context manager
+    state.depth += 1
+    try:
+        trace = ReverseTrace(state.depth)
         start = trace.new_root(x)
         out = pack_output(fun(start), trace)
+    finally:
+        state.depth -= 1
     if isinstance(out, Box) and out._trace is trace:
         tape, end_node, end_value = trace.tape, out._node, out._value
 
