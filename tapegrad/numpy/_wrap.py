@@ -57,14 +57,14 @@ def dispatches(np_fun: Callable, name: Optional[str] = None) -> Callable[[Callab
 
 
 _REAL_SCALARS = (float, int, _np.float64, _np.float32)
+_PYTHON_SCALARS = frozenset({float, int, complex, bool})
 
 
 def shape_of(x: Any) -> tuple:
     """The shape of an array, scalar or box, without tracing."""
-    try:
-        return x.shape
-    except AttributeError:
-        return ()
+    if type(x) in _PYTHON_SCALARS:
+        return ()  # no exception to raise and catch for Python numbers
+    return getattr(x, "shape", ())
 
 
 def is_complex(x: Any) -> bool:
