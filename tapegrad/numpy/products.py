@@ -114,6 +114,8 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
     if a_nd == 1:
         return unbroadcast(expand_dims(a, -1) * expand_dims(g, -2), b)
     if b_nd == 1:
+        if a_nd == 2:
+            return unbroadcast(matmul(g, a), b)  # g @ A is A^T g, in one product
         return unbroadcast(matmul(swapaxes(a, -1, -2), expand_dims(g, -1))[..., 0], b)
     return unbroadcast(matmul(swapaxes(a, -1, -2), g), b)
 

@@ -90,16 +90,20 @@ def_rules(
         lambda y_dot, ans, x, y: broadcast_tangent(safe_mul(x, y_dot), ans),
     ),
 )
+
+# The quotient rules, shared by safe_div and divide (x / y: d/dx = 1/y, d/dy = -ans/y).
+_QUOTIENT_VJP = (
+    lambda g, ans, x, y: unbroadcast(safe_div(g, y), x),
+    lambda g, ans, x, y: unbroadcast(-safe_div(safe_mul(g, ans), y), y),
+)
+_QUOTIENT_JVP = (
+    lambda x_dot, ans, x, y: broadcast_tangent(safe_div(x_dot, y), ans),
+    lambda y_dot, ans, x, y: broadcast_tangent(-safe_div(safe_mul(y_dot, ans), y), ans),
+)
 def_rules(
     _safe_div_p,
-    vjp=(
-        lambda g, ans, x, y: unbroadcast(safe_div(g, y), x),
-        lambda g, ans, x, y: unbroadcast(-safe_div(safe_mul(g, ans), y), y),
-    ),
-    jvp=(
-        lambda x_dot, ans, x, y: broadcast_tangent(safe_div(x_dot, y), ans),
-        lambda y_dot, ans, x, y: broadcast_tangent(-safe_div(safe_mul(y_dot, ans), y), ans),
-    ),
+    vjp=_QUOTIENT_VJP,
+    jvp=_QUOTIENT_JVP,
 )
 
 
@@ -173,14 +177,8 @@ divide = _wrap_fast(_np.divide, operator.truediv)
 true_divide = divide
 def_rules(
     divide,
-    vjp=(
-        lambda g, ans, x, y: unbroadcast(safe_div(g, y), x),
-        lambda g, ans, x, y: unbroadcast(-safe_div(safe_mul(g, ans), y), y),
-    ),
-    jvp=(
-        lambda x_dot, ans, x, y: broadcast_tangent(safe_div(x_dot, y), ans),
-        lambda y_dot, ans, x, y: broadcast_tangent(-safe_div(safe_mul(y_dot, ans), y), ans),
-    ),
+    vjp=_QUOTIENT_VJP,
+    jvp=_QUOTIENT_JVP,
 )
 
 negative = wrap(_np.negative)
