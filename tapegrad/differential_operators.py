@@ -270,14 +270,26 @@ def grad_named(fun: Callable, argname: str) -> Callable:
 
 
 def hessian(fun: Callable, argnum: Argnum = 0) -> Callable:
-    """The Hessian: the Jacobian of the Jacobian.
+    """The Hessian: the Jacobian of the Jacobian (for a tuple ``argnum``, blocks ``H[i][j]``).
 
     >>> import tapegrad.numpy as np
     >>> hessian(lambda x: np.sum(x ** 3))(np.array([1.0, 2.0]))
     array([[ 6.,  0.],
            [ 0., 12.]])
     """
-    return jacobian(jacobian(fun, argnum), argnum)
+    if isinstance(argnum, int):
+        return jacobian(jacobian(fun, argnum), argnum)
+    argnum = tuple(argnum)
+
+    def blocks(*args: Any, **kwargs: Any) -> tuple:
+        # H[i][j] = d/dx_j (d f / dx_i): one Jacobian of each gradient block.
+        first = jacobian(fun, argnum)
+        return tuple(
+            jacobian(lambda *a, i=i: first(*a, **kwargs)[i], argnum)(*args)
+            for i in range(len(argnum))
+        )
+
+    return blocks
 
 
 def make_hvp(fun: Callable, argnum: Argnum = 0) -> Callable:

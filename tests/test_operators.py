@@ -170,3 +170,33 @@ def test_seed_examples():
 
     assert grad(f)(-10003.0) == pytest.approx(-0.00015002249831275308)
     assert grad(lambda x: np.sin(x * 2) / x)(1.0) == pytest.approx(-1.7415910999199666)
+
+
+def test_tuple_argnum_everywhere():
+    def f(a, b):
+        return np.sum(a**2 * b) + np.sum(np.sin(b))
+
+    a, b = onp.array([1.0, 2.0]), onp.array([0.5, -1.0])
+    ga, gb = grad(f, (0, 1))(a, b)
+    assert onp.allclose(ga, 2 * a * b) and onp.allclose(gb, a**2 + onp.cos(b))
+    (v, (ga2, gb2)) = value_and_grad(f, (0, 1))(a, b)
+    assert onp.allclose(ga2, ga) and onp.allclose(gb2, gb)
+    ea, eb = elementwise_grad(lambda a, b: a * b, (0, 1))(a, b)
+    assert onp.allclose(ea, b) and onp.allclose(eb, a)
+    da = deriv(lambda a, b: a * b, (0, 1))(a, b)
+    assert onp.allclose(da, a + b)
+    (Haa, Hab), (Hba, Hbb) = hessian(f, (0, 1))(a, b)
+    assert onp.allclose(Haa, onp.diag(2 * b)) and onp.allclose(Hab, onp.diag(2 * a))
+    assert onp.allclose(Hba, onp.diag(2 * a)) and onp.allclose(Hbb, onp.diag(-onp.sin(b)))
+    hv = hessian_tensor_product(f, (0, 1))(a, b, (onp.ones(2), onp.zeros(2)))
+    assert onp.allclose(hv[0], 2 * b) and onp.allclose(hv[1], 2 * a)
+    hvp, _ = make_hvp(f, (0, 1))(a, b)
+    assert onp.allclose(hvp((onp.ones(2), onp.zeros(2)))[1], 2 * a)
+    tj = tensor_jacobian_product(lambda a, b: a * b, (0, 1))(a, b, onp.ones(2))
+    assert onp.allclose(tj[0], b) and onp.allclose(tj[1], a)
+    g, aux = grad_and_aux(lambda a, b: (np.sum(a * b), "aux"), (0, 1))(a, b)
+    assert onp.allclose(g[0], b) and aux == "aux"
+    vjp, _ = make_vjp(lambda a, b: a * b, (0, 1))(a, b)
+    assert onp.allclose(vjp(onp.ones(2))[1], a)
+    out, t = make_jvp(lambda a, b: a * b, (0, 1))(a, b)((onp.ones(2), onp.zeros(2)))
+    assert onp.allclose(t, b)
