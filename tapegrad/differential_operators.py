@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence, Union
 
 import numpy as _onp
 
-from .core import Box, NotScalarError, def_rules, getval, primitive, vspace
+from .core import Box, NotScalarError, TraceLeakError, def_rules, getval, primitive, vspace
 from .core import make_jvp as _make_jvp
 from .core import make_vjp as _make_vjp
 from .core.state import STATE
@@ -26,16 +26,43 @@ def _unary(fun: Callable, argnum: Argnum, args: tuple, kwargs: dict) -> tuple[Ca
     """``fun`` as a function of the selected argument(s) only, and their values."""
     if isinstance(argnum, int):
         before, after = args[:argnum], args[argnum + 1:]
-        return (lambda x: fun(*before, x, *after, **kwargs)), args[argnum]
+
+        def unary(x: Any) -> Any:
+            try:
+                return fun(*before, x, *after, **kwargs)
+            except ValueError as e:
+                raise _explained(e) from e
+
+        return unary, args[argnum]
     argnum = tuple(argnum)
 
-    def unary(xs: Any) -> Any:
+    def unary_tuple(xs: Any) -> Any:
         full = list(args)
         for i, x in zip(argnum, xs):
             full[i] = x
-        return fun(*full, **kwargs)
+        try:
+            return fun(*full, **kwargs)
+        except ValueError as e:
+            raise _explained(e) from e
 
-    return unary, tuple(args[i] for i in argnum)
+    return unary_tuple, tuple(args[i] for i in argnum)
+
+
+def _explained(e: ValueError) -> Exception:
+    """NumPy's own message when a traced scalar is written into a plain array, made actionable.
+
+    NumPy converts the element itself and replaces tapegrad's explanation with
+    "setting an array element with a sequence"; inside a differentiated
+    function that almost always means ``plain_array[i] = traced_scalar``.
+    """
+    if "setting an array element with a sequence" not in str(e):
+        return e
+    return TraceLeakError(
+        f"{e} -- inside a differentiated function this usually means a traced value was written "
+        "into an element of a plain NumPy array (plain[i] = x), where its derivative would be "
+        "lost. Create the array with tapegrad.numpy (np.zeros, np.array, np.copy...) inside the "
+        "function so that it can hold traced values, or build the result with np.stack."
+    )
 
 
 def _nary(op_name: str, fun: Callable, argnum: Argnum) -> Callable[[Callable], Callable]:
