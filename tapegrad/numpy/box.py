@@ -14,10 +14,10 @@ import numpy as _np
 
 from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, register_box
 from ..core.primitive import bind2, rbind2
-from . import creation, indexing, nondiff, products, reductions, shape, ufuncs
+from . import indexing, nondiff, products, reductions, shape, ufuncs
 from ._wrap import FUNCTIONS, UFUNCS
+from .methods import ArrayMethods
 
-_REDUCE = {_np.add: reductions.sum, _np.multiply: reductions.prod, _np.maximum: None, _np.minimum: None}
 
 
 # The operators' primitives, called without the generic wrapper (the hot path of scalar code).
@@ -35,7 +35,7 @@ def _leak(what: str, fix: str) -> TraceLeakError:
     )
 
 
-class _ArrayOps:
+class _ArrayOps(ArrayMethods):
     """The operators, methods and NumPy protocols shared by traced arrays and scalars.
 
     A basic slice ``v = x[1:3]``, ``x.T``, ``x.reshape(...)``, ``x.ravel()``,
@@ -282,148 +282,6 @@ class _ArrayOps:
     def __ge__(self, other: Any) -> Any:
         return nondiff.greater_equal(self, other)
 
-    # ----- methods with function twins ---------------------------------------------
-    def dot(self, other: Any) -> Any:
-        return products.dot(self, other)
-
-    def sum(self, *args: Any, **kwargs: Any) -> Any:
-        return reductions.sum(self, *args, **kwargs)
-
-    def mean(self, *args: Any, **kwargs: Any) -> Any:
-        return reductions.mean(self, *args, **kwargs)
-
-    def prod(self, *args: Any, **kwargs: Any) -> Any:
-        return reductions.prod(self, *args, **kwargs)
-
-    def max(self, *args: Any, **kwargs: Any) -> Any:
-        return reductions.max(self, *args, **kwargs)
-
-    def min(self, *args: Any, **kwargs: Any) -> Any:
-        return reductions.min(self, *args, **kwargs)
-
-    def var(self, *args: Any, **kwargs: Any) -> Any:
-        return reductions.var(self, *args, **kwargs)
-
-    def std(self, *args: Any, **kwargs: Any) -> Any:
-        return reductions.std(self, *args, **kwargs)
-
-    def argmax(self, *args: Any, **kwargs: Any) -> Any:
-        return nondiff.argmax(self, *args, **kwargs)
-
-    def argmin(self, *args: Any, **kwargs: Any) -> Any:
-        return nondiff.argmin(self, *args, **kwargs)
-
-    def argsort(self, *args: Any, **kwargs: Any) -> Any:
-        return nondiff.argsort(self, *args, **kwargs)
-
-    def nonzero(self) -> Any:
-        return nondiff.nonzero(self)
-
-    def all(self, *args: Any, **kwargs: Any) -> Any:
-        return nondiff.all(self, *args, **kwargs)
-
-    def any(self, *args: Any, **kwargs: Any) -> Any:
-        return nondiff.any(self, *args, **kwargs)
-
-    def reshape(self, *newshape: Any, order: str = "C") -> Any:
-        if len(newshape) == 1 and not isinstance(newshape[0], int):
-            newshape = newshape[0]
-        return _view(self, shape.reshape(self, newshape, order=order), lambda b: shape.reshape(b, newshape, order=order), lambda b, v: shape.reshape(v, b.shape, order=order), check=True)
-
-    def ravel(self, order: str = "C") -> Any:
-        return _view(self, shape.ravel(self, order=order), lambda b: shape.ravel(b, order=order), lambda b, v: shape.reshape(v, b.shape, order=order), check=True)
-
-    def flatten(self, order: str = "C") -> Any:
-        return shape.ravel(self, order=order)
-
-    def transpose(self, *axes: Any) -> Any:
-        if len(axes) == 1 and not isinstance(axes[0], int):
-            axes = axes[0]
-        axes = axes or None
-        inverse = None if axes is None else tuple(_np.argsort(axes))
-        return _view(self, shape.transpose(self, axes), lambda b: shape.transpose(b, axes), lambda b, v: shape.transpose(v, inverse))
-
-    def swapaxes(self, axis1: int, axis2: int) -> Any:
-        return _view(self, shape.swapaxes(self, axis1, axis2), lambda b: shape.swapaxes(b, axis1, axis2), lambda b, v: shape.swapaxes(v, axis1, axis2))
-
-    def squeeze(self, axis: Any = None) -> Any:
-        return _view(self, shape.squeeze(self, axis=axis), lambda b: shape.squeeze(b, axis=axis), lambda b, v: shape.reshape(v, b.shape))
-
-    def conj(self) -> Any:
-        return ufuncs.conjugate(self)
-
-    conjugate = conj
-
-    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:
-        return creation.astype(self, dtype)
-
-    def copy(self, *args: Any, **kwargs: Any) -> Any:
-        return creation.copy(self)
-
-    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().cumsum(self, *args, **kwargs)
-
-    def cumprod(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().cumprod(self, *args, **kwargs)
-
-    def ptp(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().ptp(self, *args, **kwargs)
-
-    def clip(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().clip(self, *args, **kwargs)
-
-    def round(self, decimals: int = 0) -> Any:
-        return _ns().round(self, decimals)
-
-    def __round__(self, ndigits: Any = None) -> Any:
-        return _ns().round(self, ndigits or 0)
-
-    def __divmod__(self, other: Any) -> Any:
-        return _ns().divmod(self, other)
-
-    def __rdivmod__(self, other: Any) -> Any:
-        return _ns().divmod(other, self)
-
-    def repeat(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().repeat(self, *args, **kwargs)
-
-    def diagonal(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().diagonal(self, *args, **kwargs)
-
-    def trace(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().trace(self, *args, **kwargs)
-
-    def take(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().take(self, *args, **kwargs)
-
-    def compress(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().compress(args[0], self, *args[1:], **kwargs)
-
-    def searchsorted(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().searchsorted(self, *args, **kwargs)
-
-    def sort(self, *args: Any, **kwargs: Any) -> None:
-        """Sort in place, as ``ndarray.sort`` does (the box is rebound)."""
-        self._assign(_ns().sort(self, *args, **kwargs))
-
-    def fill(self, value: Any) -> None:
-        """Fill in place with ``value`` (which may be traced)."""
-        self._assign(indexing.setitem(self, Ellipsis, value))
-
-    def item(self, *args: Any) -> Any:
-        """The single element, still traced (a 0-d array)."""
-        if args:
-            return self[args if len(args) > 1 else _np.unravel_index(args[0], self.shape)]
-        if self.size != 1:
-            raise ValueError("can only convert an array of size 1 to a Python scalar")
-        return shape.reshape(self, ())
-
-    def tolist(self) -> Any:
-        """Nested lists of traced scalars."""
-        if self.ndim == 0:
-            return self
-        return [self[i].tolist() for i in range(len(self))]
-
     def __repr__(self) -> str:
         return f"ArrayBox({self._value!r})"
 
@@ -473,13 +331,6 @@ def _load_scipy_rules(ufunc: Any) -> Any:
     except ImportError:
         return None
     return UFUNCS.get(ufunc)
-
-
-def _ns() -> Any:
-    """The tapegrad.numpy namespace (imported late: it imports this module)."""
-    from .. import numpy
-
-    return numpy
 
 
 def _view(base: "ArrayBox", out: Any, read: Any, write: Any, check: bool = False) -> Any:

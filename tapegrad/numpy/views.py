@@ -16,14 +16,12 @@ from typing import Any
 
 import numpy as _np
 
-import sys
+import importlib
 
-from . import rearrange as _re  # noqa: F401 - loaded before the lookups below
-from . import shape as _shape_module  # noqa: F401
-
-# The package attribute ``shape`` is numpy.shape (a function), so name the modules explicitly.
-_sh = sys.modules[__package__ + ".shape"]
-_re = sys.modules[__package__ + ".rearrange"]
+# ``from . import shape`` would give the package attribute ``shape``, which is
+# numpy.shape (a function): name the modules explicitly.
+_sh = importlib.import_module(".shape", __package__)
+_re = importlib.import_module(".rearrange", __package__)
 from ._wrap import dispatches
 from .box import ArrayBox, _view
 

@@ -1,0 +1,166 @@
+"""Array methods of traced values: each one calls its NumPy function twin.
+
+View-making methods (``reshape``, ``ravel``, ``transpose``...) go through the
+public :mod:`tapegrad.numpy` functions, which link views to their base as
+NumPy does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as _np
+
+from . import creation, indexing, nondiff, products, reductions, shape, ufuncs
+
+
+def _ns() -> Any:
+    """The tapegrad.numpy namespace (imported late: it imports this module)."""
+    from .. import numpy
+
+    return numpy
+
+
+class ArrayMethods:
+    """The ndarray methods with function twins, shared by ArrayBox and ScalarBox."""
+
+    __slots__ = ()
+
+    def dot(self, other: Any) -> Any:
+        return products.dot(self, other)
+
+    def sum(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.sum(self, *args, **kwargs)
+
+    def mean(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.mean(self, *args, **kwargs)
+
+    def prod(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.prod(self, *args, **kwargs)
+
+    def max(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.max(self, *args, **kwargs)
+
+    def min(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.min(self, *args, **kwargs)
+
+    def var(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.var(self, *args, **kwargs)
+
+    def std(self, *args: Any, **kwargs: Any) -> Any:
+        return reductions.std(self, *args, **kwargs)
+
+    def argmax(self, *args: Any, **kwargs: Any) -> Any:
+        return nondiff.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args: Any, **kwargs: Any) -> Any:
+        return nondiff.argmin(self, *args, **kwargs)
+
+    def argsort(self, *args: Any, **kwargs: Any) -> Any:
+        return nondiff.argsort(self, *args, **kwargs)
+
+    def nonzero(self) -> Any:
+        return nondiff.nonzero(self)
+
+    def all(self, *args: Any, **kwargs: Any) -> Any:
+        return nondiff.all(self, *args, **kwargs)
+
+    def any(self, *args: Any, **kwargs: Any) -> Any:
+        return nondiff.any(self, *args, **kwargs)
+
+    def reshape(self, *newshape: Any, order: str = "C") -> Any:
+        if len(newshape) == 1 and not isinstance(newshape[0], int):
+            newshape = newshape[0]
+        return _ns().reshape(self, newshape, order=order)
+
+    def ravel(self, order: str = "C") -> Any:
+        return _ns().ravel(self, order=order)
+
+    def flatten(self, order: str = "C") -> Any:
+        return shape.ravel(self, order=order)
+
+    def transpose(self, *axes: Any) -> Any:
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        return _ns().transpose(self, axes or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        return _ns().swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis: Any = None) -> Any:
+        return _ns().squeeze(self, axis=axis)
+
+    def conj(self) -> Any:
+        return ufuncs.conjugate(self)
+
+    conjugate = conj
+
+    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:
+        return creation.astype(self, dtype)
+
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        return creation.copy(self)
+
+    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().cumprod(self, *args, **kwargs)
+
+    def ptp(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().ptp(self, *args, **kwargs)
+
+    def clip(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().clip(self, *args, **kwargs)
+
+    def round(self, decimals: int = 0) -> Any:
+        return _ns().round(self, decimals)
+
+    def __round__(self, ndigits: Any = None) -> Any:
+        return _ns().round(self, ndigits or 0)
+
+    def __divmod__(self, other: Any) -> Any:
+        return _ns().divmod(self, other)
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return _ns().divmod(other, self)
+
+    def repeat(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().repeat(self, *args, **kwargs)
+
+    def diagonal(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().diagonal(self, *args, **kwargs)
+
+    def trace(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().trace(self, *args, **kwargs)
+
+    def take(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().take(self, *args, **kwargs)
+
+    def compress(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().compress(args[0], self, *args[1:], **kwargs)
+
+    def searchsorted(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().searchsorted(self, *args, **kwargs)
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        """Sort in place, as ``ndarray.sort`` does (the box is rebound)."""
+        self._assign(_ns().sort(self, *args, **kwargs))
+
+    def fill(self, value: Any) -> None:
+        """Fill in place with ``value`` (which may be traced)."""
+        self._assign(indexing.setitem(self, Ellipsis, value))
+
+    def item(self, *args: Any) -> Any:
+        """The single element, still traced (a 0-d array)."""
+        if args:
+            return self[args if len(args) > 1 else _np.unravel_index(args[0], self.shape)]
+        if self.size != 1:
+            raise ValueError("can only convert an array of size 1 to a Python scalar")
+        return shape.reshape(self, ())
+
+    def tolist(self) -> Any:
+        """Nested lists of traced scalars."""
+        if self.ndim == 0:
+            return self
+        return [self[i].tolist() for i in range(len(self))]
