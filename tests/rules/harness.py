@@ -84,3 +84,24 @@ def run(row: Row, shapes: tuple, dtype: str) -> None:
     argnums = row.argnums if row.argnums is not None else tuple(range(len(args)))
     onp.random.seed(zlib.crc32(row.name.encode()) % (2**31))  # the checker's random directions
     check_grads(row.fun, argnum=argnums if len(argnums) > 1 else argnums[0], modes=row.modes, order=row.order)(*args)
+
+
+def check_traced_value(f: Callable, shape: tuple, seed: int, rtol: float = 1e-10, atol: float = 1e-12) -> None:
+    """``f(tapegrad.numpy, x)`` on a traced ``x`` has NumPy's value, shape and dtype (``f(numpy, x)``)."""
+    import tapegrad.numpy as tnp
+    from tapegrad import grad
+
+    x = onp.random.default_rng(seed).standard_normal(shape)
+    expected = f(onp, x)
+    seen = []
+
+    def traced(x: Any) -> Any:
+        y = f(tnp, x)
+        seen.append(y)
+        return tnp.sum(tnp.real(y)) if hasattr(y, "_value") or isinstance(y, onp.ndarray) else tnp.sum(x)
+
+    grad(traced)(x)
+    got = getattr(seen[0], "_value", seen[0])
+    assert onp.shape(got) == onp.shape(expected)
+    assert onp.asarray(got).dtype == onp.asarray(expected).dtype
+    onp.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
