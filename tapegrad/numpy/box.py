@@ -7,6 +7,7 @@ Plain ``numpy`` functions reach tapegrad's rules through ``__array_ufunc__`` and
 
 from __future__ import annotations
 
+import math
 import weakref
 from typing import Any, Iterator
 
@@ -50,7 +51,8 @@ class _ArrayOps(ArrayMethods):
     # ----- attributes -----------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return _np.shape(self._value) if not isinstance(self._value, Box) else self._value.shape
+        v = _unbox_all(self._value)
+        return getattr(v, "shape", ())  # Python numbers have none: ()
 
     @property
     def ndim(self) -> int:
@@ -58,11 +60,11 @@ class _ArrayOps(ArrayMethods):
 
     @property
     def size(self) -> int:
-        return int(_np.prod(self.shape))
+        return math.prod(self.shape)
 
     @property
     def dtype(self) -> Any:
-        v = self._value
+        v = _unbox_all(self._value)
         return v.dtype if hasattr(v, "dtype") else _np.result_type(v)
 
     @property
