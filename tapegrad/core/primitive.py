@@ -162,6 +162,17 @@ def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
     prim = Primitive(fun, name or getattr(fun, "__name__", repr(fun)))
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Unrolled for one and two arguments: rules call primitives on plain
+        # values at first order, so this path is hot.
+        n = len(args)
+        if n == 1:
+            if isinstance(args[0], Box):
+                return _bind(prim, args, kwargs)
+            return fun(args[0], **kwargs) if kwargs else fun(args[0])
+        if n == 2:
+            if isinstance(args[0], Box) or isinstance(args[1], Box):
+                return _bind(prim, args, kwargs)
+            return fun(args[0], args[1], **kwargs) if kwargs else fun(args[0], args[1])
         for a in args:
             if isinstance(a, Box):
                 return _bind(prim, args, kwargs)
