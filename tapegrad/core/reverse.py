@@ -84,6 +84,14 @@ def backward_pass(tape: list, end_node: int, g: Any) -> list:
                 old = cts[p]
                 cts[p] = c if old is None else add_cotangents(old, c)
             continue
+        elif len(argnums) == 2 and not kwargs:  # binary operators, without a list per entry
+            vjps = prim.vjps
+            for a, p in ((argnums[0], parents[0]), (argnums[1], parents[1])):
+                c = vjps[a](g, ans, *vals)
+                if c is not None:
+                    old = cts[p]
+                    cts[p] = c if old is None else add_cotangents(old, c)
+            continue
         else:
             vjps = prim.vjps
             if kwargs:
