@@ -203,8 +203,14 @@ def _power_rules(fun: Callable) -> None:
     def d_x(ans: Any, x: Any, y: Any) -> Any:
         # y * x**(y-1); y == 0 gives 0 rather than 0 * inf at x == 0.
         if type(y) in _PLAIN_NUMBERS and y != 0:
-            return y * fun(x, y - 1)
+            return 2 * x if y == 2 else y * fun(x, y - 1)  # x**2 is the common case
         return safe_mul(y, fun(x, where(y == 0, 1, y - 1)))
+
+    def times_d_x(t: Any, ans: Any, x: Any, y: Any) -> Any:
+        # A plain integer exponent >= 1 has a finite derivative at every finite x: no need for safe_mul.
+        if type(y) in _PLAIN_NUMBERS and y >= 1 and float(y).is_integer():
+            return t * d_x(ans, x, y)
+        return safe_mul(t, d_x(ans, x, y))
 
     def d_y(ans: Any, x: Any, y: Any) -> Any:
         # x**y * log(x); the x == 0 entries are taken as 0 (autograd's convention).
@@ -213,11 +219,11 @@ def _power_rules(fun: Callable) -> None:
     def_rules(
         fun,
         vjp=(
-            lambda g, ans, x, y: unbroadcast(safe_mul(g, d_x(ans, x, y)), x),
+            lambda g, ans, x, y: unbroadcast(times_d_x(g, ans, x, y), x),
             lambda g, ans, x, y: unbroadcast(safe_mul(g, d_y(ans, x, y)), y),
         ),
         jvp=(
-            lambda x_dot, ans, x, y: broadcast_tangent(safe_mul(x_dot, d_x(ans, x, y)), ans),
+            lambda x_dot, ans, x, y: broadcast_tangent(times_d_x(x_dot, ans, x, y), ans),
             lambda y_dot, ans, x, y: broadcast_tangent(safe_mul(y_dot, d_y(ans, x, y)), ans),
         ),
     )
