@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Optional
 
-from .box import Box
+from .box import Box, getval
 
 
 class Primitive:
@@ -38,12 +38,6 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
-
-    def has_vjp(self, argnum: int) -> bool:
-        return self.vjp_joint is not None or argnum in self.vjps
-
-    def has_jvp(self, argnum: int) -> bool:
-        return self.jvp_joint is not None or argnum in self.jvps
 
 
 _NO_KWARGS: dict = {}  # shared, never written
@@ -198,7 +192,7 @@ def notrace_primitive(fun: Callable) -> Callable:
     """
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return fun(*[_unbox(a) for a in args], **kwargs)
+        return fun(*[getval(a) for a in args], **kwargs)
 
     try:
         functools.update_wrapper(wrapper, fun)
@@ -207,12 +201,6 @@ def notrace_primitive(fun: Callable) -> Callable:
     wrapper.fun = fun  # type: ignore[attr-defined]
     wrapper._notrace = True  # type: ignore[attr-defined]
     return wrapper
-
-
-def _unbox(x: Any) -> Any:
-    while isinstance(x, Box):
-        x = x._value
-    return x
 
 
 def get_primitive(fun: Callable) -> Primitive:

@@ -7,8 +7,6 @@ several threads never share levels or tapes.
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
-from typing import Iterator
 
 
 class TraceState(threading.local):
@@ -24,16 +22,6 @@ class TraceState(threading.local):
 
 
 STATE = TraceState()
-
-
-@contextmanager
-def open_level() -> Iterator[int]:
-    """Reserve the next trace level on this thread for the duration of a block."""
-    STATE.depth += 1
-    try:
-        yield STATE.depth
-    finally:
-        STATE.depth -= 1
 
 
 def tracing() -> bool:

@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional
 
 import numpy as _np
 
-from ..core import Box, def_rules, notrace_primitive, primitive
+from ..core import def_rules, notrace_primitive, primitive
 
 # NumPy callable -> tapegrad callable, for dispatch from plain NumPy.
 UFUNCS: dict = {}
@@ -156,6 +156,3 @@ def def_linear(fun: Callable, *argnums: int) -> None:
 
     def_rules(fun, jvp={a: make(a) for a in (argnums or (0,))})
 
-
-def isbox(x: Any) -> bool:
-    return isinstance(x, Box)

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import numpy as _np
 
-from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, register_box
+from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, getval, register_box
 from ..core.primitive import bind2, rbind2
 from . import indexing, nondiff, products, reductions, shape, ufuncs
 from ._wrap import FUNCTIONS, UFUNCS
@@ -51,7 +51,7 @@ class _ArrayOps(ArrayMethods):
     # ----- attributes -----------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        v = _unbox_all(self._value)
+        v = getval(self._value)
         return getattr(v, "shape", ())  # Python numbers have none: ()
 
     @property
@@ -64,7 +64,7 @@ class _ArrayOps(ArrayMethods):
 
     @property
     def dtype(self) -> Any:
-        v = _unbox_all(self._value)
+        v = getval(self._value)
         return v.dtype if hasattr(v, "dtype") else _np.result_type(v)
 
     @property
@@ -77,7 +77,7 @@ class _ArrayOps(ArrayMethods):
 
     @property
     def real(self) -> Any:
-        if not _np.iscomplexobj(_unbox_all(self)):
+        if not _np.iscomplexobj(getval(self)):
             return self
         return _view(self, ufuncs.real(self), ufuncs.real, lambda b, v: v + 1j * ufuncs.imag(b))
 
@@ -304,7 +304,7 @@ class ArrayBox(_ArrayOps, Box):
     def __getitem__(self, idx: Any) -> Any:
         idx = _plain_index(idx)
         out = indexing.getitem(self, idx)
-        if indexing._is_basic(idx) and _np.ndim(_unbox_all(out)) > 0:
+        if indexing._is_basic(idx) and _np.ndim(getval(out)) > 0:
             # NumPy returns a view here: keep the link so writes stay shared.
             return _view(self, out, lambda b: indexing.getitem(b, idx), lambda b, v: indexing.setitem(b, idx, v))
         return out
@@ -342,7 +342,7 @@ def _view(base: "ArrayBox", out: Any, read: Any, write: Any, check: bool = False
     memory): ``reshape`` of a non-contiguous array is a copy, in NumPy and here.
     ``write=None`` makes a read-only view (``broadcast_to``, ``diagonal``).
     """
-    if check and not _np.may_share_memory(_unbox_all(out), _unbox_all(base)):
+    if check and not _np.may_share_memory(getval(out), getval(base)):
         return out
     if not isinstance(out, _NUMERIC_BOXES):
         out = ArrayBox(out, CONSTANT, None)
@@ -356,7 +356,7 @@ def _view(base: "ArrayBox", out: Any, read: Any, write: Any, check: bool = False
 
 
 def _imag_write(b: Any, v: Any) -> Any:
-    if not _np.iscomplexobj(_unbox_all(b)):
+    if not _np.iscomplexobj(getval(b)):
         raise ValueError("the imaginary part of a real array is read-only (as in NumPy)")
     return ufuncs.real(b) + 1j * v
 
@@ -364,16 +364,10 @@ def _imag_write(b: Any, v: Any) -> Any:
 def _plain_index(idx: Any) -> Any:
     """Indices never carry derivatives: see through boxes in them."""
     if isinstance(idx, Box):
-        return _np.asarray(_unbox_all(idx))
+        return _np.asarray(getval(idx))
     if isinstance(idx, tuple) and any(isinstance(i, Box) for i in idx):
-        return tuple(_np.asarray(_unbox_all(i)) if isinstance(i, Box) else i for i in idx)
+        return tuple(_np.asarray(getval(i)) if isinstance(i, Box) else i for i in idx)
     return idx
-
-
-def _unbox_all(x: Any) -> Any:
-    while isinstance(x, Box):
-        x = x._value
-    return x
 
 
 def _write_out(name: str, out: Any, result: Any) -> Any:

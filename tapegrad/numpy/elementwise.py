@@ -14,11 +14,11 @@ from typing import Any
 import numpy as _np
 
 from ..core import def_rules, getval, primitive
-from ._wrap import broadcast_tangent, dispatches, is_complex, unbroadcast, wrap
+from ._wrap import broadcast_tangent, def_binary_elementwise, dispatches, is_complex, unbroadcast, wrap
 from .composite import composite
 from .indexing import where
 from .nondiff import floor_divide
-from .ufuncs import cos, exp, exp2, imag, real, safe_div, safe_mul
+from .ufuncs import cos, exp, exp2, imag, real, safe_div
 
 _zero = lambda *args, **kwargs: None  # noqa: E731 - the rule of an argument with derivative 0 almost everywhere
 
@@ -52,30 +52,10 @@ def_rules(  # arctan2(y, x): d/dy = x / r2, d/dx = -y / r2
 )
 
 logaddexp = wrap(_np.logaddexp)
-def_rules(
-    logaddexp,
-    vjp=(
-        lambda g, ans, x, y: unbroadcast(g * exp(x - ans), x),
-        lambda g, ans, x, y: unbroadcast(g * exp(y - ans), y),
-    ),
-    jvp=(
-        lambda x_dot, ans, x, y: broadcast_tangent(x_dot * exp(x - ans), ans),
-        lambda y_dot, ans, x, y: broadcast_tangent(y_dot * exp(y - ans), ans),
-    ),
-)
+def_binary_elementwise(logaddexp, lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans))
 
 logaddexp2 = wrap(_np.logaddexp2)
-def_rules(
-    logaddexp2,
-    vjp=(
-        lambda g, ans, x, y: unbroadcast(g * exp2(x - ans), x),
-        lambda g, ans, x, y: unbroadcast(g * exp2(y - ans), y),
-    ),
-    jvp=(
-        lambda x_dot, ans, x, y: broadcast_tangent(x_dot * exp2(x - ans), ans),
-        lambda y_dot, ans, x, y: broadcast_tangent(y_dot * exp2(y - ans), ans),
-    ),
-)
+def_binary_elementwise(logaddexp2, lambda ans, x, y: exp2(x - ans), lambda ans, x, y: exp2(y - ans))
 
 
 def _copysign_d(x: Any, y: Any) -> Any:
@@ -161,17 +141,7 @@ def _share(x: Any, ans: Any, y: Any) -> Any:
 
 
 def _extremum_rules(fun: Any) -> None:
-    def_rules(
-        fun,
-        vjp=(
-            lambda g, ans, x, y: unbroadcast(g * _share(x, ans, y), x),
-            lambda g, ans, x, y: unbroadcast(g * _share(y, ans, x), y),
-        ),
-        jvp=(
-            lambda x_dot, ans, x, y: broadcast_tangent(x_dot * _share(x, ans, y), ans),
-            lambda y_dot, ans, x, y: broadcast_tangent(y_dot * _share(y, ans, x), ans),
-        ),
-    )
+    def_binary_elementwise(fun, lambda ans, x, y: _share(x, ans, y), lambda ans, x, y: _share(y, ans, x))
 
 
 maximum = wrap(_np.maximum)
