@@ -154,3 +154,22 @@ def test_sparse_container_cotangents_with_slices_and_negative_indices():
     assert onp.allclose(g[0][0], 2 * params[0][0] * 0.5) and g[0][1] == pytest.approx(5.0 + 3 * 0.25)
     assert onp.allclose(g[1][0], 2 * 3.0 * -1.0) and g[1][1] == pytest.approx(9.0)
     assert onp.allclose(g[2][0], [4.0]) and g[2][1] == pytest.approx(2 * 0.5 * 2.0)
+
+
+@pytest.mark.parametrize("idx", [slice(1, None), slice(None, None, -2), slice(-3, -1), slice(0, 0)])
+def test_slice_of_container_sends_cotangents_to_the_right_elements(idx):
+    params = [onp.array([1.0, 2.0]), onp.array([3.0, -1.0]), onp.array([0.5, 4.0]), onp.array([2.0, 2.0])]
+
+    def f(p):
+        part = p[idx]
+        dense_use = np.sum(np.stack(part) ** 2) if len(part) else 0.0  # a whole-list cotangent
+        sparse_use = sum(np.sum(q) * k for k, q in enumerate(part, start=1))  # per-element takes
+        return dense_use + sparse_use + np.sum(p[0] ** 3)
+
+    g = grad(f)(params)
+    positions = list(range(len(params)))[idx]
+    for i, (gi, pi) in enumerate(zip(g, params)):
+        expected = 3 * pi**2 if i == 0 else onp.zeros(2)
+        if i in positions:
+            expected = expected + 2 * pi + (positions.index(i) + 1)
+        assert onp.allclose(gi, expected), (idx, i)

@@ -57,6 +57,12 @@ class ConstantTrace:
     def record(self, prim, argnums, parents, vals, kwargs, ans):  # noqa: ANN001, ANN201
         return ans
 
+    def record_one(self, prim, argnums, node, vals, ans):  # noqa: ANN001, ANN201
+        return ans
+
+    def record2(self, prim, node0, node1, v0, v1, ans):  # noqa: ANN001, ANN201
+        return ans
+
 
 CONSTANT = ConstantTrace()
 

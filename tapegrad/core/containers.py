@@ -35,16 +35,23 @@ def_rules(
 )
 
 _CONTAINER_TYPES: set = {tuple, list, dict}
+# Types seen as cotangents that are summed with ``+`` (arrays, numbers, their
+# boxes): the backward pass adds these inline, without the checks below.
+LEAF_TYPES: set = set()
 
 
 def add_cotangents(a: Any, b: Any) -> Any:
     """Sum two cotangents (or tangents) of the same value; containers add by element."""
-    if type(a) is Partial:
+    ta = type(a)
+    if ta in LEAF_TYPES:
+        return a + b
+    if ta is Partial:
         return a.merge(b) if type(b) is Partial else container_add(a.dense(), b)
     if type(b) is Partial:
         return container_add(a, b.dense())
-    if type(a) in _CONTAINER_TYPES or isinstance(a, (tuple, list, dict, SequenceBox, DictBox)):
+    if ta in _CONTAINER_TYPES or isinstance(a, (tuple, list, dict, SequenceBox, DictBox)):
         return container_add(a, b)
+    LEAF_TYPES.add(ta)
     return a + b
 
 
@@ -98,8 +105,15 @@ def dense(ct: Any) -> Any:
 
 
 def _take_vjp(g: Any, ans: Any, c: Any, idx: Any) -> Any:
-    if isinstance(g, Box) or isinstance(idx, slice):
+    if isinstance(g, Box):
         return container_untake(g, idx, vspace(c))
+    if isinstance(idx, slice):
+        # params[:-1] in a loop over layers: map the slice's positions back to
+        # the container's, without zeros for (and additions of) the rest.
+        positions = range(*idx.indices(len(getval(c))))
+        if type(g) is Partial:
+            return Partial(c, {positions[k]: v for k, v in g.parts.items()})
+        return Partial(c, {positions[k]: v for k, v in enumerate(g)})
     if isinstance(idx, int) and idx < 0:
         idx += len(getval(c))  # one key per element: params[-1] is params[n - 1]
     return Partial(c, {idx: g})

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from .box import Box, new_box
-from .containers import add_cotangents, pack_output
-from .primitive import Primitive
-from .reverse import _no_rule
+from .containers import LEAF_TYPES, add_cotangents, pack_output
+from .primitive import _ARG01, Primitive
+from .reverse import _UNRESOLVED, _no_rule
 from .state import STATE
 from .vspace import promote, vspace
+
+
+def _resolve(prim: Primitive, argnums: tuple) -> Optional[tuple]:
+    """The JVPs of ``argnums`` (``None`` with a joint rule); raises if one is missing."""
+    if prim.jvp_joint is not None:
+        rules = None
+    else:
+        jvps = prim.jvps
+        for a in argnums:
+            if a not in jvps:
+                raise _no_rule(prim, a, "forward")
+        rules = tuple(jvps[a] for a in argnums)
+    prim.jvp_cache[argnums] = rules
+    return rules
 
 
 class ForwardTrace:
@@ -21,19 +35,45 @@ class ForwardTrace:
         self.level = level
 
     def record(self, prim: Primitive, argnums: tuple, tangents: tuple, vals: tuple, kwargs: dict, ans: Any) -> Any:
-        if prim.jvp_joint is not None:
+        rules = prim.jvp_cache.get(argnums, _UNRESOLVED)
+        if rules is _UNRESOLVED:
+            rules = _resolve(prim, argnums)
+        if rules is None:
             t = prim.jvp_joint(argnums, tangents, ans, vals, kwargs)
         else:
-            jvps = prim.jvps
             t = None
-            for a, x_dot in zip(argnums, tangents):
-                rule = jvps.get(a)
-                if rule is None:
-                    raise _no_rule(prim, a, "forward")
+            for rule, x_dot in zip(rules, tangents):
                 c = rule(x_dot, ans, *vals, **kwargs)
                 if c is not None:
                     t = c if t is None else add_cotangents(t, c)
         # A value whose tangent is identically zero needs no tracing.
+        return ans if t is None else new_box(ans, self, t)
+
+    def record_one(self, prim: Primitive, argnums: tuple, tangent: Any, vals: tuple, ans: Any) -> Any:
+        """A call without keywords and with one traced argument."""
+        rules = prim.jvp_cache.get(argnums, _UNRESOLVED)
+        if rules is _UNRESOLVED:
+            rules = _resolve(prim, argnums)
+        if rules is None:
+            t = prim.jvp_joint(argnums, (tangent,), ans, vals, {})
+        else:
+            t = rules[0](tangent, ans, *vals)
+        return ans if t is None else new_box(ans, self, t)
+
+    def record2(self, prim: Primitive, t0: Any, t1: Any, v0: Any, v1: Any, ans: Any) -> Any:
+        """A two-argument call without keywords, both arguments traced here."""
+        rules = prim.jvp_cache.get(_ARG01, _UNRESOLVED)
+        if rules is _UNRESOLVED:
+            rules = _resolve(prim, _ARG01)
+        if rules is None:
+            t = prim.jvp_joint(_ARG01, (t0, t1), ans, (v0, v1), {})
+        else:
+            t = rules[0](t0, ans, v0, v1)
+            c = rules[1](t1, ans, v0, v1)
+            if t is None:
+                t = c
+            elif c is not None:
+                t = t + c if type(t) in LEAF_TYPES else add_cotangents(t, c)
         return ans if t is None else new_box(ans, self, t)
 
 

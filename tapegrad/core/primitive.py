@@ -25,7 +25,7 @@ from .box import Box, getval
 class Primitive:
     """The derivative rules of one wrapped function."""
 
-    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "__weakref__")
+    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "__weakref__")
 
     def __init__(self, fun: Callable, name: str) -> None:
         self.fun = fun
@@ -35,22 +35,36 @@ class Primitive:
         self.vjp_joint: Optional[Callable] = None
         self.jvps: dict[int, Callable] = {}
         self.jvp_joint: Optional[Callable] = None
+        # argnums -> the rules aligned with them, looked up once per combination
+        # instead of once per recorded call (filled by the traces).
+        self.vjp_cache: dict = {}
+        self.jvp_cache: dict = {}
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
 
-_NO_KWARGS: dict = {}  # shared, never written
-
-
 def bind2(prim: Primitive, x: Box, y: Any) -> Any:
     """``prim(x, y)`` for a box ``x`` and no keywords: the path of the arithmetic operators."""
-    if isinstance(y, Box):
-        return _bind(prim, (x, y), {})
     vx = x._value
+    if isinstance(y, Box):
+        t = x._trace
+        if y._trace is t:
+            vy = y._value
+            if not (isinstance(vx, Box) or isinstance(vy, Box)):  # first order: the hot path
+                return t.record2(prim, x._node, y._node, vx, vy, prim.fun(vx, vy))
+        return _bind(prim, (x, y), {})
     if isinstance(vx, Box):
-        return x._trace.record(prim, _ARG0, (x._node,), (vx, y), _NO_KWARGS, prim.wrapper(vx, y))
-    return x._trace.record(prim, _ARG0, (x._node,), (vx, y), _NO_KWARGS, prim.fun(vx, y))
+        return x._trace.record_one(prim, _ARG0, x._node, (vx, y), prim.wrapper(vx, y))
+    return x._trace.record_one(prim, _ARG0, x._node, (vx, y), prim.fun(vx, y))
+
+
+def bind1(prim: Primitive, x: Box) -> Any:
+    """``prim(x)`` for a box ``x`` and no keywords: the path of unary functions."""
+    v = x._value
+    if isinstance(v, Box):
+        return x._trace.record_one(prim, _ARG0, x._node, (v,), prim.wrapper(v))
+    return x._trace.record_one(prim, _ARG0, x._node, (v,), prim.fun(v))
 
 
 def rbind2(prim: Primitive, x: Any, y: Box) -> Any:
@@ -59,8 +73,8 @@ def rbind2(prim: Primitive, x: Any, y: Box) -> Any:
         return _bind(prim, (x, y), {})
     vy = y._value
     if isinstance(vy, Box):
-        return y._trace.record(prim, _ARG1, (y._node,), (x, vy), _NO_KWARGS, prim.wrapper(x, vy))
-    return y._trace.record(prim, _ARG1, (y._node,), (x, vy), _NO_KWARGS, prim.fun(x, vy))
+        return y._trace.record_one(prim, _ARG1, y._node, (x, vy), prim.wrapper(x, vy))
+    return y._trace.record_one(prim, _ARG1, y._node, (x, vy), prim.fun(x, vy))
 
 
 def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
@@ -68,6 +82,9 @@ def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     if len(args) == 1:  # the common unary case, without the general bookkeeping
         x = args[0]
         v = x._value
+        if not kwargs:
+            ans = prim.wrapper(v) if isinstance(v, Box) else prim.fun(v)
+            return x._trace.record_one(prim, _ARG0, x._node, (v,), ans)
         ans = prim.wrapper(v, **kwargs) if isinstance(v, Box) else prim.fun(v, **kwargs)
         return x._trace.record(prim, _ARG0, (x._node,), (v,), kwargs, ans)
     if len(args) == 2:
@@ -161,7 +178,7 @@ def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
         n = len(args)
         if n == 1:
             if isinstance(args[0], Box):
-                return _bind(prim, args, kwargs)
+                return _bind(prim, args, kwargs) if kwargs else bind1(prim, args[0])
             return fun(args[0], **kwargs) if kwargs else fun(args[0])
         if n == 2:
             if isinstance(args[0], Box) or isinstance(args[1], Box):
@@ -229,6 +246,8 @@ def def_rules(
     dict mapping argument numbers to functions.
     """
     prim = get_primitive(fun)
+    prim.vjp_cache.clear()
+    prim.jvp_cache.clear()
     if vjp is not None:
         prim.vjps.update(_by_argnum(vjp))
     if jvp is not None:

@@ -1,23 +1,26 @@
 """Reverse mode: record a tape while the function runs, then replay it backwards.
 
-The tape is a plain list of entries ``(primitive, argnums, parents, args,
-kwargs, ans)`` in execution order, so it is already topologically sorted: the
-backward pass is one iterative sweep, with no recursion and no graph search.
+The tape is a plain list of entries ``(rules, parents, args, kwargs, ans,
+primitive, argnums)`` in execution order, so it is already topologically
+sorted: the backward pass is one iterative sweep, with no recursion and no
+graph search. ``rules`` are the primitive's VJPs for the traced arguments,
+resolved when the call is recorded (``None`` for a joint rule or a root).
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from .box import _BOX_TYPES, Box, new_box
-from .containers import Partial, add_cotangents, dense, pack_output
+from .containers import LEAF_TYPES, Partial, add_cotangents, dense, pack_output
 from .errors import NonDifferentiableError
-from .primitive import Primitive
+from .primitive import _ARG01, Primitive
 from .state import STATE
 from .vspace import promote, vspace
 
-_ROOT = (None, (), (), (), None, None)
+_ROOT = (None, (), (), None, None, None, ())
+_UNRESOLVED = object()
 
 
 def _no_rule(prim: Primitive, argnum: int, mode: str) -> NonDifferentiableError:
@@ -27,6 +30,20 @@ def _no_rule(prim: Primitive, argnum: int, mode: str) -> NonDifferentiableError:
         f"tapegrad.stop_gradient if no gradient should flow, or define the rule with "
         f"tapegrad.extend.{'defvjp' if mode == 'reverse' else 'defjvp'}."
     )
+
+
+def _resolve(prim: Primitive, argnums: tuple) -> Optional[tuple]:
+    """The VJPs of ``argnums`` (``None`` with a joint rule); raises if one is missing."""
+    if prim.vjp_joint is not None:
+        rules = None
+    else:
+        vjps = prim.vjps
+        for a in argnums:
+            if a not in vjps:
+                raise _no_rule(prim, a, "reverse")
+        rules = tuple(vjps[a] for a in argnums)
+    prim.vjp_cache[argnums] = rules
+    return rules
 
 
 class ReverseTrace:
@@ -43,13 +60,37 @@ class ReverseTrace:
         return new_box(value, self, len(self.tape) - 1)
 
     def record(self, prim: Primitive, argnums: tuple, parents: tuple, vals: tuple, kwargs: dict, ans: Any) -> Any:
-        if prim.vjp_joint is None:
-            vjps = prim.vjps
-            for a in argnums:
-                if a not in vjps:
-                    raise _no_rule(prim, a, "reverse")
+        rules = prim.vjp_cache.get(argnums, _UNRESOLVED)
+        if rules is _UNRESOLVED:
+            rules = _resolve(prim, argnums)
         tape = self.tape
-        tape.append((prim, argnums, parents, vals, kwargs or None, ans))
+        tape.append((rules, parents, vals, kwargs or None, ans, prim, argnums))
+        cls = _BOX_TYPES.get(type(ans))
+        if cls is None:
+            return new_box(ans, self, len(tape) - 1)
+        return cls(ans, self, len(tape) - 1)
+
+    # The two shapes of call that arithmetic makes, without building the generic arguments.
+
+    def record_one(self, prim: Primitive, argnums: tuple, node: int, vals: tuple, ans: Any) -> Any:
+        """A call without keywords and with one traced argument."""
+        rules = prim.vjp_cache.get(argnums, _UNRESOLVED)
+        if rules is _UNRESOLVED:
+            rules = _resolve(prim, argnums)
+        tape = self.tape
+        tape.append((rules, (node,), vals, None, ans, prim, argnums))
+        cls = _BOX_TYPES.get(type(ans))
+        if cls is None:
+            return new_box(ans, self, len(tape) - 1)
+        return cls(ans, self, len(tape) - 1)
+
+    def record2(self, prim: Primitive, node0: int, node1: int, v0: Any, v1: Any, ans: Any) -> Any:
+        """A two-argument call without keywords, both arguments traced here."""
+        rules = prim.vjp_cache.get(_ARG01, _UNRESOLVED)
+        if rules is _UNRESOLVED:
+            rules = _resolve(prim, _ARG01)
+        tape = self.tape
+        tape.append((rules, (node0, node1), (v0, v1), None, ans, prim, _ARG01))
         cls = _BOX_TYPES.get(type(ans))
         if cls is None:
             return new_box(ans, self, len(tape) - 1)
@@ -64,44 +105,48 @@ def backward_pass(tape: list, end_node: int, g: Any) -> list:
     """
     cts: list = [None] * (end_node + 1)
     cts[end_node] = g
+    leaf_types = LEAF_TYPES  # cotangent types added with +, no container logic
     for i in range(end_node, -1, -1):
         g = cts[i]
         if g is None:
             continue
-        prim, argnums, parents, vals, kwargs, ans = tape[i]
-        if prim is None:
-            continue
-        cts[i] = None
-        if type(g) is Partial:
-            g = g.dense()
-        if prim.vjp_joint is not None:
+        rules, parents, vals, kwargs, ans, prim, argnums = tape[i]
+        if rules is None:
+            if prim is None:
+                continue  # a root keeps its cotangent
+            cts[i] = None
+            if type(g) is Partial:
+                g = g.dense()
             outs = prim.vjp_joint(argnums, g, ans, vals, kwargs or {})
-        elif len(argnums) == 1:
-            rule = prim.vjps[argnums[0]]
-            c = rule(g, ans, *vals, **kwargs) if kwargs else rule(g, ans, *vals)
-            if c is not None:
-                p = parents[0]
-                old = cts[p]
-                cts[p] = c if old is None else add_cotangents(old, c)
-            continue
-        elif len(argnums) == 2 and not kwargs:  # binary operators, without a list per entry
-            vjps = prim.vjps
-            for a, p in ((argnums[0], parents[0]), (argnums[1], parents[1])):
-                c = vjps[a](g, ans, *vals)
-                if c is not None:
-                    old = cts[p]
-                    cts[p] = c if old is None else add_cotangents(old, c)
-            continue
         else:
-            vjps = prim.vjps
-            if kwargs:
-                outs = [vjps[a](g, ans, *vals, **kwargs) for a in argnums]
+            cts[i] = None
+            if type(g) is Partial:
+                g = g.dense()
+            if kwargs is None:
+                if len(rules) == 1:  # most entries: one traced argument
+                    c = rules[0](g, ans, *vals)
+                    if c is not None:
+                        p = parents[0]
+                        old = cts[p]
+                        if old is None:
+                            cts[p] = c
+                        elif type(old) in leaf_types:
+                            cts[p] = old + c
+                        else:
+                            cts[p] = add_cotangents(old, c)
+                    continue
+                outs = [r(g, ans, *vals) for r in rules]
             else:
-                outs = [vjps[a](g, ans, *vals) for a in argnums]
+                outs = [r(g, ans, *vals, **kwargs) for r in rules]
         for p, c in zip(parents, outs):
             if c is not None:
                 old = cts[p]
-                cts[p] = c if old is None else add_cotangents(old, c)
+                if old is None:
+                    cts[p] = c
+                elif type(old) in leaf_types:
+                    cts[p] = old + c
+                else:
+                    cts[p] = add_cotangents(old, c)
     return cts
 
 

@@ -81,22 +81,22 @@ def is_complex(x: Any) -> bool:
 def unbroadcast(g: Any, x: Any) -> Any:
     """Sum the cotangent ``g`` down to the shape of ``x`` (undo broadcasting)."""
     tg = type(g)
-    if tg is _np.ndarray and type(x) is _np.ndarray:
-        if g.shape == x.shape and (g.dtype.kind != "c" or x.dtype.kind == "c"):
-            return g  # the common case for arrays: nothing to undo
+    if tg is _np.ndarray:
+        if type(x) is _np.ndarray:
+            x_shape = x.shape
+            if g.shape == x_shape and (g.dtype.kind != "c" or x.dtype.kind == "c"):
+                return g  # the common case for arrays: nothing to undo
+        else:
+            x_shape = shape_of(x)
+        if g.dtype.kind != "c" or is_complex(x):
+            # First order: reduce with NumPy directly, not through the traced sum.
+            return _reduce_to(g, x_shape, _np.add.reduce)
     elif tg in _REAL_SCALARS and type(x) in _REAL_SCALARS:
         return g  # scalar code: nothing to undo
-    g_shape = shape_of(g)
-    x_shape = shape_of(x)
-    if g_shape != x_shape:
+    if shape_of(g) != shape_of(x):
         from .reductions import sum as _sum
 
-        extra = len(g_shape) - len(x_shape)
-        if extra > 0:
-            g = _sum(g, axis=tuple(range(extra)))
-        axes = tuple(i for i, n in enumerate(x_shape) if n == 1 and shape_of(g)[i] != 1)
-        if axes:
-            g = _sum(g, axis=axes, keepdims=True)
+        g = _reduce_to(g, shape_of(x), lambda v, axis, keepdims=False: _sum(v, axis=axis, keepdims=keepdims))
     if is_complex(g) and not is_complex(x):
         from .ufuncs import real
 
@@ -104,8 +104,28 @@ def unbroadcast(g: Any, x: Any) -> Any:
     return g
 
 
+_LEADING_AXES = tuple(tuple(range(n)) for n in range(33))  # (), (0,), (0, 1), ...
+
+
+def _reduce_to(g: Any, x_shape: tuple, add_reduce: Callable) -> Any:
+    """``g`` summed over the axes along which ``x_shape`` was broadcast."""
+    g_shape = shape_of(g)
+    extra = len(g_shape) - len(x_shape)
+    if extra > 0:
+        g = add_reduce(g, axis=_LEADING_AXES[extra])
+        if g_shape[extra:] == x_shape:
+            return g  # a bias added to every row: the common case
+    axes = tuple(i for i, n in enumerate(x_shape) if n == 1 and g_shape[extra + i] != 1)
+    if axes:
+        g = add_reduce(g, axis=axes, keepdims=True)
+    return g
+
+
 def broadcast_tangent(x_dot: Any, ans: Any) -> Any:
     """Broadcast a tangent to the output's shape (forward mode of broadcasting ops)."""
+    if type(x_dot) is _np.ndarray and type(ans) is _np.ndarray and x_dot.shape == ans.shape:
+        if x_dot.dtype.kind == "c" or ans.dtype.kind != "c":
+            return x_dot  # the common case for arrays: nothing to do
     a_shape = shape_of(ans)
     if shape_of(x_dot) != a_shape:
         from .shape import broadcast_to

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import numpy as _np
 
 from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, getval, register_box
-from ..core.primitive import bind2, rbind2
+from ..core.primitive import bind1, bind2, rbind2
 from . import indexing, nondiff, products, reductions, shape, ufuncs
 from ._wrap import FUNCTIONS, UFUNCS
 from .methods import ArrayMethods
@@ -28,6 +28,9 @@ _MUL = ufuncs.multiply._primitive
 _DIV = ufuncs.divide._primitive
 _POW = ufuncs.power._primitive
 _MATMUL = products.matmul._primitive
+# NumPy ufunc -> the primitive that differentiates it (None if a Python function
+# stands in for it), filled on first use: dispatch without the generic wrapper.
+_UFUNC_PRIMITIVES: dict = {}
 
 
 def _leak(what: str, fix: str) -> TraceLeakError:
@@ -122,6 +125,16 @@ class _ArrayOps(ArrayMethods):
 
     # ----- NumPy protocols -------------------------------------------------------
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and not kwargs:  # plain `array @ box`, `np.sin(box)`: the hot path
+            prim = _UFUNC_PRIMITIVES.get(ufunc, _UFUNC_PRIMITIVES)
+            if prim is _UFUNC_PRIMITIVES:  # not seen yet
+                prim = _ufunc_primitive(ufunc)
+            if prim is not None:
+                if len(inputs) == 2:
+                    x, y = inputs
+                    return bind2(prim, x, y) if isinstance(x, Box) else rbind2(prim, x, y)
+                if len(inputs) == 1:
+                    return bind1(prim, inputs[0])
         out = kwargs.pop("out", None)
         if method == "__call__":
             ours = UFUNCS.get(ufunc) or _load_scipy_rules(ufunc)
@@ -324,6 +337,14 @@ class ScalarBox(_ArrayOps, Box):
 
 
 _NUMERIC_BOXES = (ArrayBox, ScalarBox)
+
+
+def _ufunc_primitive(ufunc: Any) -> Any:
+    ours = UFUNCS.get(ufunc) or _load_scipy_rules(ufunc)
+    if ours is None:
+        return None  # not cached: the generic path raises the explanatory error
+    prim = _UFUNC_PRIMITIVES[ufunc] = getattr(ours, "_primitive", None)
+    return prim
 
 
 def _load_scipy_rules(ufunc: Any) -> Any:

@@ -64,7 +64,7 @@ def _dot_axes(a: Any, b: Any) -> tuple[list, list]:
 
 
 def _dot_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    if _plain_real_matrices(g, a, b):
+    if _float_matrices(g, b) and _ndim(a) == 2:  # dot, unlike matmul, takes scalars
         return g @ b.T
     if not shape_of(a) or not shape_of(b):
         return unbroadcast(g * b, a)
@@ -72,7 +72,7 @@ def _dot_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 def _dot_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    if _plain_real_matrices(g, a, b):
+    if _float_matrices(g, a) and _ndim(b) == 2:
         return a.T @ g
     if not shape_of(a) or not shape_of(b):
         return unbroadcast(g * a, b)
@@ -84,16 +84,25 @@ def_rules(dot, vjp=(_dot_vjp_a, _dot_vjp_b))
 def_linear(dot, 0, 1)
 
 
-def _plain_real_matrices(*xs: Any) -> bool:
-    """All plain (first-order) real 2-D arrays: the transposed-product fast path applies."""
-    for x in xs:
-        if type(x) is not _np.ndarray or x.ndim != 2 or x.dtype.kind == "c":
-            return False
-    return True
+_F8 = _np.dtype(_np.float64)
+
+
+def _ndim(x: Any) -> int:
+    return len(shape_of(x))
+
+
+def _float_matrices(x: Any, y: Any) -> bool:
+    """Both plain (first-order) float64 2-D arrays: the transposed-product fast path applies.
+
+    With ``g`` 2-D, the other operand of a 2-D product is 2-D as well; a float64
+    cotangent and operand give a float64 product, as the general path would.
+    """
+    return (type(x) is _np.ndarray and type(y) is _np.ndarray and x.ndim == 2 and y.ndim == 2
+            and x.dtype is _F8 and y.dtype is _F8)
 
 
 def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    if _plain_real_matrices(g, a, b):
+    if _float_matrices(g, b):
         return g @ b.T  # BLAS reads the transpose in place
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
@@ -106,7 +115,7 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    if _plain_real_matrices(g, a, b):
+    if _float_matrices(g, a):
         return a.T @ g
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:

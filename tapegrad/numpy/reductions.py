@@ -15,6 +15,10 @@ from ._wrap import dispatches, shape_of, wrap
 from .composite import composite
 
 
+_SMALL = 4096  # elements
+_PLAIN = frozenset({_np.ndarray, float, complex, int, _np.float64, _np.float32, _np.complex128, _np.complex64})
+
+
 def _axes(axis: Any, ndim: int) -> tuple:
     if axis is None:
         return tuple(range(ndim))
@@ -24,6 +28,13 @@ def _axes(axis: Any, ndim: int) -> tuple:
 
 def expand_reduced(g: Any, x_shape: tuple, axis: Any = None, keepdims: bool = False) -> Any:
     """Broadcast a reduced value ``g`` back to ``x_shape``."""
+    if type(g) in _PLAIN:  # first order: NumPy directly, without the traced reshape
+        if axis is not None and not keepdims and x_shape:
+            axes = _axes(axis, len(x_shape))
+            g = _np.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(x_shape)))
+        if len(x_shape) == 1 and x_shape[0] <= _SMALL:
+            return _np.full(x_shape, g)  # cheaper than a broadcast view at this size
+        return _np.broadcast_to(g, x_shape)
     from .shape import broadcast_to, reshape
 
     if not keepdims and x_shape:
