@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 from typing import Any, Optional
 
-# Library keys, in table order. "numpy" is the forward pass alone (the floor).
-LIBRARIES = ("tapegrad", "autograd", "numpy", "torch", "jax", "jax_jit")
+# Library keys, in table order. "numpy" is the forward pass alone; "by_hand" is
+# the derivative written out in NumPy by hand, the floor for an engine that calls NumPy.
+LIBRARIES = ("tapegrad", "autograd", "numpy", "by_hand", "torch", "jax", "jax_jit")
 LABELS = {
     "tapegrad": "tapegrad",
     "autograd": "autograd",
     "numpy": "NumPy fwd",
+    "by_hand": "NumPy by hand",
     "torch": "torch eager",
     "jax": "JAX eager",
     "jax_jit": "JAX jit",
@@ -65,7 +67,7 @@ def load(key: str) -> Optional[Any]:  # noqa: C901 - one branch per library
             import tapegrad as mod
         elif key == "autograd":
             import autograd as mod
-        elif key == "numpy":
+        elif key in ("numpy", "by_hand"):
             import numpy as mod
         elif key == "torch":
             import torch as mod
@@ -100,6 +102,6 @@ def version(key: str) -> Optional[str]:
     from importlib.metadata import version as dist_version
 
     try:
-        return dist_version({"jax_jit": "jax"}.get(key, key))
+        return dist_version({"jax_jit": "jax", "by_hand": "numpy"}.get(key, key))
     except PackageNotFoundError:
         return getattr(load(key), "__version__", "?")

@@ -35,6 +35,9 @@ def ratios(entry: dict) -> dict:
         "tg/jax_jit": _ratio(tg, med.get("jax_jit")),
         "grad/fwd": _ratio(tg, med.get("numpy")),
         "autograd/fwd": _ratio(med.get("autograd"), med.get("numpy")),
+        # The floor: the same derivative written by hand in NumPy.
+        "hand/autograd": _ratio(med.get("by_hand"), med.get("autograd")),
+        "hand/fwd": _ratio(med.get("by_hand"), med.get("numpy")),
     }
     mem = {lib: r.get("peak_mib") for lib, r in entry["libs"].items() if "peak_mib" in r}
     if mem:
@@ -103,12 +106,12 @@ def medians_table(results: list[dict]) -> str:
 
 def ratios_table(results: list[dict]) -> str:
     header = ["workload", "tg/autograd", "tg/torch", "tg/JAX", "tg/JAX jit", "grad/NumPy fwd",
-              "target", "value", "status"]
+              "by hand/autograd", "target", "value", "status"]
     rows = []
     for e in results:
         rs = e["ratios"]
         first = [e["key"], fmt_ratio(rs["tg/autograd"]), fmt_ratio(rs["tg/torch"]), fmt_ratio(rs["tg/jax"]),
-                 fmt_ratio(rs["tg/jax_jit"]), fmt_ratio(rs["grad/fwd"])]
+                 fmt_ratio(rs["tg/jax_jit"]), fmt_ratio(rs["grad/fwd"]), fmt_ratio(rs.get("hand/autograd"))]
         for i, c in enumerate(e["checks"]):
             cells = first if i == 0 else [""] * len(first)
             rows.append(cells + [c["target"], fmt_ratio(c["value"]), c["status"]])
@@ -158,7 +161,7 @@ def write_chart(path: str, results: list[dict]) -> Optional[str]:
     keys = [e["key"] for e in results]
     fig, ax = plt.subplots(figsize=(max(8.0, 1.3 * len(keys)), 4.8))
     width = 0.8 / max(1, len(libs))
-    colors = {"tapegrad": "#d62728", "numpy": "#7f7f7f", "torch": "#ff7f0e", "jax": "#1f77b4", "jax_jit": "#17becf"}
+    colors = {"tapegrad": "#d62728", "numpy": "#7f7f7f", "by_hand": "#2ca02c", "torch": "#ff7f0e", "jax": "#1f77b4", "jax_jit": "#17becf"}
     for j, lib in enumerate(libs):
         xs, ys = [], []
         for i, e in enumerate(results):

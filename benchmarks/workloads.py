@@ -498,3 +498,5 @@ for _lib in ("jax", "jax_jit"):
 
 
 ORDER = ("chain", "taylor", "rnn", "logreg", "mlp", "hvp", "jacobian", "tanh4", "chain1m")
+
+from . import by_hand  # noqa: E402,F401 - registers the hand-written derivatives on the workloads above

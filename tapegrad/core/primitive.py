@@ -17,7 +17,7 @@ Rule conventions (internal, fast form, no closures built per call)::
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from .box import Box, getval
 
@@ -25,7 +25,7 @@ from .box import Box, getval
 class Primitive:
     """The derivative rules of one wrapped function."""
 
-    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "__weakref__")
+    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "keeps", "__weakref__")
 
     def __init__(self, fun: Callable, name: str) -> None:
         self.fun = fun
@@ -39,6 +39,8 @@ class Primitive:
         # instead of once per recorded call (filled by the traces).
         self.vjp_cache: dict = {}
         self.jvp_cache: dict = {}
+        # (keep ans?, argument positions kept) for the tape; None keeps every value.
+        self.keeps: Optional[tuple[bool, frozenset]] = None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -238,16 +240,24 @@ def def_rules(
     *,
     vjp_joint: Optional[Callable] = None,
     jvp_joint: Optional[Callable] = None,
+    vjp_reads: Optional[Iterable[Any]] = None,
 ) -> None:
     """Register the rules of ``fun``, VJPs and JVPs side by side.
 
     ``vjp`` and ``jvp`` are one function (argument 0), a tuple with one entry per
     positional argument (``None`` where the argument is not differentiable), or a
     dict mapping argument numbers to functions.
+
+    ``vjp_reads`` lists the values the VJPs read: ``"ans"`` and argument
+    positions. The tape keeps only the shape and dtype of the other (large)
+    arrays, so their memory is freed as soon as the function itself drops them.
+    Left out, the tape keeps every value; redefining a VJP without it resets it.
     """
     prim = get_primitive(fun)
     prim.vjp_cache.clear()
     prim.jvp_cache.clear()
+    if vjp is not None or vjp_joint is not None or vjp_reads is not None:
+        prim.keeps = None if vjp_reads is None else _keeps(vjp_reads)
     if vjp is not None:
         prim.vjps.update(_by_argnum(vjp))
     if jvp is not None:
@@ -256,6 +266,14 @@ def def_rules(
         prim.vjp_joint = vjp_joint
     if jvp_joint is not None:
         prim.jvp_joint = jvp_joint
+
+
+def _keeps(reads: Iterable[Any]) -> tuple[bool, frozenset]:
+    reads = set(reads)
+    bad = [r for r in reads if r != "ans" and not isinstance(r, int)]
+    if bad:
+        raise ValueError(f"vjp_reads takes 'ans' and argument positions, not {bad!r}")
+    return "ans" in reads, frozenset(r for r in reads if r != "ans")
 
 
 def _by_argnum(rules: Any) -> dict[int, Callable]:

@@ -21,6 +21,39 @@ from .vspace import promote, vspace
 
 _ROOT = (None, (), (), None, None, None, ())
 _UNRESOLVED = object()
+# Arrays at least this big (in elements) that a primitive's VJP does not read are
+# kept on the tape as their shape and dtype only (see def_rules' vjp_reads).
+SLIM_MIN_SIZE = 4096
+
+
+class ShapeOnly:
+    """What the tape keeps of an array whose data the VJP does not read.
+
+    Keeping the whole array would hold its memory until the backward pass: in a
+    network, each layer's pre-activations. Rules see ``shape``, ``dtype`` and
+    ``ndim``, which is all that undoing a broadcast or a reduction needs.
+    """
+
+    __slots__ = ("shape", "dtype", "ndim")
+
+    def __init__(self, value: Any) -> None:
+        self.shape = value.shape
+        self.dtype = value.dtype
+        self.ndim = len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"ShapeOnly(shape={self.shape}, dtype={self.dtype})"
+
+
+def _drop(value: Any) -> Any:
+    return ShapeOnly(value) if getattr(value, "size", 0) >= SLIM_MIN_SIZE else value
+
+
+def _slim(keeps: tuple, vals: tuple, ans: Any) -> tuple[tuple, Any]:
+    """``vals`` and ``ans`` as the tape keeps them for a primitive that reads only ``keeps``."""
+    keep_ans, kept = keeps
+    vals = tuple(v if i in kept else _drop(v) for i, v in enumerate(vals))
+    return vals, (ans if keep_ans else _drop(ans))
 
 
 def _no_rule(prim: Primitive, argnum: int, mode: str) -> NonDifferentiableError:
@@ -64,7 +97,11 @@ class ReverseTrace:
         if rules is _UNRESOLVED:
             rules = _resolve(prim, argnums)
         tape = self.tape
-        tape.append((rules, parents, vals, kwargs or None, ans, prim, argnums))
+        if prim.keeps is None:
+            tape.append((rules, parents, vals, kwargs or None, ans, prim, argnums))
+        else:
+            kept_vals, kept_ans = _slim(prim.keeps, vals, ans)
+            tape.append((rules, parents, kept_vals, kwargs or None, kept_ans, prim, argnums))
         cls = _BOX_TYPES.get(type(ans))
         if cls is None:
             return new_box(ans, self, len(tape) - 1)
@@ -78,7 +115,11 @@ class ReverseTrace:
         if rules is _UNRESOLVED:
             rules = _resolve(prim, argnums)
         tape = self.tape
-        tape.append((rules, (node,), vals, None, ans, prim, argnums))
+        if prim.keeps is None:
+            tape.append((rules, (node,), vals, None, ans, prim, argnums))
+        else:
+            kept_vals, kept_ans = _slim(prim.keeps, vals, ans)
+            tape.append((rules, (node,), kept_vals, None, kept_ans, prim, argnums))
         cls = _BOX_TYPES.get(type(ans))
         if cls is None:
             return new_box(ans, self, len(tape) - 1)
@@ -90,7 +131,11 @@ class ReverseTrace:
         if rules is _UNRESOLVED:
             rules = _resolve(prim, _ARG01)
         tape = self.tape
-        tape.append((rules, (node0, node1), (v0, v1), None, ans, prim, _ARG01))
+        if prim.keeps is None:
+            tape.append((rules, (node0, node1), (v0, v1), None, ans, prim, _ARG01))
+        else:
+            kept_vals, kept_ans = _slim(prim.keeps, (v0, v1), ans)
+            tape.append((rules, (node0, node1), kept_vals, None, kept_ans, prim, _ARG01))
         cls = _BOX_TYPES.get(type(ans))
         if cls is None:
             return new_box(ans, self, len(tape) - 1)

@@ -110,6 +110,8 @@ _LEADING_AXES = tuple(tuple(range(n)) for n in range(33))  # (), (0,), (0, 1), .
 def _reduce_to(g: Any, x_shape: tuple, add_reduce: Callable) -> Any:
     """``g`` summed over the axes along which ``x_shape`` was broadcast."""
     g_shape = shape_of(g)
+    if g_shape == x_shape:
+        return g
     extra = len(g_shape) - len(x_shape)
     if extra > 0:
         g = add_reduce(g, axis=_LEADING_AXES[extra])

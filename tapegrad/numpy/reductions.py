@@ -62,7 +62,7 @@ sum = wrap(_np.sum)  # noqa: A001 - NumPy's own name
 def_rules(
     sum,
     vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None: _masked(expand_reduced(g, shape_of(x), axis, keepdims), where),
-    jvp=_sum_jvp,
+    jvp=_sum_jvp,    vjp_reads=(),  # the shape of x
 )
 
 
@@ -87,6 +87,7 @@ def_rules(
     mean,
     vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None: _masked(expand_reduced(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis, where), where),
     jvp=_mean_jvp,
+    vjp_reads=(),
 )
 
 

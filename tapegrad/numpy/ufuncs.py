@@ -156,6 +156,7 @@ def_rules(
     add,
     vjp=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot, ans), lambda y_dot, ans, x, y: broadcast_tangent(y_dot, ans)),
+    vjp_reads=(),  # shapes only
 )
 
 subtract = _wrap_fast(_np.subtract, operator.sub)
@@ -163,6 +164,7 @@ def_rules(
     subtract,
     vjp=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(-g, y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot, ans), lambda y_dot, ans, x, y: broadcast_tangent(-y_dot, ans)),
+    vjp_reads=(),
 )
 
 multiply = _wrap_fast(_np.multiply, operator.mul)
@@ -170,6 +172,7 @@ def_rules(
     multiply,
     vjp=(lambda g, ans, x, y: unbroadcast(g * y, x), lambda g, ans, x, y: unbroadcast(x * g, y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot * y, ans), lambda y_dot, ans, x, y: broadcast_tangent(x * y_dot, ans)),
+    vjp_reads=(0, 1),
 )
 
 # A zero divisor in the unselected branch of a where must not poison the gradient.
@@ -179,10 +182,11 @@ def_rules(
     divide,
     vjp=_QUOTIENT_VJP,
     jvp=_QUOTIENT_JVP,
+    vjp_reads=(1, "ans"),
 )
 
 negative = wrap(_np.negative)
-def_rules(negative, vjp=lambda g, ans, x: -g, jvp=lambda x_dot, ans, x: -x_dot)
+def_rules(negative, vjp=lambda g, ans, x: -g, jvp=lambda x_dot, ans, x: -x_dot, vjp_reads=())
 
 positive = wrap(_np.positive)
 def_rules(positive, vjp=lambda g, ans, x: g, jvp=lambda x_dot, ans, x: x_dot)
@@ -261,12 +265,14 @@ _LN10 = float(_np.log(10.0))
 
 exp = wrap(_np.exp)
 def_elementwise_safe(exp, lambda ans, x: ans)
+def_rules(exp, vjp_reads=("ans",))
 exp2 = wrap(_np.exp2)
 def_elementwise_safe(exp2, lambda ans, x: ans * _LN2)
 expm1 = wrap(_np.expm1)
 def_elementwise_safe(expm1, lambda ans, x: ans + 1)
 log = wrap(_np.log)
 def_elementwise_quotient(log, lambda ans, x: x)
+def_rules(log, vjp_reads=(0,))
 log2 = wrap(_np.log2)
 def_elementwise_quotient(log2, lambda ans, x: x * _LN2)
 log10 = wrap(_np.log10)
@@ -302,7 +308,7 @@ def _tanh_vjp(g: Any, ans: Any, x: Any) -> Any:
 
 
 tanh = wrap(_np.tanh)
-def_rules(tanh, vjp=_tanh_vjp, jvp=lambda x_dot, ans, x: x_dot * (1 - ans * ans))
+def_rules(tanh, vjp=_tanh_vjp, jvp=lambda x_dot, ans, x: x_dot * (1 - ans * ans), vjp_reads=("ans",))
 
 arcsin = wrap(_np.arcsin)
 def_elementwise_quotient(arcsin, lambda ans, x: sqrt(1 - x * x))
