@@ -25,7 +25,7 @@ from .box import Box, getval
 class Primitive:
     """The derivative rules of one wrapped function."""
 
-    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "keeps", "__weakref__")
+    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "__weakref__")
 
     def __init__(self, fun: Callable, name: str) -> None:
         self.fun = fun
@@ -39,8 +39,9 @@ class Primitive:
         # instead of once per recorded call (filled by the traces).
         self.vjp_cache: dict = {}
         self.jvp_cache: dict = {}
-        # (keep ans?, argument positions kept) for the tape; None keeps every value.
-        self.keeps: Optional[tuple[bool, frozenset]] = None
+        # What each argument's VJP reads: argnum (None: any argument) ->
+        # (reads ans?, argument positions read). None: the tape keeps every value.
+        self.reads: Optional[dict] = None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -240,7 +241,7 @@ def def_rules(
     *,
     vjp_joint: Optional[Callable] = None,
     jvp_joint: Optional[Callable] = None,
-    vjp_reads: Optional[Iterable[Any]] = None,
+    vjp_reads: Any = None,
 ) -> None:
     """Register the rules of ``fun``, VJPs and JVPs side by side.
 
@@ -249,15 +250,21 @@ def def_rules(
     dict mapping argument numbers to functions.
 
     ``vjp_reads`` lists the values the VJPs read: ``"ans"`` and argument
-    positions. The tape keeps only the shape and dtype of the other (large)
-    arrays, so their memory is freed as soon as the function itself drops them.
-    Left out, the tape keeps every value; redefining a VJP without it resets it.
+    positions, or a dict of such lists per differentiated argument. The tape
+    keeps only the shape and dtype of the other (large) arrays, so their memory
+    is freed as soon as the function itself drops them. Left out, the tape
+    keeps every value; redefining a VJP without it resets it.
     """
     prim = get_primitive(fun)
     prim.vjp_cache.clear()
     prim.jvp_cache.clear()
     if vjp is not None or vjp_joint is not None or vjp_reads is not None:
-        prim.keeps = None if vjp_reads is None else _keeps(vjp_reads)
+        if vjp_reads is None:
+            prim.reads = None
+        elif isinstance(vjp_reads, dict):
+            prim.reads = {a: _reads(r) for a, r in vjp_reads.items()}
+        else:
+            prim.reads = {None: _reads(vjp_reads)}
     if vjp is not None:
         prim.vjps.update(_by_argnum(vjp))
     if jvp is not None:
@@ -268,7 +275,7 @@ def def_rules(
         prim.jvp_joint = jvp_joint
 
 
-def _keeps(reads: Iterable[Any]) -> tuple[bool, frozenset]:
+def _reads(reads: Iterable[Any]) -> tuple[bool, frozenset]:
     reads = set(reads)
     bad = [r for r in reads if r != "ans" and not isinstance(r, int)]
     if bad:

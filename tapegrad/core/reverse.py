@@ -65,8 +65,12 @@ def _no_rule(prim: Primitive, argnum: int, mode: str) -> NonDifferentiableError:
     )
 
 
-def _resolve(prim: Primitive, argnums: tuple) -> Optional[tuple]:
-    """The VJPs of ``argnums`` (``None`` with a joint rule); raises if one is missing."""
+def _resolve(prim: Primitive, argnums: tuple) -> tuple:
+    """``(rules, keeps)`` for a call differentiated in ``argnums``; raises if a VJP is missing.
+
+    ``rules`` are the VJPs aligned with argnums (``None`` with a joint rule);
+    ``keeps`` is what the tape must keep for them (``None``: every value).
+    """
     if prim.vjp_joint is not None:
         rules = None
     else:
@@ -75,8 +79,13 @@ def _resolve(prim: Primitive, argnums: tuple) -> Optional[tuple]:
             if a not in vjps:
                 raise _no_rule(prim, a, "reverse")
         rules = tuple(vjps[a] for a in argnums)
-    prim.vjp_cache[argnums] = rules
-    return rules
+    keeps = None
+    if prim.reads is not None:
+        per_arg = [prim.reads.get(a, prim.reads.get(None)) for a in argnums]
+        if None not in per_arg:
+            keeps = (any(r[0] for r in per_arg), frozenset().union(*(r[1] for r in per_arg)))
+    resolved = prim.vjp_cache[argnums] = (rules, keeps)
+    return resolved
 
 
 class ReverseTrace:
@@ -93,14 +102,12 @@ class ReverseTrace:
         return new_box(value, self, len(self.tape) - 1)
 
     def record(self, prim: Primitive, argnums: tuple, parents: tuple, vals: tuple, kwargs: dict, ans: Any) -> Any:
-        rules = prim.vjp_cache.get(argnums, _UNRESOLVED)
-        if rules is _UNRESOLVED:
-            rules = _resolve(prim, argnums)
+        rules, keeps = prim.vjp_cache.get(argnums) or _resolve(prim, argnums)
         tape = self.tape
-        if prim.keeps is None:
+        if keeps is None:
             tape.append((rules, parents, vals, kwargs or None, ans, prim, argnums))
         else:
-            kept_vals, kept_ans = _slim(prim.keeps, vals, ans)
+            kept_vals, kept_ans = _slim(keeps, vals, ans)
             tape.append((rules, parents, kept_vals, kwargs or None, kept_ans, prim, argnums))
         cls = _BOX_TYPES.get(type(ans))
         if cls is None:
@@ -111,14 +118,12 @@ class ReverseTrace:
 
     def record_one(self, prim: Primitive, argnums: tuple, node: int, vals: tuple, ans: Any) -> Any:
         """A call without keywords and with one traced argument."""
-        rules = prim.vjp_cache.get(argnums, _UNRESOLVED)
-        if rules is _UNRESOLVED:
-            rules = _resolve(prim, argnums)
+        rules, keeps = prim.vjp_cache.get(argnums) or _resolve(prim, argnums)
         tape = self.tape
-        if prim.keeps is None:
+        if keeps is None:
             tape.append((rules, (node,), vals, None, ans, prim, argnums))
         else:
-            kept_vals, kept_ans = _slim(prim.keeps, vals, ans)
+            kept_vals, kept_ans = _slim(keeps, vals, ans)
             tape.append((rules, (node,), kept_vals, None, kept_ans, prim, argnums))
         cls = _BOX_TYPES.get(type(ans))
         if cls is None:
@@ -127,14 +132,12 @@ class ReverseTrace:
 
     def record2(self, prim: Primitive, node0: int, node1: int, v0: Any, v1: Any, ans: Any) -> Any:
         """A two-argument call without keywords, both arguments traced here."""
-        rules = prim.vjp_cache.get(_ARG01, _UNRESOLVED)
-        if rules is _UNRESOLVED:
-            rules = _resolve(prim, _ARG01)
+        rules, keeps = prim.vjp_cache.get(_ARG01) or _resolve(prim, _ARG01)
         tape = self.tape
-        if prim.keeps is None:
+        if keeps is None:
             tape.append((rules, (node0, node1), (v0, v1), None, ans, prim, _ARG01))
         else:
-            kept_vals, kept_ans = _slim(prim.keeps, (v0, v1), ans)
+            kept_vals, kept_ans = _slim(keeps, (v0, v1), ans)
             tape.append((rules, (node0, node1), kept_vals, None, kept_ans, prim, _ARG01))
         cls = _BOX_TYPES.get(type(ans))
         if cls is None:

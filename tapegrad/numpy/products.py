@@ -80,7 +80,7 @@ def _dot_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 dot = wrap(_np.dot)
-def_rules(dot, vjp=(_dot_vjp_a, _dot_vjp_b), vjp_reads=(0, 1))
+def_rules(dot, vjp=(_dot_vjp_a, _dot_vjp_b), vjp_reads={0: (1,), 1: (0,)})
 def_linear(dot, 0, 1)
 
 
@@ -130,7 +130,7 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 matmul = wrap(_np.matmul)
-def_rules(matmul, vjp=(_matmul_vjp_a, _matmul_vjp_b), vjp_reads=(0, 1))
+def_rules(matmul, vjp=(_matmul_vjp_a, _matmul_vjp_b), vjp_reads={0: (1,), 1: (0,)})
 def_linear(matmul, 0, 1)
 
 outer = wrap(_np.outer)

@@ -62,7 +62,8 @@ sum = wrap(_np.sum)  # noqa: A001 - NumPy's own name
 def_rules(
     sum,
     vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None: _masked(expand_reduced(g, shape_of(x), axis, keepdims), where),
-    jvp=_sum_jvp,    vjp_reads=(),  # the shape of x
+    jvp=_sum_jvp,
+    vjp_reads=(),  # the shape of x
 )
 
 

@@ -172,7 +172,7 @@ def_rules(
     multiply,
     vjp=(lambda g, ans, x, y: unbroadcast(g * y, x), lambda g, ans, x, y: unbroadcast(x * g, y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot * y, ans), lambda y_dot, ans, x, y: broadcast_tangent(x * y_dot, ans)),
-    vjp_reads=(0, 1),
+    vjp_reads={0: (1,), 1: (0,)},
 )
 
 # A zero divisor in the unselected branch of a where must not poison the gradient.
@@ -182,7 +182,7 @@ def_rules(
     divide,
     vjp=_QUOTIENT_VJP,
     jvp=_QUOTIENT_JVP,
-    vjp_reads=(1, "ans"),
+    vjp_reads={0: (1,), 1: (1, "ans")},
 )
 
 negative = wrap(_np.negative)
