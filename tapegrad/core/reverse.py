@@ -45,15 +45,28 @@ class ShapeOnly:
         return f"ShapeOnly(shape={self.shape}, dtype={self.dtype})"
 
 
-def _drop(value: Any) -> Any:
-    return ShapeOnly(value) if getattr(value, "size", 0) >= SLIM_MIN_SIZE else value
+# Value types that may be replaced by ShapeOnly (plain arrays, registered by
+# tapegrad.numpy); boxes are always kept: looking at their size is not free.
+_SIZED_TYPES: set = set()
+
+
+def register_sized_type(value_type: type) -> None:
+    """Declare that values of ``value_type`` have ``shape``, ``dtype`` and ``size``."""
+    _SIZED_TYPES.add(value_type)
 
 
 def _slim(keeps: tuple, vals: tuple, ans: Any) -> tuple[tuple, Any]:
     """``vals`` and ``ans`` as the tape keeps them for a primitive that reads only ``keeps``."""
     keep_ans, kept = keeps
-    vals = tuple(v if i in kept else _drop(v) for i, v in enumerate(vals))
-    return vals, (ans if keep_ans else _drop(ans))
+    out = None
+    for i, v in enumerate(vals):
+        if i not in kept and type(v) in _SIZED_TYPES and v.size >= SLIM_MIN_SIZE:
+            if out is None:
+                out = list(vals)
+            out[i] = ShapeOnly(v)
+    if not keep_ans and type(ans) in _SIZED_TYPES and ans.size >= SLIM_MIN_SIZE:
+        ans = ShapeOnly(ans)
+    return (vals if out is None else tuple(out)), ans
 
 
 def _no_rule(prim: Primitive, argnum: int, mode: str) -> NonDifferentiableError:

@@ -15,6 +15,7 @@ import numpy as _np
 
 from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, getval, register_box
 from ..core.primitive import bind1, bind2, rbind2
+from ..core.reverse import register_sized_type
 from . import indexing, nondiff, products, reductions, shape, ufuncs
 from ._wrap import FUNCTIONS, UFUNCS
 from .methods import ArrayMethods
@@ -404,5 +405,6 @@ def _write_out(name: str, out: Any, result: Any) -> Any:
 
 
 register_box(_np.ndarray, ArrayBox)
+register_sized_type(_np.ndarray)  # the tape may keep only the shape of an unread array
 for _t in (float, complex, int, bool, _np.generic):
     register_box(_t, ScalarBox)
