@@ -35,7 +35,8 @@ def _rows() -> list:
         module = importlib.import_module(f"tests.rules.{path.stem}")
         for value in vars(module).values():
             if isinstance(value, (list, tuple)) and value and all(isinstance(r, Row) for r in value):
-                rows += [r for r in value if r.name in names]
+                rows += [r for r in value if r.name in names
+                         or getattr(getattr(r.fun, "_primitive", None), "reads", None) is not None]
     # Each argument differentiated alone as well: the tape then keeps only what that VJP reads.
     singles = [dataclasses.replace(r, name=f"{r.name}:{i}", argnums=(i,))
                for r in rows if r.argnums is None and len(r.shapes[0]) > 1 for i in range(len(r.shapes[0]))]

@@ -55,16 +55,24 @@ def register_sized_type(value_type: type) -> None:
     _SIZED_TYPES.add(value_type)
 
 
+def _big(value: Any) -> bool:
+    return type(value) in _SIZED_TYPES and value.size >= SLIM_MIN_SIZE
+
+
 def _slim(keeps: tuple, vals: tuple, ans: Any) -> tuple[tuple, Any]:
-    """``vals`` and ``ans`` as the tape keeps them for a primitive that reads only ``keeps``."""
+    """``vals`` and ``ans`` as the tape keeps them for a primitive that reads only ``keeps``.
+
+    The traces call this only when the output or the first argument is a large
+    plain array, so that code on scalars and small arrays pays almost nothing.
+    """
     keep_ans, kept = keeps
     out = None
     for i, v in enumerate(vals):
-        if i not in kept and type(v) in _SIZED_TYPES and v.size >= SLIM_MIN_SIZE:
+        if i not in kept and _big(v):
             if out is None:
                 out = list(vals)
             out[i] = ShapeOnly(v)
-    if not keep_ans and type(ans) in _SIZED_TYPES and ans.size >= SLIM_MIN_SIZE:
+    if not keep_ans and _big(ans):
         ans = ShapeOnly(ans)
     return (vals if out is None else tuple(out)), ans
 
@@ -117,7 +125,7 @@ class ReverseTrace:
     def record(self, prim: Primitive, argnums: tuple, parents: tuple, vals: tuple, kwargs: dict, ans: Any) -> Any:
         rules, keeps = prim.vjp_cache.get(argnums) or _resolve(prim, argnums)
         tape = self.tape
-        if keeps is None:
+        if keeps is None or not (type(ans) in _SIZED_TYPES and ans.size >= SLIM_MIN_SIZE or _big(vals[0])):
             tape.append((rules, parents, vals, kwargs or None, ans, prim, argnums))
         else:
             kept_vals, kept_ans = _slim(keeps, vals, ans)
@@ -133,7 +141,7 @@ class ReverseTrace:
         """A call without keywords and with one traced argument."""
         rules, keeps = prim.vjp_cache.get(argnums) or _resolve(prim, argnums)
         tape = self.tape
-        if keeps is None:
+        if keeps is None or not (type(ans) in _SIZED_TYPES and ans.size >= SLIM_MIN_SIZE or _big(vals[0])):
             tape.append((rules, (node,), vals, None, ans, prim, argnums))
         else:
             kept_vals, kept_ans = _slim(keeps, vals, ans)
@@ -147,7 +155,7 @@ class ReverseTrace:
         """A two-argument call without keywords, both arguments traced here."""
         rules, keeps = prim.vjp_cache.get(_ARG01) or _resolve(prim, _ARG01)
         tape = self.tape
-        if keeps is None:
+        if keeps is None or not (type(ans) in _SIZED_TYPES and ans.size >= SLIM_MIN_SIZE or _big(v0)):
             tape.append((rules, (node0, node1), (v0, v1), None, ans, prim, _ARG01))
         else:
             kept_vals, kept_ans = _slim(keeps, (v0, v1), ans)

@@ -7,7 +7,7 @@ import pytest
 
 import tapegrad.numpy as np
 from tapegrad import elementwise_grad, grad, hessian, jacobian, make_jvp
-from tapegrad.numpy.ufuncs import safe_div, safe_mul
+from tapegrad.numpy.ufuncs import one_minus_square, safe_div, safe_mul
 from tapegrad.test_util import check_grads
 
 from .harness import BINARY_SHAPES, MATRIX, SCALAR, VECTOR, Row, expand, run
@@ -239,6 +239,17 @@ SAFE_ROWS = [
 
 @pytest.mark.parametrize("row,shapes,dtype", expand(SAFE_ROWS))
 def test_safe_product_rules(row, shapes, dtype):
+    run(row, shapes, dtype)
+
+
+# Primitives that rules use internally (not NumPy functions), checked like the rest.
+HELPER_ROWS = [
+    Row("one_minus_square", one_minus_square, dtypes=C, order=3),
+]
+
+
+@pytest.mark.parametrize("row,shapes,dtype", expand(HELPER_ROWS))
+def test_helper_primitive_rules(row, shapes, dtype):
     run(row, shapes, dtype)
 
 
