@@ -125,7 +125,8 @@ class ReverseTrace:
     def record(self, prim: Primitive, argnums: tuple, parents: tuple, vals: tuple, kwargs: dict, ans: Any) -> Any:
         rules, keeps = prim.vjp_cache.get(argnums) or _resolve(prim, argnums)
         tape = self.tape
-        if keeps is None or not (type(ans) in _SIZED_TYPES and ans.size >= SLIM_MIN_SIZE or _big(vals[0])):
+        if keeps is None or not (type(ans) in _SIZED_TYPES and ans.size >= SLIM_MIN_SIZE
+                                 or type(vals[0]) in _SIZED_TYPES and vals[0].size >= SLIM_MIN_SIZE):
             tape.append((rules, parents, vals, kwargs or None, ans, prim, argnums))
         else:
             kept_vals, kept_ans = _slim(keeps, vals, ans)
@@ -141,7 +142,8 @@ class ReverseTrace:
         """A call without keywords and with one traced argument."""
         rules, keeps = prim.vjp_cache.get(argnums) or _resolve(prim, argnums)
         tape = self.tape
-        if keeps is None or not (type(ans) in _SIZED_TYPES and ans.size >= SLIM_MIN_SIZE or _big(vals[0])):
+        if keeps is None or not (type(ans) in _SIZED_TYPES and ans.size >= SLIM_MIN_SIZE
+                                 or type(vals[0]) in _SIZED_TYPES and vals[0].size >= SLIM_MIN_SIZE):
             tape.append((rules, (node,), vals, None, ans, prim, argnums))
         else:
             kept_vals, kept_ans = _slim(keeps, vals, ans)
@@ -155,7 +157,8 @@ class ReverseTrace:
         """A two-argument call without keywords, both arguments traced here."""
         rules, keeps = prim.vjp_cache.get(_ARG01) or _resolve(prim, _ARG01)
         tape = self.tape
-        if keeps is None or not (type(ans) in _SIZED_TYPES and ans.size >= SLIM_MIN_SIZE or _big(v0)):
+        if keeps is None or not (type(ans) in _SIZED_TYPES and ans.size >= SLIM_MIN_SIZE
+                                 or type(v0) in _SIZED_TYPES and v0.size >= SLIM_MIN_SIZE):
             tape.append((rules, (node0, node1), (v0, v1), None, ans, prim, _ARG01))
         else:
             kept_vals, kept_ans = _slim(keeps, (v0, v1), ans)
