@@ -33,7 +33,7 @@ from .core import Box, SequenceBox, VSpace, def_rules, get_primitive, notrace_pr
 from .core.box import register_box
 
 __all__ = [
-    "primitive", "notrace_primitive", "defvjp", "defvjp_argnum", "defvjp_argnums", "defjvp",
+    "primitive", "notrace_primitive", "def_rules", "defvjp", "defvjp_argnum", "defvjp_argnums", "defjvp",
     "defjvp_argnum", "defjvp_argnums", "def_linear", "vspace", "VSpace", "Box", "SequenceBox",
     "register_box", "register_vspace",
 ]
