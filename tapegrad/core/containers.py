@@ -111,8 +111,6 @@ def _take_vjp(g: Any, ans: Any, c: Any, idx: Any) -> Any:
         # params[:-1] in a loop over layers: map the slice's positions back to
         # the container's, without zeros for (and additions of) the rest.
         positions = range(*idx.indices(len(getval(c))))
-        if type(g) is Partial:
-            return Partial(c, {positions[k]: v for k, v in g.parts.items()})
         return Partial(c, {positions[k]: v for k, v in enumerate(g)})
     if isinstance(idx, int) and idx < 0:
         idx += len(getval(c))  # one key per element: params[-1] is params[n - 1]
