@@ -53,7 +53,6 @@ class ConstantTrace:
 
     __slots__ = ()
     level = 0
-    fuses = False  # no fused value-and-tangent rules (forward mode has them)
 
     def record(self, prim, argnums, parents, vals, kwargs, ans):  # noqa: ANN001, ANN201
         return ans

@@ -30,7 +30,6 @@ class ForwardTrace:
     """One forward-mode differentiation; a box's node is its tangent."""
 
     __slots__ = ("level",)
-    fuses = True
 
     def __init__(self, level: int) -> None:
         self.level = level
@@ -60,16 +59,6 @@ class ForwardTrace:
         else:
             t = rules[0](tangent, ans, *vals)
         return ans if t is None else new_box(ans, self, t)
-
-    def record_fused(self, prim: Primitive, argnums: tuple, tangent: Any, vals: tuple, kwargs: dict) -> Any:
-        """Compute a call's value and tangent with the primitive's fused rule (None if it declines)."""
-        if prim.jvp_joint is None and argnums[0] not in prim.jvps:
-            return None  # the usual path reports the missing rule
-        out = prim.jvp_fused(argnums, vals, (tangent,), kwargs)
-        if out is None:
-            return None
-        ans, t = out
-        return new_box(ans, self, t)
 
     def record2(self, prim: Primitive, t0: Any, t1: Any, v0: Any, v1: Any, ans: Any) -> Any:
         """A two-argument call without keywords, both arguments traced here."""

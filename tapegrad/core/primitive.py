@@ -25,7 +25,7 @@ from .box import Box, getval
 class Primitive:
     """The derivative rules of one wrapped function."""
 
-    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "jvp_fused", "vjp_cache", "jvp_cache", "reads", "__weakref__")
+    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "__weakref__")
 
     def __init__(self, fun: Callable, name: str) -> None:
         self.fun = fun
@@ -35,9 +35,6 @@ class Primitive:
         self.vjp_joint: Optional[Callable] = None
         self.jvps: dict[int, Callable] = {}
         self.jvp_joint: Optional[Callable] = None
-        # Optional: (argnums, vals, tangents, kwargs) -> (ans, tangent) or None,
-        # the value and its tangent in one computation (see ForwardTrace.record_fused).
-        self.jvp_fused: Optional[Callable] = None
         # argnums -> the rules aligned with them, looked up once per combination
         # instead of once per recorded call (filled by the traces).
         self.vjp_cache: dict = {}
@@ -111,18 +108,10 @@ def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
                 vy, x = y._value, _frozen(x)
                 return ty.record(prim, _ARG1, (y._node,), (x, vy), kwargs, prim.wrapper(x, vy, **kwargs))
             vx = x._value
-            if prim.jvp_fused is not None and x._trace.fuses and not isinstance(vx, Box):
-                out = x._trace.record_fused(prim, _ARG0, x._node, (vx, y), kwargs)
-                if out is not None:
-                    return out
             ans = prim.wrapper(vx, y, **kwargs) if isinstance(vx, Box) else prim.fun(vx, y, **kwargs)
             return x._trace.record(prim, _ARG0, (x._node,), (vx, y), kwargs, ans)
         if isinstance(y, Box):
             vy = y._value
-            if prim.jvp_fused is not None and y._trace.fuses and not isinstance(vy, Box):
-                out = y._trace.record_fused(prim, _ARG1, y._node, (x, vy), kwargs)
-                if out is not None:
-                    return out
             ans = prim.wrapper(x, vy, **kwargs) if isinstance(vy, Box) else prim.fun(x, vy, **kwargs)
             return y._trace.record(prim, _ARG1, (y._node,), (x, vy), kwargs, ans)
     top = None
@@ -253,7 +242,6 @@ def def_rules(
     vjp_joint: Optional[Callable] = None,
     jvp_joint: Optional[Callable] = None,
     vjp_reads: Any = None,
-    jvp_fused: Optional[Callable] = None,
 ) -> None:
     """Register the rules of ``fun``, VJPs and JVPs side by side.
 
@@ -285,10 +273,6 @@ def def_rules(
         prim.vjp_joint = vjp_joint
     if jvp_joint is not None:
         prim.jvp_joint = jvp_joint
-    if jvp_fused is not None:
-        prim.jvp_fused = jvp_fused
-    elif jvp is not None or jvp_joint is not None:
-        prim.jvp_fused = None  # new JVPs: a fused rule written for the old ones may disagree
 
 
 def _reads(reads: Iterable[Any]) -> tuple[bool, frozenset]:

@@ -113,7 +113,6 @@ class ReverseTrace:
     """One reverse-mode differentiation: its level and its tape."""
 
     __slots__ = ("level", "tape")
-    fuses = False  # fused value-and-tangent rules are for forward mode
 
     def __init__(self, level: int) -> None:
         self.level = level

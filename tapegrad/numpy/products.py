@@ -130,28 +130,8 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 matmul = wrap(_np.matmul)
-def _matmul_jvp_fused(argnums: tuple, vals: tuple, tangents: tuple, kwargs: dict) -> Any:
-    # Matrix times traced vector (or vector times matrix): the value and the
-    # tangent as one product with two columns, so the matrix is read once.
-    a, b = vals
-    (t,) = tangents
-    if kwargs or type(a) is not _np.ndarray or type(b) is not _np.ndarray or type(t) is not _np.ndarray:
-        return None
-    if a.dtype is not _F8 or b.dtype is not _F8 or t.dtype is not _F8:
-        return None
-    if argnums == _ARG1 and a.ndim == 2 and b.ndim == 1 and t.shape == b.shape:
-        both = a @ _np.stack((b, t), axis=1)
-        return both[:, 0].copy(), both[:, 1].copy()
-    if argnums == _ARG0 and a.ndim == 1 and b.ndim == 2 and t.shape == a.shape:
-        both = _np.stack((a, t)) @ b
-        return both[0], both[1]
-    return None
-
-
-_ARG0, _ARG1 = (0,), (1,)
 def_rules(matmul, vjp=(_matmul_vjp_a, _matmul_vjp_b), vjp_reads={0: (1,), 1: (0,)})
 def_linear(matmul, 0, 1)
-def_rules(matmul, jvp_fused=_matmul_jvp_fused)
 
 outer = wrap(_np.outer)
 def_rules(
