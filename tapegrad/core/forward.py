@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from .box import Box, new_box
+from .box import _BOX_TYPES, Box, new_box
 from .containers import LEAF_TYPES, add_cotangents, pack_output
 from .primitive import _ARG01, Primitive
 from .reverse import _UNRESOLVED, _no_rule
@@ -58,7 +58,10 @@ class ForwardTrace:
             t = prim.jvp_joint(argnums, (tangent,), ans, vals, {})
         else:
             t = rules[0](tangent, ans, *vals)
-        return ans if t is None else new_box(ans, self, t)
+        if t is None:
+            return ans
+        cls = _BOX_TYPES.get(type(ans))
+        return cls(ans, self, t) if cls is not None else new_box(ans, self, t)
 
     def record2(self, prim: Primitive, t0: Any, t1: Any, v0: Any, v1: Any, ans: Any) -> Any:
         """A two-argument call without keywords, both arguments traced here."""

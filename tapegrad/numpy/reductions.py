@@ -54,6 +54,8 @@ def _masked(g: Any, where: Any) -> Any:
 def _sum_jvp(x_dot: Any, ans: Any, x: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, initial: Any = None, where: Any = None) -> Any:
     # ``initial`` is a constant offset: it has no tangent.
     if where is None:
+        if type(x_dot) is _np.ndarray:  # first order: NumPy's reduction, without np.sum's Python layer
+            return _np.add.reduce(x_dot, axis=axis, keepdims=keepdims)
         return sum(x_dot, axis=axis, keepdims=keepdims)
     return sum(x_dot, axis=axis, keepdims=keepdims, where=where)
 

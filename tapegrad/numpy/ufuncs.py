@@ -213,6 +213,8 @@ def _power_rules(fun: Callable) -> None:
     def times_d_x(t: Any, ans: Any, x: Any, y: Any) -> Any:
         # A plain integer exponent >= 1 has a finite derivative at every finite x: no need for safe_mul.
         if type(y) in _PLAIN_NUMBERS and y >= 1 and float(y).is_integer():
+            if y == 2:
+                return 2 * t * x  # (2 t) x: with t plain and x traced (an HVP), one traced product
             return t * d_x(ans, x, y)
         return safe_mul(t, d_x(ans, x, y))
 

@@ -16,6 +16,9 @@ ROWS = [
     Row("matmul", np.matmul, [((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 2)), ((3, 4), (4, 2)),
                               ((2, 3, 4), (4, 2)), ((2, 1, 3, 4), (5, 4, 2)), ((4,), (2, 4, 3)),
                               ((2, 3, 4), (4,))], dtypes=C),
+    # One traced operand and a constant: the single-argument paths of both modes.
+    Row("matmul:matrix-vector", np.matmul, [((3, 4), (4,)), ((3, 4), (4, 2))], argnums=(1,), dtypes=C, order=3),
+    Row("matmul:vector-matrix", np.matmul, [((4,), (4, 3)), ((2, 4), (4, 3))], argnums=(0,), dtypes=C, order=3),
     Row("tensordot", np.tensordot, [((3, 4), (3, 4)), ((2, 3, 4), (3, 4, 5))], dtypes=C),
     Row("tensordot-axes1", lambda a, b: np.tensordot(a, b, axes=1), [((3, 4), (4, 2)), ((4,), (4,))]),
     Row("tensordot-axes0", lambda a, b: np.tensordot(a, b, axes=0), [((3,), (2, 2))]),
