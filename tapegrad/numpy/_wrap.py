@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional
 
 import numpy as _np
 
-from ..core import def_rules, notrace_primitive, primitive
+from ..core import Box, def_rules, getval, notrace_primitive, primitive
 
 # NumPy callable -> tapegrad callable, for dispatch from plain NumPy.
 UFUNCS: dict = {}
@@ -93,6 +93,11 @@ def unbroadcast(g: Any, x: Any) -> Any:
             return _reduce_to(g, x_shape, _np.add.reduce)
     elif tg in _REAL_SCALARS and type(x) in _REAL_SCALARS:
         return g  # scalar code: nothing to undo
+    elif isinstance(g, Box):  # higher order: the same test on the values underneath
+        gv, xv = getval(g), getval(x)
+        if type(gv) is _np.ndarray and type(xv) is _np.ndarray and gv.shape == xv.shape:
+            if gv.dtype.kind != "c" or xv.dtype.kind == "c":
+                return g
     if shape_of(g) != shape_of(x):
         from .reductions import sum as _sum
 
