@@ -7,9 +7,11 @@ from typing import Any, Callable, Optional
 from .box import _BOX_TYPES, Box, new_box
 from .containers import LEAF_TYPES, add_cotangents, pack_output
 from .primitive import _ARG01, Primitive
-from .reverse import _UNRESOLVED, _no_rule
+from .reverse import _no_rule
 from .state import STATE
 from .vspace import promote, vspace
+
+_UNRESOLVED = object()  # a cache miss (None means: a joint rule)
 
 
 def _resolve(prim: Primitive, argnums: tuple) -> Optional[tuple]:

@@ -10,7 +10,7 @@ resolved when the call is recorded (``None`` for a joint rule or a root).
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from .box import _BOX_TYPES, Box, new_box
 from .containers import LEAF_TYPES, Partial, add_cotangents, dense, pack_output
@@ -20,7 +20,6 @@ from .state import STATE
 from .vspace import promote, vspace
 
 _ROOT = (None, (), (), None, None, None, ())
-_UNRESOLVED = object()
 # Arrays at least this big (in elements) that a primitive's VJP does not read are
 # kept on the tape as their shape and dtype only (see def_rules' vjp_reads).
 SLIM_MIN_SIZE = 4096
