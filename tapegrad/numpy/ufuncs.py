@@ -30,9 +30,19 @@ from ._wrap import UFUNCS, broadcast_tangent, def_elementwise, is_complex, unbro
 # ----- products in which zero times anything is zero ----------------------------
 
 
+def _nonzero_finite(c: Any) -> bool:
+    """A plain real scalar that is finite and not zero: multiplying or dividing by it makes no new NaN."""
+    return type(c) in _FLOATS and c != 0 and _isfinite(c)
+
+
+_FLOATS = (float, int, _np.float64, _np.float32)
+
+
 def _safe_mul(x: Any, y: Any) -> Any:
     p = x * y
     if type(p) is _np.ndarray:
+        if _nonzero_finite(y) or _nonzero_finite(x):
+            return p  # a NaN here comes from the other factor itself, not from 0 * inf
         s = _np.add.reduce(p, axis=None)
         if s != s:  # some product is NaN (or the sum is inf - inf): find the zeros
             p = _np.where(_np.isnan(p) & ((x == 0) | (y == 0)), 0, p)
@@ -48,6 +58,8 @@ def _safe_div(x: Any, y: Any) -> Any:
     except ZeroDivisionError:  # Python scalars; NumPy gives inf or NaN
         p = _np.divide(x, y)
     if type(p) is _np.ndarray:
+        if _nonzero_finite(y):
+            return p  # a NaN here comes from x itself, not from 0 / 0
         s = _np.add.reduce(p, axis=None)
         if s != s:
             p = _np.where(_np.isnan(p) & (x == 0), 0, p)
