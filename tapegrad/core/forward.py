@@ -7,7 +7,7 @@ from typing import Any, Callable, Optional
 from .box import _BOX_TYPES, Box, new_box
 from .containers import LEAF_TYPES, add_cotangents, pack_output
 from .primitive import _ARG01, Primitive
-from .reverse import _no_rule
+from .reverse import aligned_rules
 from .state import STATE
 from .vspace import promote, vspace
 
@@ -16,15 +16,7 @@ _UNRESOLVED = object()  # a cache miss (None means: a joint rule)
 
 def _resolve(prim: Primitive, argnums: tuple) -> Optional[tuple]:
     """The JVPs of ``argnums`` (``None`` with a joint rule); raises if one is missing."""
-    if prim.jvp_joint is not None:
-        rules = None
-    else:
-        jvps = prim.jvps
-        for a in argnums:
-            if a not in jvps:
-                raise _no_rule(prim, a, "forward")
-        rules = tuple(jvps[a] for a in argnums)
-    prim.jvp_cache[argnums] = rules
+    rules = prim.jvp_cache[argnums] = aligned_rules(prim, prim.jvp_joint, prim.jvps, argnums, "forward")
     return rules
 
 

@@ -10,7 +10,7 @@ resolved when the call is recorded (``None`` for a joint rule or a root).
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from .box import _BOX_TYPES, Box, new_box
 from .containers import LEAF_TYPES, Partial, add_cotangents, dense, pack_output
@@ -85,20 +85,23 @@ def _no_rule(prim: Primitive, argnum: int, mode: str) -> NonDifferentiableError:
     )
 
 
+def aligned_rules(prim: Primitive, joint: Any, table: dict, argnums: tuple, mode: str) -> Optional[tuple]:
+    """The rules of ``table`` for ``argnums``, in order (``None`` if ``joint`` is set); raises if one is missing."""
+    if joint is not None:
+        return None
+    for a in argnums:
+        if a not in table:
+            raise _no_rule(prim, a, mode)
+    return tuple(table[a] for a in argnums)
+
+
 def _resolve(prim: Primitive, argnums: tuple) -> tuple:
     """``(rules, keeps)`` for a call differentiated in ``argnums``; raises if a VJP is missing.
 
     ``rules`` are the VJPs aligned with argnums (``None`` with a joint rule);
     ``keeps`` is what the tape must keep for them (``None``: every value).
     """
-    if prim.vjp_joint is not None:
-        rules = None
-    else:
-        vjps = prim.vjps
-        for a in argnums:
-            if a not in vjps:
-                raise _no_rule(prim, a, "reverse")
-        rules = tuple(vjps[a] for a in argnums)
+    rules = aligned_rules(prim, prim.vjp_joint, prim.vjps, argnums, "reverse")
     keeps = None
     if prim.reads is not None:
         per_arg = [prim.reads.get(a, prim.reads.get(None)) for a in argnums]

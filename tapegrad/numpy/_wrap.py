@@ -101,7 +101,7 @@ def unbroadcast(g: Any, x: Any) -> Any:
     if shape_of(g) != shape_of(x):
         from .reductions import sum as _sum
 
-        g = _reduce_to(g, shape_of(x), lambda v, axis, keepdims=False: _sum(v, axis=axis, keepdims=keepdims))
+        g = _reduce_to(g, shape_of(x), _sum)
     if is_complex(g) and not is_complex(x):
         from .ufuncs import real
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as _np
 
 from ..core import def_rules, getval, primitive
-from ._wrap import broadcast_tangent, def_binary_elementwise, dispatches, is_complex, unbroadcast, wrap
+from ._wrap import broadcast_tangent, def_binary_elementwise, def_elementwise, dispatches, is_complex, unbroadcast, wrap
 from .composite import composite
 from .indexing import where
 from .nondiff import floor_divide
@@ -252,7 +252,7 @@ def _sinc_d(ans: Any, x: Any) -> Any:
     return where(small, near, far)
 
 
-def_rules(sinc, vjp=lambda g, ans, x: g * _sinc_d(ans, x), jvp=lambda x_dot, ans, x: x_dot * _sinc_d(ans, x))
+def_elementwise(sinc, _sinc_d)
 
 
 def _i1_raw(x: Any) -> Any:
@@ -296,10 +296,10 @@ def _i1_d(ans: Any, x: Any) -> Any:
     return where(zero, 0.5, i0(x) - ans / where(zero, 1.0, x))
 
 
-def_rules(_bessel_i1, vjp=lambda g, ans, x: g * _i1_d(ans, x), jvp=lambda x_dot, ans, x: x_dot * _i1_d(ans, x))
+def_elementwise(_bessel_i1, _i1_d)
 
 i0 = wrap(_np.i0)  # real arguments only, as in NumPy
-def_rules(i0, vjp=lambda g, ans, x: g * _bessel_i1(x), jvp=lambda x_dot, ans, x: x_dot * _bessel_i1(x))
+def_elementwise(i0, lambda ans, x: _bessel_i1(x))
 
 __all__ = [
     "hypot",

@@ -10,13 +10,12 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import def_rules, getval, primitive
+from ..core import Box, def_rules, getval, primitive
 from ._wrap import dispatches, shape_of, wrap
 from .composite import composite
 
 
 _SMALL = 4096  # elements
-_PLAIN = frozenset({_np.ndarray, float, complex, int, _np.float64, _np.float32, _np.complex128, _np.complex64})
 
 
 def _axes(axis: Any, ndim: int) -> tuple:
@@ -28,20 +27,18 @@ def _axes(axis: Any, ndim: int) -> tuple:
 
 def expand_reduced(g: Any, x_shape: tuple, axis: Any = None, keepdims: bool = False) -> Any:
     """Broadcast a reduced value ``g`` back to ``x_shape``."""
-    if type(g) in _PLAIN:  # first order: NumPy directly, without the traced reshape
-        if axis is not None and not keepdims and x_shape:
-            axes = _axes(axis, len(x_shape))
-            g = _np.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(x_shape)))
-        if len(x_shape) == 1 and x_shape[0] <= _SMALL:
-            return _np.full(x_shape, g)  # cheaper than a broadcast view at this size
-        return _np.broadcast_to(g, x_shape)
-    from .shape import broadcast_to, reshape
-
-    if not keepdims and x_shape:
+    traced = isinstance(g, Box)  # first order (plain g) runs NumPy directly
+    if traced:
+        from .shape import broadcast_to, reshape  # imported late: shape's rules use this module
+    if not keepdims and x_shape and (traced or axis is not None):  # a plain scalar broadcasts as it is
         axes = _axes(axis, len(x_shape))
         kept = tuple(1 if i in axes else n for i, n in enumerate(x_shape))
-        g = reshape(g, kept)
-    return broadcast_to(g, x_shape)
+        g = reshape(g, kept) if traced else _np.reshape(g, kept)
+    if traced:
+        return broadcast_to(g, x_shape)
+    if len(x_shape) == 1 and x_shape[0] <= _SMALL:
+        return _np.full(x_shape, g)  # cheaper than a broadcast view at this size
+    return _np.broadcast_to(g, x_shape)
 
 
 def _masked(g: Any, where: Any) -> Any:

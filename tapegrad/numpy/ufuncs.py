@@ -25,17 +25,14 @@ from typing import Any, Callable
 import numpy as _np
 
 from ..core import Box, def_rules, primitive
-from ._wrap import UFUNCS, broadcast_tangent, def_elementwise, is_complex, unbroadcast, wrap
+from ._wrap import _REAL_SCALARS, UFUNCS, broadcast_tangent, def_elementwise, is_complex, unbroadcast, wrap
 
 # ----- products in which zero times anything is zero ----------------------------
 
 
 def _nonzero_finite(c: Any) -> bool:
     """A plain real scalar that is finite and not zero: multiplying or dividing by it makes no new NaN."""
-    return type(c) in _FLOATS and c != 0 and _isfinite(c)
-
-
-_FLOATS = (float, int, _np.float64, _np.float32)
+    return type(c) in _REAL_SCALARS and c != 0 and _isfinite(c)
 
 
 def _safe_mul(x: Any, y: Any) -> Any:
@@ -380,7 +377,7 @@ def_rules(
     jvp=lambda x_dot, ans, x: real(x_dot * _abs_d(ans, x)) if is_complex(x) else x_dot * _abs_d(ans, x),
 )
 fabs = wrap(_np.fabs)  # real only
-def_rules(fabs, vjp=lambda g, ans, x: g * sign(x), jvp=lambda x_dot, ans, x: x_dot * sign(x))
+def_elementwise(fabs, lambda ans, x: sign(x))
 
 # where, sign and comparisons are needed by the rules above.
 from .indexing import where  # noqa: E402
