@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PURE_TESTS := tests/test_engine.py tests/test_operators.py tests/test_assignment.py tests/test_errors.py \
+	tests/test_tape_residuals.py tests/test_methods.py tests/test_plain_numpy.py tests/test_builtins.py \
+	tests/test_misc.py tests/test_fastpath.py tests/rules/test_ufuncs.py
 
 .PHONY: demo test bench clean
 
@@ -16,6 +19,8 @@ demo: $(BIN)/python
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m pytest -q README.md tests tapegrad
+	# the engine's pure-Python twin of the C fast path, on the tests that exercise the engine
+	TAPEGRAD_PURE_PYTHON=1 $(BIN)/python -m pytest -q $(PURE_TESTS)
 
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[bench]"

@@ -12,17 +12,32 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import InputTypeError
+from .fastpath import EXT
 
 
-class Box:
-    """A value being traced. Subclasses add the operators of their value type."""
+if EXT is not None:
+    _BoxLayout: type = EXT.BoxBase  # the same three fields, made without a Python frame
+else:
 
-    __slots__ = ("_value", "_trace", "_node")
+    class _BoxLayout:  # type: ignore[no-redef]
+        """The fields of a box: value, trace and node."""
 
-    def __init__(self, value: Any, trace: Any, node: Any) -> None:
-        self._value = value
-        self._trace = trace
-        self._node = node
+        __slots__ = ("_value", "_trace", "_node")
+
+        def __init__(self, value: Any, trace: Any, node: Any) -> None:
+            self._value = value
+            self._trace = trace
+            self._node = node
+
+
+class Box(_BoxLayout):
+    """A value being traced. Subclasses add the operators of their value type.
+
+    ``Box(value, trace, node)``: subclasses must not define ``__new__`` or
+    ``__init__`` (the C path makes boxes without calling them).
+    """
+
+    __slots__ = ()
 
     def __bool__(self) -> bool:
         return bool(self._value)

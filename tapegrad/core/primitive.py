@@ -20,6 +20,7 @@ import functools
 from typing import Any, Callable, Iterable, Optional
 
 from .box import Box, getval
+from .fastpath import EXT
 
 
 class Primitive:
@@ -151,6 +152,12 @@ def _frozen(box: Box) -> Any:
     if box._trace.level == 0:  # a constant: record its value
         return box._value
     return type(box)(box._value, box._trace, box._node)
+
+
+if EXT is not None:  # the same three functions in C (configured by reverse.py)
+    bind1 = EXT.bind1  # noqa: F811
+    bind2 = EXT.bind2  # noqa: F811
+    rbind2 = EXT.rbind2  # noqa: F811
 
 
 # Shared argnum tuples, so that tape entries do not each carry their own.

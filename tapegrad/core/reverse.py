@@ -15,7 +15,9 @@ from typing import Any, Callable, Optional
 from .box import _BOX_TYPES, Box, new_box
 from .containers import LEAF_TYPES, Partial, add_cotangents, dense, pack_output
 from .errors import NonDifferentiableError
-from .primitive import _ARG01, Primitive
+from . import primitive as _primitive
+from .fastpath import EXT
+from .primitive import _ARG0, _ARG1, _ARG01, Primitive
 from .state import STATE
 from .vspace import promote, vspace
 
@@ -138,6 +140,11 @@ class ReverseTrace:
             return new_box(ans, self, len(tape) - 1)
         return cls(ans, self, len(tape) - 1)
 
+    if EXT is not None:  # the same, in C
+
+        def record(self, prim: Primitive, argnums: tuple, parents: tuple, vals: tuple, kwargs: dict, ans: Any) -> Any:  # noqa: F811
+            return _ext_record(self, prim, argnums, parents, vals, kwargs, ans)
+
     # The two shapes of call that arithmetic makes, without building the generic arguments.
 
     def record_one(self, prim: Primitive, argnums: tuple, node: int, vals: tuple, ans: Any) -> Any:
@@ -222,6 +229,16 @@ def backward_pass(tape: list, end_node: int, g: Any) -> list:
                 else:
                     cts[p] = add_cotangents(old, c)
     return cts
+
+
+if EXT is not None:
+    _ext_record = EXT.reverse_record
+    EXT.configure(
+        reverse_trace=ReverseTrace, box_types=_BOX_TYPES, sized_types=_SIZED_TYPES, leaf_types=LEAF_TYPES,
+        partial=Partial, resolve=_resolve, slim=_slim, new_box=new_box, bind=_primitive._bind,
+        add_cotangents=add_cotangents, arg0=_ARG0, arg1=_ARG1, arg01=_ARG01, reverse_globals=globals(),
+    )
+    backward_pass = EXT.backward_pass  # noqa: F811
 
 
 def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], Any]:

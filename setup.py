@@ -1,0 +1,9 @@
+"""Build script for the optional C accelerator; the metadata is in pyproject.toml.
+
+``optional=True``: without a C compiler the install still succeeds, and
+tapegrad runs its pure-Python engine (see tapegrad/core/fastpath.py).
+"""
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension("tapegrad.core._fastpath", ["tapegrad/core/_fastpath.c"], optional=True)])
