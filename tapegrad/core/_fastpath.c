@@ -362,7 +362,62 @@ call_bind(PyObject *prim, PyObject *x, PyObject *y)
     return r;
 }
 
+/* ----- operators: the arithmetic of boxes without a Python frame ----------- */
+
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_POW, OP_MATMUL, N_OPS, OP_NONE = -1 };
+static const char *op_names[N_OPS] = {"add", "subtract", "multiply", "divide", "power", "matmul"};
+static PyObject *op_prims[N_OPS];   /* the primitive of each operator (configure_operators) */
+static int op_direct[N_OPS];        /* may the plain Python operator compute it on operand types? */
+static PyObject *operand_types;     /* types on which the Python operator means the ufunc */
+
+/* a <op> b with Python's operator; the caller checked the operand types */
+static PyObject *
+plain_op(int k, PyObject *a, PyObject *b)
+{
+    switch (k) {
+    case OP_ADD: return PyNumber_Add(a, b);
+    case OP_SUB: return PyNumber_Subtract(a, b);
+    case OP_MUL: return PyNumber_Multiply(a, b);
+    case OP_DIV: return PyNumber_TrueDivide(a, b);
+    case OP_POW: return PyNumber_Power(a, b, Py_None);
+    default: return PyNumber_MatrixMultiply(a, b);
+    }
+}
+
+/* The numpy layer's operator shim (ufuncs._fast) in C: the plain operator when
+ * both operands are of the registered types and not both Python ints. */
+static int
+direct_operands(int k, PyObject *a, PyObject *b)
+{
+    if (k < 0 || !op_direct[k] || operand_types == NULL)
+        return 0;
+    if (PyLong_CheckExact(a) && PyLong_CheckExact(b))
+        return 0;
+    int ka = PySet_Contains(operand_types, (PyObject *)Py_TYPE(a));
+    if (ka <= 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    int kb = PySet_Contains(operand_types, (PyObject *)Py_TYPE(b));
+    if (kb <= 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
 /* prim.fun(a, b) (or prim.wrapper when an argument is itself a box); b may be NULL */
+static PyObject *
+apply(PyObject *prim, int nested, PyObject *a, PyObject *b);
+
+static PyObject *
+apply_op(int k, PyObject *prim, int nested, PyObject *a, PyObject *b)
+{
+    if (!nested && direct_operands(k, a, b))
+        return plain_op(k, a, b);
+    return apply(prim, nested, a, b);
+}
+
 static PyObject *
 apply(PyObject *prim, int nested, PyObject *a, PyObject *b)
 {
@@ -376,15 +431,8 @@ apply(PyObject *prim, int nested, PyObject *a, PyObject *b)
 }
 
 static PyObject *
-fp_bind2(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+bind2(PyObject *prim, PyObject *x, PyObject *y, int k)
 {
-    if (!CONFIGURED())
-        return not_configured(), NULL;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "bind2(prim, x, y)");
-        return NULL;
-    }
-    PyObject *prim = args[0], *x = args[1], *y = args[2];
     if (!IS_BOX(x))
         return call_bind(prim, x, y);
     BoxObject *bx = (BoxObject *)x;
@@ -396,7 +444,7 @@ fp_bind2(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             if (!IS_BOX(vx) && !IS_BOX(vy)) { /* first order: the hot path */
                 PyObject *trace = bx->trace, *n0 = bx->node, *n1 = by->node;
                 Py_INCREF(trace); Py_INCREF(n0); Py_INCREF(n1); Py_INCREF(vx); Py_INCREF(vy);
-                PyObject *ans = apply(prim, 0, vx, vy);
+                PyObject *ans = apply_op(k, prim, 0, vx, vy);
                 PyObject *r = ans == NULL ? NULL : record2(trace, prim, n0, n1, vx, vy, ans);
                 Py_XDECREF(ans);
                 Py_DECREF(trace); Py_DECREF(n0); Py_DECREF(n1); Py_DECREF(vx); Py_DECREF(vy);
@@ -409,12 +457,41 @@ fp_bind2(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *trace = bx->trace, *node = bx->node;
     Py_INCREF(trace); Py_INCREF(node); Py_INCREF(vx);
     PyObject *r = NULL, *vals = NULL;
-    PyObject *ans = apply(prim, IS_BOX(vx), vx, y);
+    PyObject *ans = apply_op(k, prim, IS_BOX(vx), vx, y);
     if (ans != NULL && (vals = PyTuple_Pack(2, vx, y)) != NULL)
         r = record_one(trace, prim, arg0, node, vals, ans);
     Py_XDECREF(ans); Py_XDECREF(vals);
     Py_DECREF(trace); Py_DECREF(node); Py_DECREF(vx);
     return r;
+}
+
+static PyObject *
+rbind2(PyObject *prim, PyObject *x, PyObject *y, int k)
+{
+    if (IS_BOX(x) || !IS_BOX(y))
+        return call_bind(prim, x, y);
+    BoxObject *by = (BoxObject *)y;
+    PyObject *vy = by->value, *trace = by->trace, *node = by->node;
+    Py_INCREF(trace); Py_INCREF(node); Py_INCREF(vy);
+    PyObject *r = NULL, *vals = NULL;
+    PyObject *ans = apply_op(k, prim, IS_BOX(vy), x, vy);
+    if (ans != NULL && (vals = PyTuple_Pack(2, x, vy)) != NULL)
+        r = record_one(trace, prim, arg1, node, vals, ans);
+    Py_XDECREF(ans); Py_XDECREF(vals);
+    Py_DECREF(trace); Py_DECREF(node); Py_DECREF(vy);
+    return r;
+}
+
+static PyObject *
+fp_bind2(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (!CONFIGURED())
+        return not_configured(), NULL;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "bind2(prim, x, y)");
+        return NULL;
+    }
+    return bind2(args[0], args[1], args[2], OP_NONE);
 }
 
 static PyObject *
@@ -426,19 +503,83 @@ fp_rbind2(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "rbind2(prim, x, y)");
         return NULL;
     }
-    PyObject *prim = args[0], *x = args[1], *y = args[2];
-    if (IS_BOX(x) || !IS_BOX(y))
-        return call_bind(prim, x, y);
-    BoxObject *by = (BoxObject *)y;
-    PyObject *vy = by->value, *trace = by->trace, *node = by->node;
-    Py_INCREF(trace); Py_INCREF(node); Py_INCREF(vy);
-    PyObject *r = NULL, *vals = NULL;
-    PyObject *ans = apply(prim, IS_BOX(vy), x, vy);
-    if (ans != NULL && (vals = PyTuple_Pack(2, x, vy)) != NULL)
-        r = record_one(trace, prim, arg1, node, vals, ans);
-    Py_XDECREF(ans); Py_XDECREF(vals);
-    Py_DECREF(trace); Py_DECREF(node); Py_DECREF(vy);
-    return r;
+    return rbind2(args[0], args[1], args[2], OP_NONE);
+}
+
+/* The number slots of OperatorBase: x <op> y with a box on either side. */
+static PyObject *
+box_op(int k, PyObject *a, PyObject *b)
+{
+    PyObject *prim = op_prims[k];
+    if (prim == NULL || !CONFIGURED())
+        Py_RETURN_NOTIMPLEMENTED;
+    return IS_BOX(a) ? bind2(prim, a, b, k) : rbind2(prim, a, b, k);
+}
+
+static PyObject *nb_add(PyObject *a, PyObject *b) { return box_op(OP_ADD, a, b); }
+static PyObject *nb_sub(PyObject *a, PyObject *b) { return box_op(OP_SUB, a, b); }
+static PyObject *nb_mul(PyObject *a, PyObject *b) { return box_op(OP_MUL, a, b); }
+static PyObject *nb_div(PyObject *a, PyObject *b) { return box_op(OP_DIV, a, b); }
+static PyObject *nb_matmul(PyObject *a, PyObject *b) { return box_op(OP_MATMUL, a, b); }
+
+static PyObject *
+nb_pow(PyObject *a, PyObject *b, PyObject *mod)
+{
+    if (mod != Py_None)
+        Py_RETURN_NOTIMPLEMENTED;
+    return box_op(OP_POW, a, b);
+}
+
+static PyNumberMethods OperatorBase_as_number = {
+    .nb_add = nb_add,
+    .nb_subtract = nb_sub,
+    .nb_multiply = nb_mul,
+    .nb_true_divide = nb_div,
+    .nb_power = nb_pow,
+    .nb_matrix_multiply = nb_matmul,
+};
+
+static PyTypeObject OperatorBaseType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "tapegrad.core._fastpath.OperatorBase",
+    .tp_basicsize = sizeof(BoxObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "A box with + - * / ** @ (and reflected) bound to configured primitives, in C.",
+    .tp_as_number = &OperatorBase_as_number,
+    .tp_new = Box_new,
+    .tp_traverse = (traverseproc)Box_traverse,
+    .tp_clear = (inquiry)Box_clear,
+    .tp_dealloc = (destructor)Box_dealloc,
+};
+
+static PyObject *
+fp_configure_operators(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"primitives", "direct", "operand_types", NULL};
+    PyObject *prims, *direct, *types;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O:configure_operators", kwlist, &PyDict_Type,
+                                     &prims, &PySet_Type, &direct, &types))
+        return NULL;
+    if (!PyAnySet_Check(types)) {
+        PyErr_SetString(PyExc_TypeError, "operand_types must be a set or frozenset");
+        return NULL;
+    }
+    for (int k = 0; k < N_OPS; k++) {
+        PyObject *name = PyUnicode_FromString(op_names[k]);
+        if (name == NULL)
+            return NULL;
+        PyObject *prim = PyDict_GetItemWithError(prims, name);
+        int d = prim == NULL ? 0 : PySet_Contains(direct, name);
+        Py_DECREF(name);
+        if (PyErr_Occurred() || d < 0)
+            return NULL;
+        Py_XINCREF(prim);
+        Py_XSETREF(op_prims[k], prim);
+        op_direct[k] = d;
+    }
+    Py_INCREF(types);
+    Py_XSETREF(operand_types, types);
+    Py_RETURN_NONE;
 }
 
 static PyObject *
@@ -654,6 +795,9 @@ fail:
 static PyMethodDef fp_methods[] = {
     {"configure", (PyCFunction)(void (*)(void))fp_configure, METH_VARARGS | METH_KEYWORDS,
      "Register the Python objects the fast path needs (called once by tapegrad.core.reverse)."},
+    {"configure_operators", (PyCFunction)(void (*)(void))fp_configure_operators,
+     METH_VARARGS | METH_KEYWORDS,
+     "Bind OperatorBase's + - * / ** @ to primitives (called by the array layer)."},
     {"bind1", (PyCFunction)(void (*)(void))fp_bind1, METH_FASTCALL, "primitive.bind1 in C."},
     {"bind2", (PyCFunction)(void (*)(void))fp_bind2, METH_FASTCALL, "primitive.bind2 in C."},
     {"rbind2", (PyCFunction)(void (*)(void))fp_rbind2, METH_FASTCALL, "primitive.rbind2 in C."},
@@ -691,12 +835,21 @@ PyInit__fastpath(void)
     INTERN(s_slim_min_size, "SLIM_MIN_SIZE");
     if (PyType_Ready(&BoxBaseType) < 0)
         return NULL;
+    OperatorBaseType.tp_base = &BoxBaseType;
+    if (PyType_Ready(&OperatorBaseType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&fp_module);
     if (m == NULL)
         return NULL;
     Py_INCREF(&BoxBaseType);
     if (PyModule_AddObject(m, "BoxBase", (PyObject *)&BoxBaseType) < 0) {
         Py_DECREF(&BoxBaseType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&OperatorBaseType);
+    if (PyModule_AddObject(m, "OperatorBase", (PyObject *)&OperatorBaseType) < 0) {
+        Py_DECREF(&OperatorBaseType);
         Py_DECREF(m);
         return NULL;
     }

@@ -57,6 +57,21 @@ class Box(_BoxLayout):
             self._node = None
 
 
+if EXT is not None:
+
+    class OperatorBox(Box, EXT.OperatorBase):
+        """A box whose ``+ - * / ** @`` (and reflected forms) are C number slots.
+
+        The array layer binds them to its primitives (``configure_operators``);
+        without the C fast path this is ``Box`` and the operators are Python methods.
+        """
+
+        __slots__ = ()
+
+else:
+    OperatorBox = Box
+
+
 class ConstantTrace:
     """The trace of values that are not being differentiated.
 

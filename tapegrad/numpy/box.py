@@ -14,6 +14,8 @@ from typing import Any, Iterator
 import numpy as _np
 
 from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, getval, register_box
+from ..core.box import OperatorBox
+from ..core.fastpath import EXT
 from ..core.primitive import bind1, bind2, rbind2
 from ..core.reverse import register_sized_type
 from . import indexing, nondiff, products, reductions, shape, ufuncs
@@ -29,6 +31,12 @@ _MUL = ufuncs.multiply._primitive
 _DIV = ufuncs.divide._primitive
 _POW = ufuncs.power._primitive
 _MATMUL = products.matmul._primitive
+if EXT is not None:
+    EXT.configure_operators(
+        primitives={"add": _ADD, "subtract": _SUB, "multiply": _MUL, "divide": _DIV, "power": _POW, "matmul": _MATMUL},
+        direct={"add", "subtract", "multiply", "divide", "power"},  # what ufuncs._fast computes with the operator
+        operand_types=ufuncs._OPERANDS,
+    )
 # NumPy ufunc -> the primitive that differentiates it (None if a Python function
 # stands in for it), filled on first use: dispatch without the generic wrapper.
 _UFUNC_PRIMITIVES: dict = {}
@@ -231,41 +239,42 @@ class _ArrayOps(ArrayMethods):
     def __abs__(self) -> Any:
         return ufuncs.absolute(self)
 
-    def __add__(self, other: Any) -> Any:
-        return bind2(_ADD, self, other)
+    if EXT is None:  # with the C fast path, OperatorBox's number slots bind these
+        def __add__(self, other: Any) -> Any:
+            return bind2(_ADD, self, other)
 
-    def __radd__(self, other: Any) -> Any:
-        return rbind2(_ADD, other, self)
+        def __radd__(self, other: Any) -> Any:
+            return rbind2(_ADD, other, self)
 
-    def __sub__(self, other: Any) -> Any:
-        return bind2(_SUB, self, other)
+        def __sub__(self, other: Any) -> Any:
+            return bind2(_SUB, self, other)
 
-    def __rsub__(self, other: Any) -> Any:
-        return rbind2(_SUB, other, self)
+        def __rsub__(self, other: Any) -> Any:
+            return rbind2(_SUB, other, self)
 
-    def __mul__(self, other: Any) -> Any:
-        return bind2(_MUL, self, other)
+        def __mul__(self, other: Any) -> Any:
+            return bind2(_MUL, self, other)
 
-    def __rmul__(self, other: Any) -> Any:
-        return rbind2(_MUL, other, self)
+        def __rmul__(self, other: Any) -> Any:
+            return rbind2(_MUL, other, self)
 
-    def __truediv__(self, other: Any) -> Any:
-        return bind2(_DIV, self, other)
+        def __truediv__(self, other: Any) -> Any:
+            return bind2(_DIV, self, other)
 
-    def __rtruediv__(self, other: Any) -> Any:
-        return rbind2(_DIV, other, self)
+        def __rtruediv__(self, other: Any) -> Any:
+            return rbind2(_DIV, other, self)
 
-    def __pow__(self, other: Any) -> Any:
-        return bind2(_POW, self, other)
+        def __pow__(self, other: Any) -> Any:
+            return bind2(_POW, self, other)
 
-    def __rpow__(self, other: Any) -> Any:
-        return rbind2(_POW, other, self)
+        def __rpow__(self, other: Any) -> Any:
+            return rbind2(_POW, other, self)
 
-    def __matmul__(self, other: Any) -> Any:
-        return bind2(_MATMUL, self, other)
+        def __matmul__(self, other: Any) -> Any:
+            return bind2(_MATMUL, self, other)
 
-    def __rmatmul__(self, other: Any) -> Any:
-        return rbind2(_MATMUL, other, self)
+        def __rmatmul__(self, other: Any) -> Any:
+            return rbind2(_MATMUL, other, self)
 
     def __floordiv__(self, other: Any) -> Any:
         return nondiff.floor_divide(self, other)
@@ -304,7 +313,7 @@ class _ArrayOps(ArrayMethods):
     __str__ = __repr__
 
 
-class ArrayBox(_ArrayOps, Box):
+class ArrayBox(_ArrayOps, OperatorBox):
     """A traced NumPy array: indexable, iterable, assignable."""
 
     __slots__ = ("_base", "_link", "_views", "__weakref__")
@@ -328,7 +337,7 @@ class ArrayBox(_ArrayOps, Box):
 
 
 
-class ScalarBox(_ArrayOps, Box):
+class ScalarBox(_ArrayOps, OperatorBox):
     """A traced scalar (``x[()]``, ``x[None]`` index it as they index NumPy scalars)."""
 
     __slots__ = ("_base", "_link", "_views", "__weakref__")
