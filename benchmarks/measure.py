@@ -23,16 +23,27 @@ import time
 from typing import Any, Callable
 
 
+BURST_TIME = 0.005  # seconds of timed calls per turn for fast libraries
+MAX_BURST = 10
+
+
 def time_round_robin(fns: dict[str, Callable[[], Any]], min_repeats: int, max_repeats: int,
-                     budget: float) -> dict[str, dict]:
+                     budget: float, alternate: bool = False) -> dict[str, dict]:
     """Time several libraries' callables on one workload, in paired rounds.
 
     Each callable is warmed up once (caches, jit compilation), then every
-    round calls each library once, in turn, so a change in the machine's
-    background load hits them all alike and every library gets the same number
-    of calls under the same conditions. Rounds go on until there are at least
-    ``min_repeats`` and the slowest library has ``budget`` seconds of timed
-    calls, or ``max_repeats`` rounds. The median is reported.
+    round gives each library a turn, so a change in the machine's background
+    load hits them all alike. A turn is one untimed call, then timed calls
+    filling about ``BURST_TIME`` (at least one, at most ``MAX_BURST``). Calls
+    are thus timed as they run in a user's loop, right after the same
+    gradient, not right after another library has filled the caches with its
+    own code and data (which charges a short gradient for the eviction: see
+    ``alternate``). Rounds go on until there are at least ``min_repeats`` and
+    the slowest library has ``budget`` seconds of timed calls, or
+    ``max_repeats`` rounds. The median over all timed calls is reported.
+
+    ``alternate=True`` is the stricter schedule: one timed call per turn and
+    no untimed call, every call right after another library's.
     """
     stats: dict[str, dict] = {}
     failed: dict[str, dict] = {}
@@ -44,18 +55,25 @@ def time_round_robin(fns: dict[str, Callable[[], Any]], min_repeats: int, max_re
             failed[lib] = {"skip": f"error: {type(e).__name__}: {e}"[:300]}
             continue
         stats[lib] = {"result": result, "warmup": time.perf_counter() - t0, "times": []}
+    bursts = {lib: 1 if alternate else min(MAX_BURST, max(1, int(BURST_TIME / max(s["warmup"], 1e-9))))
+              for lib, s in stats.items()}
     gc.collect()  # once: later collections are part of each library's own cost
     rounds, slowest = 0, 0.0
     while stats and rounds < max_repeats and (rounds < min_repeats or slowest < budget):
         for lib in stats:
-            t0 = time.perf_counter()
-            fns[lib]()
-            stats[lib]["times"].append(time.perf_counter() - t0)
+            fn, times = fns[lib], stats[lib]["times"]
+            if not alternate:
+                fn()  # untimed: this library's code and data back in the caches
+            for _ in range(bursts[lib]):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
         rounds += 1
         slowest = max(sum(s["times"]) for s in stats.values())
     for s in stats.values():
         times = s.pop("times")
-        s.update(median=statistics.median(times), min=min(times), max=max(times), repeats=len(times))
+        s.update(median=statistics.median(times), min=min(times), max=max(times), repeats=len(times),
+                 burst=bursts[lib])
     return {**stats, **failed}
 
 

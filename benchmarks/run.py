@@ -49,7 +49,7 @@ def _agrees(result: object, reference: object) -> bool:
     return a.shape == b.shape and bool(numpy.allclose(a, b, rtol=1e-6, atol=1e-9))
 
 
-def run_workload(key: str, libs: list[str], size: str) -> dict:
+def run_workload(key: str, libs: list[str], size: str, alternate: bool = False) -> dict:
     w = WORKLOADS[key]
     entry: dict = {"key": key, "title": w.title, "group": w.group, "size": w.sizes[size], "libs": {}}
     in_subprocess = w.group == "chain1m"  # time and peak memory in a fresh interpreter
@@ -68,7 +68,7 @@ def run_workload(key: str, libs: list[str], size: str) -> dict:
     if in_subprocess:
         timed = measure_in_subprocesses(key, list(runnable), size, SUBPROCESS_REPEATS[size])
     else:
-        timed = time_round_robin(runnable, *REPEATS[size])
+        timed = time_round_robin(runnable, *REPEATS[size], alternate=alternate)
     entry["libs"].update(timed)
     for lib in libs:
         r = entry["libs"].get(lib, {})
@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repeats and a 100k-operation chain")
     ap.add_argument("--only", default="", help="comma-separated workloads (default: all): " + ",".join(ORDER))
     ap.add_argument("--libs", default="", help="comma-separated libraries (default: all importable)")
+    ap.add_argument("--alternate", action="store_true",
+                    help="strict alternation: one timed call per library per round, no untimed warm call")
     ap.add_argument("--out", default=os.path.join(RESULTS_DIR, "latest.json"), help="JSON output path")
     args = ap.parse_args(argv)
 
@@ -121,13 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for key in keys:
         log(f"{key}: {WORKLOADS[key].title}")
-        results.append(run_workload(key, libs, size))
+        results.append(run_workload(key, libs, size, args.alternate))
     elapsed = time.perf_counter() - started
 
     meta = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
         "size": size,
+        "schedule": "alternate" if args.alternate else "burst",
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {_cpu_model()}, {os.cpu_count()} cpus",
         "versions": versions,

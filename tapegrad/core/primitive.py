@@ -191,9 +191,15 @@ def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
                 return _bind(prim, args, kwargs) if kwargs else bind1(prim, args[0])
             return fun(args[0], **kwargs) if kwargs else fun(args[0])
         if n == 2:
-            if isinstance(args[0], Box) or isinstance(args[1], Box):
-                return _bind(prim, args, kwargs)
-            return fun(args[0], args[1], **kwargs) if kwargs else fun(args[0], args[1])
+            if kwargs:
+                if isinstance(args[0], Box) or isinstance(args[1], Box):
+                    return _bind(prim, args, kwargs)
+                return fun(args[0], args[1], **kwargs)
+            if isinstance(args[0], Box):
+                return bind2(prim, args[0], args[1])
+            if isinstance(args[1], Box):
+                return rbind2(prim, args[0], args[1])
+            return fun(args[0], args[1])
         for a in args:
             if isinstance(a, Box):
                 return _bind(prim, args, kwargs)

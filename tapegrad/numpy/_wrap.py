@@ -82,14 +82,18 @@ def unbroadcast(g: Any, x: Any) -> Any:
     """Sum the cotangent ``g`` down to the shape of ``x`` (undo broadcasting)."""
     tg = type(g)
     if tg is _np.ndarray:
+        g_shape = g.shape
         if type(x) is _np.ndarray:
             x_shape = x.shape
-            if g.shape == x_shape and (g.dtype.kind != "c" or x.dtype.kind == "c"):
+            if g_shape == x_shape and (g.dtype.kind != "c" or x.dtype.kind == "c"):
                 return g  # the common case for arrays: nothing to undo
         else:
             x_shape = shape_of(x)
         if g.dtype.kind != "c" or is_complex(x):
             # First order: reduce with NumPy directly, not through the traced sum.
+            extra = len(g_shape) - len(x_shape)
+            if extra > 0 and g_shape[extra:] == x_shape:  # a bias added to every row
+                return _np.add.reduce(g, axis=_LEADING_AXES[extra])
             return _reduce_to(g, x_shape, _np.add.reduce)
     elif tg in _REAL_SCALARS and type(x) in _REAL_SCALARS:
         return g  # scalar code: nothing to undo

@@ -102,7 +102,9 @@ def _float_matrices(x: Any, y: Any) -> bool:
 
 
 def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    if _float_matrices(g, b):
+    # _float_matrices(g, b), inlined: this is the backward pass's most frequent rule in networks
+    if (type(g) is _np.ndarray and type(b) is _np.ndarray and g.ndim == 2 and b.ndim == 2
+            and g.dtype is _F8 and b.dtype is _F8):
         return g @ b.T  # BLAS reads the transpose in place
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
@@ -115,7 +117,8 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    if _float_matrices(g, a):
+    if (type(g) is _np.ndarray and type(a) is _np.ndarray and g.ndim == 2 and a.ndim == 2
+            and g.dtype is _F8 and a.dtype is _F8):
         return a.T @ g
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
