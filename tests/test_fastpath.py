@@ -91,8 +91,10 @@ def _results_in_subprocess(pure: bool) -> dict:
 
 
 def _compiler_available() -> bool:
+    """A C compiler and the Python headers: what building the extension needs."""
     cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
-    return shutil.which(cc) is not None
+    headers = os.path.join(sysconfig.get_paths()["include"], "Python.h")
+    return shutil.which(cc) is not None and os.path.exists(headers)
 
 
 def test_accelerator_state_matches_environment() -> None:
