@@ -70,7 +70,7 @@ def time_round_robin(fns: dict[str, Callable[[], Any]], min_repeats: int, max_re
                 times.append(time.perf_counter() - t0)
         rounds += 1
         slowest = max(sum(s["times"]) for s in stats.values())
-    for s in stats.values():
+    for lib, s in stats.items():
         times = s.pop("times")
         s.update(median=statistics.median(times), min=min(times), max=max(times), repeats=len(times),
                  burst=bursts[lib])

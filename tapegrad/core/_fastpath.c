@@ -26,13 +26,10 @@ static PyTypeObject BoxBaseType;
 
 #define IS_BOX(o) PyObject_TypeCheck((o), &BoxBaseType)
 
+/* A new instance of type (BoxBase or a subclass) holding the three fields. */
 static PyObject *
-Box_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+alloc_box(PyTypeObject *type, PyObject *value, PyObject *trace, PyObject *node)
 {
-    static char *kwlist[] = {"value", "trace", "node", NULL};
-    PyObject *value, *trace, *node;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO:Box", kwlist, &value, &trace, &node))
-        return NULL;
     BoxObject *self = (BoxObject *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
@@ -43,6 +40,16 @@ Box_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->trace = trace;
     self->node = node;
     return (PyObject *)self;
+}
+
+static PyObject *
+Box_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"value", "trace", "node", NULL};
+    PyObject *value, *trace, *node;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO:Box", kwlist, &value, &trace, &node))
+        return NULL;
+    return alloc_box(type, value, trace, node);
 }
 
 static int
@@ -111,11 +118,19 @@ static PyObject *s_fun, *s_wrapper, *s_vjp_cache, *s_tape, *s_size, *s_record_on
 
 #define CONFIGURED() (ReverseTraceType != NULL)
 
+/* The entry points' common check: configured, and called with `want` arguments. */
 static int
-not_configured(void)
+ready(Py_ssize_t nargs, Py_ssize_t want, const char *usage)
 {
-    PyErr_SetString(PyExc_RuntimeError, "tapegrad.core._fastpath used before configure()");
-    return -1;
+    if (!CONFIGURED()) {
+        PyErr_SetString(PyExc_RuntimeError, "tapegrad.core._fastpath used before configure()");
+        return 0;
+    }
+    if (nargs != want) {
+        PyErr_Format(PyExc_TypeError, "%s takes %zd arguments", usage, want);
+        return 0;
+    }
+    return 1;
 }
 
 static PyObject *
@@ -149,18 +164,8 @@ static PyObject *
 make_box(PyObject *cls, PyObject *value, PyObject *trace, PyObject *node)
 {
     PyTypeObject *tp = (PyTypeObject *)cls;
-    if (PyType_Check(cls) && tp->tp_new == Box_new && tp->tp_init == BoxBaseType.tp_init) {
-        BoxObject *b = (BoxObject *)tp->tp_alloc(tp, 0);
-        if (b == NULL)
-            return NULL;
-        Py_INCREF(value);
-        Py_INCREF(trace);
-        Py_INCREF(node);
-        b->value = value;
-        b->trace = trace;
-        b->node = node;
-        return (PyObject *)b;
-    }
+    if (PyType_Check(cls) && tp->tp_new == Box_new && tp->tp_init == BoxBaseType.tp_init)
+        return alloc_box(tp, value, trace, node);
     return PyObject_CallFunctionObjArgs(cls, value, trace, node, NULL);
 }
 
@@ -314,10 +319,10 @@ record2(PyObject *trace, PyObject *prim, PyObject *node0, PyObject *node1, PyObj
 static PyObject *
 fp_reverse_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!CONFIGURED())
-        return not_configured(), NULL;
-    if (nargs != 7 || !PyTuple_Check(args[3]) || !PyTuple_Check(args[4])) {
-        PyErr_SetString(PyExc_TypeError, "reverse_record(trace, prim, argnums, parents, vals, kwargs, ans)");
+    if (!ready(nargs, 7, "reverse_record(trace, prim, argnums, parents, vals, kwargs, ans)"))
+        return NULL;
+    if (!PyTuple_Check(args[3]) || !PyTuple_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "reverse_record: parents and vals must be tuples");
         return NULL;
     }
     return reverse_record(args[0], args[1], args[2], args[3], args[4], args[5], args[6]);
@@ -326,10 +331,10 @@ fp_reverse_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 fp_record_one(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!CONFIGURED())
-        return not_configured(), NULL;
-    if (nargs != 6 || !PyTuple_Check(args[4])) {
-        PyErr_SetString(PyExc_TypeError, "record_one(trace, prim, argnums, node, vals, ans)");
+    if (!ready(nargs, 6, "record_one(trace, prim, argnums, node, vals, ans)"))
+        return NULL;
+    if (!PyTuple_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "record_one: vals must be a tuple");
         return NULL;
     }
     return record_one(args[0], args[1], args[2], args[3], args[4], args[5]);
@@ -338,12 +343,8 @@ fp_record_one(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 fp_record2(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!CONFIGURED())
-        return not_configured(), NULL;
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError, "record2(trace, prim, node0, node1, v0, v1, ans)");
+    if (!ready(nargs, 7, "record2(trace, prim, node0, node1, v0, v1, ans)"))
         return NULL;
-    }
     return record2(args[0], args[1], args[2], args[3], args[4], args[5], args[6]);
 }
 
@@ -430,6 +431,26 @@ apply(PyObject *prim, int nested, PyObject *a, PyObject *b)
     return r;
 }
 
+/* prim(...) where box is the only argument of its trace: at position pos of
+ * (box, other) or (other, box), or alone when other is NULL. Records on the
+ * box's trace with the box's value in its place (the wrapper computes the
+ * value when that is itself a box of an outer trace). */
+static PyObject *
+bind_one(PyObject *prim, BoxObject *box, int pos, PyObject *other, int k)
+{
+    /* Hold what the box points at: the call may rebind the box (an in-place write). */
+    PyObject *v = box->value, *trace = box->trace, *node = box->node;
+    Py_INCREF(trace); Py_INCREF(node); Py_INCREF(v);
+    PyObject *a = pos == 0 ? v : other, *b = pos == 0 ? other : v;
+    PyObject *r = NULL, *vals = NULL;
+    PyObject *ans = apply_op(k, prim, IS_BOX(v), a, b);
+    if (ans != NULL && (vals = b == NULL ? PyTuple_Pack(1, a) : PyTuple_Pack(2, a, b)) != NULL)
+        r = record_one(trace, prim, pos == 0 ? arg0 : arg1, node, vals, ans);
+    Py_XDECREF(ans); Py_XDECREF(vals);
+    Py_DECREF(trace); Py_DECREF(node); Py_DECREF(v);
+    return r;
+}
+
 static PyObject *
 bind2(PyObject *prim, PyObject *x, PyObject *y, int k)
 {
@@ -453,16 +474,7 @@ bind2(PyObject *prim, PyObject *x, PyObject *y, int k)
         }
         return call_bind(prim, x, y);
     }
-    /* Hold what the box points at: the call may rebind the box (an in-place write). */
-    PyObject *trace = bx->trace, *node = bx->node;
-    Py_INCREF(trace); Py_INCREF(node); Py_INCREF(vx);
-    PyObject *r = NULL, *vals = NULL;
-    PyObject *ans = apply_op(k, prim, IS_BOX(vx), vx, y);
-    if (ans != NULL && (vals = PyTuple_Pack(2, vx, y)) != NULL)
-        r = record_one(trace, prim, arg0, node, vals, ans);
-    Py_XDECREF(ans); Py_XDECREF(vals);
-    Py_DECREF(trace); Py_DECREF(node); Py_DECREF(vx);
-    return r;
+    return bind_one(prim, bx, 0, y, k);
 }
 
 static PyObject *
@@ -470,39 +482,22 @@ rbind2(PyObject *prim, PyObject *x, PyObject *y, int k)
 {
     if (IS_BOX(x) || !IS_BOX(y))
         return call_bind(prim, x, y);
-    BoxObject *by = (BoxObject *)y;
-    PyObject *vy = by->value, *trace = by->trace, *node = by->node;
-    Py_INCREF(trace); Py_INCREF(node); Py_INCREF(vy);
-    PyObject *r = NULL, *vals = NULL;
-    PyObject *ans = apply_op(k, prim, IS_BOX(vy), x, vy);
-    if (ans != NULL && (vals = PyTuple_Pack(2, x, vy)) != NULL)
-        r = record_one(trace, prim, arg1, node, vals, ans);
-    Py_XDECREF(ans); Py_XDECREF(vals);
-    Py_DECREF(trace); Py_DECREF(node); Py_DECREF(vy);
-    return r;
+    return bind_one(prim, (BoxObject *)y, 1, x, k);
 }
 
 static PyObject *
 fp_bind2(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!CONFIGURED())
-        return not_configured(), NULL;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "bind2(prim, x, y)");
+    if (!ready(nargs, 3, "bind2(prim, x, y)"))
         return NULL;
-    }
     return bind2(args[0], args[1], args[2], OP_NONE);
 }
 
 static PyObject *
 fp_rbind2(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!CONFIGURED())
-        return not_configured(), NULL;
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "rbind2(prim, x, y)");
+    if (!ready(nargs, 3, "rbind2(prim, x, y)"))
         return NULL;
-    }
     return rbind2(args[0], args[1], args[2], OP_NONE);
 }
 
@@ -585,25 +580,12 @@ fp_configure_operators(PyObject *self, PyObject *args, PyObject *kwds)
 static PyObject *
 fp_bind1(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!CONFIGURED())
-        return not_configured(), NULL;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "bind1(prim, x)");
+    if (!ready(nargs, 2, "bind1(prim, x)"))
         return NULL;
-    }
     PyObject *prim = args[0], *x = args[1];
     if (!IS_BOX(x))
         return call_bind(prim, x, NULL);
-    BoxObject *bx = (BoxObject *)x;
-    PyObject *v = bx->value, *trace = bx->trace, *node = bx->node;
-    Py_INCREF(trace); Py_INCREF(node); Py_INCREF(v);
-    PyObject *r = NULL, *vals = NULL;
-    PyObject *ans = apply(prim, IS_BOX(v), v, NULL);
-    if (ans != NULL && (vals = PyTuple_Pack(1, v)) != NULL)
-        r = record_one(trace, prim, arg0, node, vals, ans);
-    Py_XDECREF(ans); Py_XDECREF(vals);
-    Py_DECREF(trace); Py_DECREF(node); Py_DECREF(v);
-    return r;
+    return bind_one(prim, (BoxObject *)x, 0, NULL, OP_NONE);
 }
 
 /* ----- the backward sweep ------------------------------------------------- */
@@ -672,10 +654,10 @@ call_rule(PyObject *rule, PyObject *g, PyObject *ans, PyObject *vals, PyObject *
 static PyObject *
 fp_backward_pass(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (!CONFIGURED())
-        return not_configured(), NULL;
-    if (nargs != 3 || !PyList_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "backward_pass(tape: list, end_node: int, g)");
+    if (!ready(nargs, 3, "backward_pass(tape, end_node, g)"))
+        return NULL;
+    if (!PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "backward_pass: the tape must be a list");
         return NULL;
     }
     PyObject *tape = args[0];
