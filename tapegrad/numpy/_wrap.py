@@ -29,9 +29,13 @@ def _register(np_fun: Any, ours: Callable) -> None:
         FUNCTIONS[np_fun] = ours
 
 
-def wrap(np_fun: Callable, name: Optional[str] = None) -> Callable:
-    """Make ``np_fun`` a primitive and route plain-NumPy calls on boxes to it."""
-    ours = primitive(np_fun, name)
+def wrap(np_fun: Callable, name: Optional[str] = None, *, compute: Optional[Callable] = None) -> Callable:
+    """Make ``np_fun`` a primitive and route plain-NumPy calls on boxes to it.
+
+    ``compute``, if given, is what the primitive calls instead of ``np_fun``: a
+    function with the same results that is quicker on the common case.
+    """
+    ours = primitive(compute or np_fun, name or np_fun.__name__)
     _register(np_fun, ours)
     DIFFERENTIABLE[name or np_fun.__name__] = ours
     return ours
@@ -93,6 +97,9 @@ def unbroadcast(g: Any, x: Any) -> Any:
             # First order: reduce with NumPy directly, not through the traced sum.
             extra = len(g_shape) - len(x_shape)
             if extra > 0 and g_shape[extra:] == x_shape:  # a bias added to every row
+                if extra == 1 and len(g_shape) == 2 and g.dtype is _F8 and g_shape[0] <= _MAX_ONES:
+                    # one BLAS matrix-vector product: 2-5x quicker than the reduction
+                    return _ones(g_shape[0]).dot(g)
                 return _np.add.reduce(g, axis=_LEADING_AXES[extra])
             return _reduce_to(g, x_shape, _np.add.reduce)
     elif tg in _REAL_SCALARS and type(x) in _REAL_SCALARS:
@@ -111,6 +118,22 @@ def unbroadcast(g: Any, x: Any) -> Any:
 
         g = real(g)
     return g
+
+
+_F8 = _np.dtype(_np.float64)
+_MAX_ONES = 1 << 16
+_ONES: dict = {}
+
+
+def _ones(n: int) -> Any:
+    """A read-only float64 vector of ``n`` ones (the few batch sizes in use are kept)."""
+    ones = _ONES.get(n)
+    if ones is None:
+        if len(_ONES) >= 64:
+            _ONES.clear()
+        ones = _ONES[n] = _np.ones(n)
+        ones.flags.writeable = False
+    return ones
 
 
 _LEADING_AXES = tuple(tuple(range(n)) for n in range(33))  # (), (0,), (0, 1), ...

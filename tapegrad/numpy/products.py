@@ -105,7 +105,7 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
     # _float_matrices(g, b), inlined: this is the backward pass's most frequent rule in networks
     if (type(g) is _np.ndarray and type(b) is _np.ndarray and g.ndim == 2 and b.ndim == 2
             and g.dtype is _F8 and b.dtype is _F8):
-        return g @ b.T  # BLAS reads the transpose in place
+        return g.dot(b.T)  # BLAS reads the transpose in place; see _matmul for why .dot
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
         return g * b
@@ -119,7 +119,7 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
 def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
     if (type(g) is _np.ndarray and type(a) is _np.ndarray and g.ndim == 2 and a.ndim == 2
             and g.dtype is _F8 and a.dtype is _F8):
-        return a.T @ g
+        return a.T.dot(g)
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
         return g * a
@@ -132,7 +132,17 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
     return unbroadcast(matmul(swapaxes(a, -1, -2), g), b)
 
 
-matmul = wrap(_np.matmul)
+def _matmul(a: Any, b: Any, /, **kwargs: Any) -> Any:
+    # On two float64 matrices ndarray.dot runs the same BLAS product as
+    # numpy.matmul (bit for bit) at half the call overhead: matmul is a
+    # generalized ufunc, and its dispatch costs more than an 8x32 product.
+    if (type(a) is _np.ndarray and type(b) is _np.ndarray and not kwargs and a.ndim == 2 and b.ndim == 2
+            and a.dtype is _F8 and b.dtype is _F8):
+        return a.dot(b)
+    return _np.matmul(a, b, **kwargs)
+
+
+matmul = wrap(_np.matmul, compute=_matmul)
 def_rules(matmul, vjp=(_matmul_vjp_a, _matmul_vjp_b), vjp_reads={0: (1,), 1: (0,)})
 def_linear(matmul, 0, 1)
 

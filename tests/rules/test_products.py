@@ -100,3 +100,27 @@ def test_plain_numpy_dispatch_reaches_rules():
     onp.testing.assert_allclose(grad(lambda a: onp.einsum("ii", a))(x), onp.eye(3))
     onp.testing.assert_allclose(grad(lambda a: onp.trace(a))(x), onp.eye(3))
     onp.testing.assert_allclose(grad(lambda a: onp.sum(onp.kron(a, onp.ones(2))))(x), 2 * onp.ones((3, 3)))
+
+
+def test_matrix_product_shortcut_is_numpy_matmul():
+    # Two float64 matrices are multiplied with ndarray.dot (less call overhead):
+    # the same BLAS product, so the same bits, whatever the operands' layout.
+    from tapegrad.numpy.products import _matmul
+
+    rng = onp.random.RandomState(0)
+    a, b = rng.randn(7, 5), rng.randn(5, 6)
+    for x, y in [(a, b), (b.T, a.T), (a[::2], b), (onp.asfortranarray(a), b[:, 1:])]:
+        assert onp.array_equal(_matmul(x, y), onp.matmul(x, y))
+    # anything else goes to numpy.matmul itself (stacks, vectors, other dtypes, keywords)
+    assert _matmul(rng.randn(2, 3, 4), rng.randn(4, 2)).shape == (2, 3, 2)
+    assert _matmul(a.astype(onp.float32), b.astype(onp.float32)).dtype == onp.float32
+    out = onp.empty((7, 6))
+    assert _matmul(a, b, out=out) is out
+
+
+def test_row_bias_cotangent_is_the_column_sum():
+    from tapegrad.numpy._wrap import unbroadcast
+
+    g = onp.random.RandomState(1).randn(9, 4)
+    onp.testing.assert_allclose(unbroadcast(g, onp.zeros(4)), g.sum(axis=0), rtol=1e-14)
+    onp.testing.assert_allclose(grad(lambda b: np.sum(np.sin(g + b)))(onp.zeros(4)), onp.cos(g).sum(axis=0))
