@@ -114,7 +114,8 @@ static PyObject *arg0, *arg1, *arg01; /* the shared argnum tuples (0,), (1,), (0
 static PyObject *reverse_globals;    /* reverse's namespace: SLIM_MIN_SIZE is read from it */
 
 static PyObject *s_fun, *s_wrapper, *s_vjp_cache, *s_tape, *s_size, *s_record_one,
-    *s_record2, *s_dense, *s_vjp_joint, *s_slim_min_size;
+    *s_record2, *s_dense, *s_vjp_joint, *s_slim_min_size, *s_value_and_jvp, *s_fuses,
+    *s_record_fused;
 
 #define CONFIGURED() (ReverseTraceType != NULL)
 
@@ -431,6 +432,32 @@ apply(PyObject *prim, int nested, PyObject *a, PyObject *b)
     return r;
 }
 
+/* primitive._record_call's fused branch: trace.record_fused(prim, argnums, node, vals)
+ * when prim has value_and_jvp rules and the trace fuses (never a reverse trace).
+ * A new reference: the box, NotImplemented (compute the value alone), or NULL. */
+static PyObject *
+record_fused(PyObject *trace, PyObject *prim, PyObject *argnums, PyObject *node, PyObject *vals)
+{
+    if ((PyObject *)Py_TYPE(trace) == ReverseTraceType)
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *table = PyObject_GetAttr(prim, s_value_and_jvp);
+    if (table == NULL)
+        return NULL;
+    int any = PyObject_IsTrue(table);
+    Py_DECREF(table);
+    if (any <= 0)
+        return any < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    PyObject *flag = PyObject_GetAttr(trace, s_fuses);
+    if (flag == NULL)
+        return NULL;
+    int fuses = PyObject_IsTrue(flag);
+    Py_DECREF(flag);
+    if (fuses <= 0)
+        return fuses < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    PyObject *args[5] = {trace, prim, argnums, node, vals};
+    return PyObject_VectorcallMethod(s_record_fused, args, 5 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+}
+
 /* prim(...) where box is the only argument of its trace: at position pos of
  * (box, other) or (other, box), or alone when other is NULL. Records on the
  * box's trace with the box's value in its place (the wrapper computes the
@@ -442,10 +469,21 @@ bind_one(PyObject *prim, BoxObject *box, int pos, PyObject *other, int k)
     PyObject *v = box->value, *trace = box->trace, *node = box->node;
     Py_INCREF(trace); Py_INCREF(node); Py_INCREF(v);
     PyObject *a = pos == 0 ? v : other, *b = pos == 0 ? other : v;
-    PyObject *r = NULL, *vals = NULL;
-    PyObject *ans = apply_op(k, prim, IS_BOX(v), a, b);
-    if (ans != NULL && (vals = b == NULL ? PyTuple_Pack(1, a) : PyTuple_Pack(2, a, b)) != NULL)
-        r = record_one(trace, prim, pos == 0 ? arg0 : arg1, node, vals, ans);
+    PyObject *argnums = pos == 0 ? arg0 : arg1;
+    PyObject *r = NULL, *vals = NULL, *ans = NULL;
+    int nested = IS_BOX(v);
+    if (!nested && (PyObject *)Py_TYPE(trace) != ReverseTraceType) {
+        vals = b == NULL ? PyTuple_Pack(1, a) : PyTuple_Pack(2, a, b);
+        r = vals == NULL ? NULL : record_fused(trace, prim, argnums, node, vals);
+        if (r == Py_NotImplemented)
+            Py_CLEAR(r);
+        else
+            goto done; /* the box, or an error */
+    }
+    ans = apply_op(k, prim, nested, a, b);
+    if (ans != NULL && (vals != NULL || (vals = b == NULL ? PyTuple_Pack(1, a) : PyTuple_Pack(2, a, b)) != NULL))
+        r = record_one(trace, prim, argnums, node, vals, ans);
+done:
     Py_XDECREF(ans); Py_XDECREF(vals);
     Py_DECREF(trace); Py_DECREF(node); Py_DECREF(v);
     return r;
@@ -815,6 +853,9 @@ PyInit__fastpath(void)
     INTERN(s_dense, "dense");
     INTERN(s_vjp_joint, "vjp_joint");
     INTERN(s_slim_min_size, "SLIM_MIN_SIZE");
+    INTERN(s_value_and_jvp, "value_and_jvp");
+    INTERN(s_fuses, "fuses");
+    INTERN(s_record_fused, "record_fused");
     if (PyType_Ready(&BoxBaseType) < 0)
         return NULL;
     OperatorBaseType.tp_base = &BoxBaseType;

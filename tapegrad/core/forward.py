@@ -24,6 +24,7 @@ class ForwardTrace:
     """One forward-mode differentiation; a box's node is its tangent."""
 
     __slots__ = ("level",)
+    fuses = True  # may compute a value with its tangent (Primitive.value_and_jvp)
 
     def __init__(self, level: int) -> None:
         self.level = level
@@ -54,6 +55,16 @@ class ForwardTrace:
             t = rules[0](tangent, ans, *vals)
         if t is None:
             return ans
+        cls = _BOX_TYPES.get(type(ans))
+        return cls(ans, self, t) if cls is not None else new_box(ans, self, t)
+
+    def record_fused(self, prim: Primitive, argnums: tuple, tangent: Any, vals: tuple) -> Any:
+        """``prim.fun(*vals)`` and its tangent by one rule; NotImplemented where it does not apply."""
+        rule = prim.value_and_jvp.get(argnums[0])
+        both = None if rule is None else rule(tangent, *vals)
+        if both is None:
+            return NotImplemented
+        ans, t = both
         cls = _BOX_TYPES.get(type(ans))
         return cls(ans, self, t) if cls is not None else new_box(ans, self, t)
 

@@ -12,6 +12,12 @@ Rule conventions (internal, fast form, no closures built per call)::
     jvp(x_dot, ans, *args, **kwargs) -> tangent of the output
     vjp_joint(argnums, g, ans, args, kwargs) -> cotangents aligned with argnums
     jvp_joint(argnums, tangents, ans, args, kwargs) -> tangent of the output
+    value_and_jvp(x_dot, *args) -> (ans, tangent), or None where it does not apply
+
+``value_and_jvp`` is an optional column for forward mode: a rule that computes
+the output and its tangent together (a product with a large constant matrix
+reads the matrix once for both). The traces use it for calls with one traced
+argument whose value is plain; with None they fall back to ``fun`` and ``jvp``.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from .fastpath import EXT
 class Primitive:
     """The derivative rules of one wrapped function."""
 
-    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "__weakref__")
+    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "value_and_jvp", "__weakref__")
 
     def __init__(self, fun: Callable, name: str) -> None:
         self.fun = fun
@@ -43,6 +49,8 @@ class Primitive:
         # What each argument's VJP reads: argnum (None: any argument) ->
         # (reads ans?, argument positions read). None: the tape keeps every value.
         self.reads: Optional[dict] = None
+        # argnum -> value_and_jvp rule (see the module docstring); empty for most.
+        self.value_and_jvp: dict[int, Callable] = {}
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -60,7 +68,7 @@ def bind2(prim: Primitive, x: Box, y: Any) -> Any:
         return _bind(prim, (x, y), {})
     if isinstance(vx, Box):
         return x._trace.record_one(prim, _ARG0, x._node, (vx, y), prim.wrapper(vx, y))
-    return x._trace.record_one(prim, _ARG0, x._node, (vx, y), prim.fun(vx, y))
+    return _record_call(x._trace, prim, _ARG0, x._node, (vx, y))
 
 
 def bind1(prim: Primitive, x: Box) -> Any:
@@ -68,7 +76,7 @@ def bind1(prim: Primitive, x: Box) -> Any:
     v = x._value
     if isinstance(v, Box):
         return x._trace.record_one(prim, _ARG0, x._node, (v,), prim.wrapper(v))
-    return x._trace.record_one(prim, _ARG0, x._node, (v,), prim.fun(v))
+    return _record_call(x._trace, prim, _ARG0, x._node, (v,))
 
 
 def rbind2(prim: Primitive, x: Any, y: Box) -> Any:
@@ -78,7 +86,19 @@ def rbind2(prim: Primitive, x: Any, y: Box) -> Any:
     vy = y._value
     if isinstance(vy, Box):
         return y._trace.record_one(prim, _ARG1, y._node, (x, vy), prim.wrapper(x, vy))
-    return y._trace.record_one(prim, _ARG1, y._node, (x, vy), prim.fun(x, vy))
+    return _record_call(y._trace, prim, _ARG1, y._node, (x, vy))
+
+
+def _record_call(trace: Any, prim: Primitive, argnums: tuple, node: Any, vals: tuple) -> Any:
+    """``prim.fun(*vals)`` recorded on ``trace``, one argument traced there and every value plain.
+
+    A trace that ``fuses`` (forward mode) may compute the value with its tangent.
+    """
+    if prim.value_and_jvp and trace.fuses:
+        box = trace.record_fused(prim, argnums, node, vals)
+        if box is not NotImplemented:
+            return box
+    return trace.record_one(prim, argnums, node, vals, prim.fun(*vals))
 
 
 def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
@@ -255,6 +275,7 @@ def def_rules(
     vjp_joint: Optional[Callable] = None,
     jvp_joint: Optional[Callable] = None,
     vjp_reads: Any = None,
+    value_and_jvp: Any = None,
 ) -> None:
     """Register the rules of ``fun``, VJPs and JVPs side by side.
 
@@ -267,6 +288,9 @@ def def_rules(
     keeps only the shape and dtype of the other (large) arrays, so their memory
     is freed as soon as the function itself drops them. Left out, the tape
     keeps every value; redefining a VJP without it resets it.
+
+    ``value_and_jvp`` (one function, a tuple or a dict, as ``jvp``) adds rules
+    that compute the output and its tangent together; see the module docstring.
     """
     prim = get_primitive(fun)
     prim.vjp_cache.clear()
@@ -282,6 +306,8 @@ def def_rules(
         prim.vjps.update(_by_argnum(vjp))
     if jvp is not None:
         prim.jvps.update(_by_argnum(jvp))
+    if value_and_jvp is not None:
+        prim.value_and_jvp.update(_by_argnum(value_and_jvp))
     if vjp_joint is not None:
         prim.vjp_joint = vjp_joint
     if jvp_joint is not None:

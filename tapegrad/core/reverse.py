@@ -117,6 +117,7 @@ class ReverseTrace:
     """One reverse-mode differentiation: its level and its tape."""
 
     __slots__ = ("level", "tape")
+    fuses = False  # the tape needs the value alone (see Primitive.value_and_jvp)
 
     def __init__(self, level: int) -> None:
         self.level = level

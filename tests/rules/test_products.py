@@ -124,3 +124,32 @@ def test_row_bias_cotangent_is_the_column_sum():
     g = onp.random.RandomState(1).randn(9, 4)
     onp.testing.assert_allclose(unbroadcast(g, onp.zeros(4)), g.sum(axis=0), rtol=1e-14)
     onp.testing.assert_allclose(grad(lambda b: np.sum(np.sin(g + b)))(onp.zeros(4)), onp.cos(g).sum(axis=0))
+
+
+@pytest.mark.parametrize("side", ["matrix-vector", "vector-matrix"])
+def test_forward_mode_reads_a_large_matrix_once(side, monkeypatch):
+    # Value and tangent come from one product with both vectors stacked
+    # (Primitive.value_and_jvp); they must equal the two separate products.
+    from tapegrad import hessian_vector_product, make_jvp
+    from tapegrad.numpy import products
+
+    rng = onp.random.RandomState(2)
+    m = rng.randn(160, 120)  # above the size at which the fused rule applies
+    x, v = (rng.randn(120), rng.randn(120)) if side == "matrix-vector" else (rng.randn(160), rng.randn(160))
+    f = (lambda x: np.tanh(m @ x)) if side == "matrix-vector" else (lambda x: np.tanh(x @ m))
+    prim = products.matmul._primitive
+    calls = []
+    for argnum, rule in list(prim.value_and_jvp.items()):
+        monkeypatch.setitem(prim.value_and_jvp, argnum, lambda *a, rule=rule: calls.append(1) or rule(*a))
+    ans, t = make_jvp(f)(x)(v)
+    z, z_dot = (m @ x, m @ v) if side == "matrix-vector" else (x @ m, v @ m)
+    assert calls, "the fused rule was not used"
+    onp.testing.assert_allclose(ans, onp.tanh(z), rtol=1e-13)
+    onp.testing.assert_allclose(t, (1 - onp.tanh(z) ** 2) * z_dot, rtol=1e-12, atol=1e-14)
+    # forward over reverse: the backward pass's product (the other operand traced) is fused too
+    loss = lambda x: np.sum(f(x) ** 2)  # noqa: E731
+    g = grad(loss)
+    eps = 1e-6
+    fd = (g(x + eps * v) - g(x - eps * v)) / (2 * eps)
+    onp.testing.assert_allclose(hessian_vector_product(loss)(x, v), fd, rtol=1e-6, atol=1e-8)
+    assert len(calls) >= 3
