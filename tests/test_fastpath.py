@@ -35,6 +35,11 @@ from tapegrad import grad, hessian, jacobian, make_hvp, elementwise_grad
 
 rng = numpy.random.RandomState(0)
 A, B, C, v = rng.randn(4, 3), rng.randn(3), rng.randn(4), rng.randn(3)
+M, u = rng.randn(130, 130) / 12, rng.randn(130)  # large enough for matmul's value_and_jvp
+
+def plain(x):  # NumPy's own functions on traced values: the ufunc dispatch hook
+    y = numpy.sin(x) * numpy.exp(-x) + (A @ x) @ A
+    return numpy.add.reduce(numpy.maximum(y, 0.1)) + numpy.sum(numpy.multiply(x, x, out=None))
 
 def rnn(params, xs):
     w_x, w_h, b = params
@@ -59,6 +64,8 @@ CASES = {
     "hessian": lambda: hessian(lambda x: np.sum(np.tanh(A @ x) ** 2 * x[0]))(B),
     "hvp": lambda: make_hvp(lambda x: np.sum(np.sin(x) * x ** 3))(B)[0](v),
     "jacobian": lambda: jacobian(lambda x: np.tanh(A @ x) * np.sum(x))(B),
+    "plain numpy": lambda: grad(plain)(B),
+    "fused hvp": lambda: make_hvp(lambda x: np.sum(np.tanh(M @ x) ** 2) + np.sum(np.cos(x @ M)))(u)[0](u[::-1]),
     "fourth": lambda: elementwise_grad(elementwise_grad(elementwise_grad(elementwise_grad(np.tanh))))(B),
 }
 

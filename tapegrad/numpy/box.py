@@ -133,7 +133,7 @@ class _ArrayOps(ArrayMethods):
         return self._scalar(int)
 
     # ----- NumPy protocols -------------------------------------------------------
-    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    def _array_ufunc(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method == "__call__" and not kwargs:  # plain `array @ box`, `np.sin(box)`: the hot path
             prim = _UFUNC_PRIMITIVES.get(ufunc, _UFUNC_PRIMITIVES)
             if prim is _UFUNC_PRIMITIVES:  # not seen yet
@@ -171,6 +171,11 @@ class _ArrayOps(ArrayMethods):
         if out is None:
             return result
         return _write_out(ufunc.__name__, out, result)
+
+    # NumPy's ufunc protocol. With the C accelerator, OperatorBox.dispatch binds
+    # the plain calls that _array_ufunc has entered in _UFUNC_PRIMITIVES without
+    # a Python frame, and hands everything else to _array_ufunc.
+    __array_ufunc__ = OperatorBox.dispatch if EXT is not None else _array_ufunc
 
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         ours = FUNCTIONS.get(func)
@@ -311,6 +316,10 @@ class _ArrayOps(ArrayMethods):
         return f"ArrayBox({self._value!r})"
 
     __str__ = __repr__
+
+
+if EXT is not None:
+    EXT.configure_dispatch(table=_UFUNC_PRIMITIVES, method="__call__", fallback=_ArrayOps._array_ufunc)
 
 
 class ArrayBox(_ArrayOps, OperatorBox):
