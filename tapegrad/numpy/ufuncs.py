@@ -160,10 +160,24 @@ def _wrap_fast(ufunc: _np.ufunc, op: Callable) -> Callable:
     return ours
 
 
+def _passed_on(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    # unbroadcast(g, x) with its commonest case inlined (a sum of two arrays of
+    # one shape and dtype passes the cotangent on unchanged): the RNN's hot rule
+    if type(g) is _np.ndarray and type(x) is _np.ndarray and g.shape == x.shape and g.dtype is x.dtype:
+        return g
+    return unbroadcast(g, x)
+
+
+def _passed_on_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if type(g) is _np.ndarray and type(y) is _np.ndarray and g.shape == y.shape and g.dtype is y.dtype:
+        return g
+    return unbroadcast(g, y)
+
+
 add = _wrap_fast(_np.add, operator.add)
 def_rules(
     add,
-    vjp=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(g, y)),
+    vjp=(_passed_on, _passed_on_y),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot, ans), lambda y_dot, ans, x, y: broadcast_tangent(y_dot, ans)),
     vjp_reads=(),  # shapes only
 )
@@ -171,7 +185,7 @@ def_rules(
 subtract = _wrap_fast(_np.subtract, operator.sub)
 def_rules(
     subtract,
-    vjp=(lambda g, ans, x, y: unbroadcast(g, x), lambda g, ans, x, y: unbroadcast(-g, y)),
+    vjp=(_passed_on, lambda g, ans, x, y: unbroadcast(-g, y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot, ans), lambda y_dot, ans, x, y: broadcast_tangent(-y_dot, ans)),
     vjp_reads=(),
 )
