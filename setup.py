@@ -1,4 +1,4 @@
-"""Build script for the optional C accelerator; the metadata is in pyproject.toml.
+"""Build script for the optional C accelerators (the engine's and the hottest rules'); the metadata is in pyproject.toml.
 
 ``optional=True``: without a C compiler the install still succeeds, and
 tapegrad runs its pure-Python engine (see tapegrad/core/fastpath.py).
@@ -6,4 +6,9 @@ tapegrad runs its pure-Python engine (see tapegrad/core/fastpath.py).
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("tapegrad.core._fastpath", ["tapegrad/core/_fastpath.c"], optional=True)])
+setup(
+    ext_modules=[
+        Extension("tapegrad.core._fastpath", ["tapegrad/core/_fastpath.c"], optional=True),
+        Extension("tapegrad.numpy._fastrules", ["tapegrad/numpy/_fastrules.c"], optional=True),
+    ]
+)

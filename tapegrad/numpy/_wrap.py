@@ -97,9 +97,9 @@ def unbroadcast(g: Any, x: Any) -> Any:
             # First order: reduce with NumPy directly, not through the traced sum.
             extra = len(g_shape) - len(x_shape)
             if extra > 0 and g_shape[extra:] == x_shape:  # a bias added to every row
-                if extra == 1 and len(g_shape) == 2 and g.dtype is _F8 and g_shape[0] <= _MAX_ONES:
+                if extra == 1 and len(g_shape) == 2 and g.dtype is _F8 and g_shape[0] <= MAX_ONES:
                     # one BLAS matrix-vector product: 2-5x quicker than the reduction
-                    return _ones(g_shape[0]).dot(g)
+                    return ones_vector(g_shape[0]).dot(g)
                 return _np.add.reduce(g, axis=_LEADING_AXES[extra])
             return _reduce_to(g, x_shape, _np.add.reduce)
     elif tg in _REAL_SCALARS and type(x) in _REAL_SCALARS:
@@ -121,11 +121,11 @@ def unbroadcast(g: Any, x: Any) -> Any:
 
 
 _F8 = _np.dtype(_np.float64)
-_MAX_ONES = 1 << 16
+MAX_ONES = 1 << 16
 _ONES: dict = {}
 
 
-def _ones(n: int) -> Any:
+def ones_vector(n: int) -> Any:
     """A read-only float64 vector of ``n`` ones (the few batch sizes in use are kept)."""
     ones = _ONES.get(n)
     if ones is None:

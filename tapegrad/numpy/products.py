@@ -15,6 +15,7 @@ from ..core import def_rules, primitive
 from ._einsum import einsum, einsum_args
 from ._wrap import def_linear, is_complex, shape_of, unbroadcast, wrap, wrap_nondiff
 from .composite import composite
+from .fastrules import twin
 
 
 def _normalize_axes(axes: Any, a_ndim: int, b_ndim: int) -> tuple[list, list]:
@@ -170,7 +171,7 @@ def _matmul_value_and_jvp_b(b_dot: Any, a: Any, b: Any) -> Any:
 
 
 matmul = wrap(_np.matmul, compute=_matmul)
-def_rules(matmul, vjp=(_matmul_vjp_a, _matmul_vjp_b), vjp_reads={0: (1,), 1: (0,)},
+def_rules(matmul, vjp=(twin("matmul_a", _matmul_vjp_a), twin("matmul_b", _matmul_vjp_b)), vjp_reads={0: (1,), 1: (0,)},
           value_and_jvp=(_matmul_value_and_jvp_a, _matmul_value_and_jvp_b))
 def_linear(matmul, 0, 1)
 

@@ -26,6 +26,7 @@ import numpy as _np
 
 from ..core import Box, def_rules, primitive
 from ._wrap import _REAL_SCALARS, UFUNCS, broadcast_tangent, def_elementwise, is_complex, unbroadcast, wrap
+from .fastrules import twin
 
 # ----- products in which zero times anything is zero ----------------------------
 
@@ -177,7 +178,7 @@ def _passed_on_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
 add = _wrap_fast(_np.add, operator.add)
 def_rules(
     add,
-    vjp=(_passed_on, _passed_on_y),
+    vjp=(twin("pass_x", _passed_on), twin("pass_y", _passed_on_y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot, ans), lambda y_dot, ans, x, y: broadcast_tangent(y_dot, ans)),
     vjp_reads=(),  # shapes only
 )
@@ -185,7 +186,7 @@ def_rules(
 subtract = _wrap_fast(_np.subtract, operator.sub)
 def_rules(
     subtract,
-    vjp=(_passed_on, lambda g, ans, x, y: unbroadcast(-g, y)),
+    vjp=(twin("pass_x", _passed_on), lambda g, ans, x, y: unbroadcast(-g, y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot, ans), lambda y_dot, ans, x, y: broadcast_tangent(-y_dot, ans)),
     vjp_reads=(),
 )
@@ -349,7 +350,7 @@ def _tanh_vjp(g: Any, ans: Any, x: Any) -> Any:
 
 
 tanh = wrap(_np.tanh)
-def_rules(tanh, vjp=_tanh_vjp, jvp=lambda x_dot, ans, x: x_dot * one_minus_square(ans), vjp_reads=("ans",))
+def_rules(tanh, vjp=twin("tanh", _tanh_vjp), jvp=lambda x_dot, ans, x: x_dot * one_minus_square(ans), vjp_reads=("ans",))
 
 arcsin = wrap(_np.arcsin)
 def_elementwise_quotient(arcsin, lambda ans, x: sqrt(1 - x * x))
