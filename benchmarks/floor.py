@@ -29,6 +29,7 @@ from typing import Any, Callable  # noqa: E402
 import numpy  # noqa: E402
 
 from benchmarks import by_hand  # noqa: E402, F401 - registers the by-hand builders
+from benchmarks.libs import limit_loaded_pools  # noqa: E402
 from benchmarks.workloads import WORKLOADS  # noqa: E402
 
 
@@ -59,6 +60,7 @@ def _mlp_products(d: dict) -> Callable[[], Any]:
 
 
 def main(rounds: int = 30) -> None:
+    limit_loaded_pools()
     for key, make in (("logreg", _logreg_products), ("mlp", _mlp_products)):
         w = WORKLOADS[key]
         d = w.data("full")

@@ -77,3 +77,14 @@ def test_libraries_compute_the_same_derivative(key: str, lib: str) -> None:
     except Skip as e:
         pytest.skip(str(e))
     onp.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_floor_products_are_the_gradients_products() -> None:
+    # benchmarks/floor.py times these products as the big-array floor: they must run on
+    # the workloads' own data and give the shapes of the products the gradients compute.
+    from benchmarks import floor
+
+    d = WORKLOADS["logreg"].data("tiny")
+    assert floor._logreg_products(d)().shape == d["params"].shape
+    d = WORKLOADS["mlp"].data("tiny")
+    assert floor._mlp_products(d)().shape == d["params"][0][0].shape
