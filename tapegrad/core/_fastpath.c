@@ -432,6 +432,18 @@ apply(PyObject *prim, int nested, PyObject *a, PyObject *b)
     return r;
 }
 
+/* bool(obj.<name>); -1 on error */
+static int
+attr_true(PyObject *obj, PyObject *name)
+{
+    PyObject *a = PyObject_GetAttr(obj, name);
+    if (a == NULL)
+        return -1;
+    int r = PyObject_IsTrue(a);
+    Py_DECREF(a);
+    return r;
+}
+
 /* primitive._record_call's fused branch: trace.record_fused(prim, argnums, node, vals)
  * when prim has value_and_jvp rules and the trace fuses (never a reverse trace).
  * A new reference: the box, NotImplemented (compute the value alone), or NULL. */
@@ -440,20 +452,11 @@ record_fused(PyObject *trace, PyObject *prim, PyObject *argnums, PyObject *node,
 {
     if ((PyObject *)Py_TYPE(trace) == ReverseTraceType)
         Py_RETURN_NOTIMPLEMENTED;
-    PyObject *table = PyObject_GetAttr(prim, s_value_and_jvp);
-    if (table == NULL)
-        return NULL;
-    int any = PyObject_IsTrue(table);
-    Py_DECREF(table);
-    if (any <= 0)
-        return any < 0 ? NULL : Py_NewRef(Py_NotImplemented);
-    PyObject *flag = PyObject_GetAttr(trace, s_fuses);
-    if (flag == NULL)
-        return NULL;
-    int fuses = PyObject_IsTrue(flag);
-    Py_DECREF(flag);
-    if (fuses <= 0)
-        return fuses < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    int ok = attr_true(prim, s_value_and_jvp);
+    if (ok > 0)
+        ok = attr_true(trace, s_fuses);
+    if (ok <= 0)
+        return ok < 0 ? NULL : Py_NewRef(Py_NotImplemented);
     PyObject *args[5] = {trace, prim, argnums, node, vals};
     return PyObject_VectorcallMethod(s_record_fused, args, 5 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
 }
