@@ -72,3 +72,24 @@ def test_writing_into_plain_array_raises_a_named_error():
 def test_float_of_traced_value_raises():
     with pytest.raises(TraceLeakError, match="float"):
         grad(lambda x: float(x) * 2.0)(1.0)
+
+
+def test_ufunc_calls_off_the_dispatch_fast_path():
+    # Keywords, out= into a traced array, ufunc methods and ufuncs without rules leave
+    # the hot path of __array_ufunc__ (in C with the accelerator) for the general one.
+    import tapegrad.numpy as tnp
+    from tapegrad import NonDifferentiableError
+
+    def f(x):
+        y = tnp.zeros(3)
+        onp.multiply(x[0], 2.0, out=y)  # out= a traced array: recorded as a write
+        return onp.sum(onp.add(y, x[1], dtype=float) ** 2) + onp.maximum.reduce(x[2])
+
+    expected = 2 * (2 * X[0] + X[1]) * 2, 2 * (2 * X[0] + X[1]), (X[2] == X[2].max()).astype(float)
+    onp.testing.assert_allclose(grad(f)(X), onp.stack(expected))
+    with pytest.raises(NonDifferentiableError, match="accumulate"):
+        grad(lambda x: onp.sum(onp.add.accumulate(x)))(X)
+    with pytest.raises(NonDifferentiableError, match=r"numpy.add\(\.\.\., where=\)"):
+        grad(lambda x: onp.sum(onp.add(x, 1.0, where=x > 0)))(X)
+    # comparisons carry no derivative and take every keyword
+    assert grad(lambda x: onp.sum(x * onp.greater(x, 0, casting="same_kind", where=True)))(X).shape == X.shape
