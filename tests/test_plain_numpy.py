@@ -91,5 +91,9 @@ def test_ufunc_calls_off_the_dispatch_fast_path():
         grad(lambda x: onp.sum(onp.add.accumulate(x)))(X)
     with pytest.raises(NonDifferentiableError, match=r"numpy.add\(\.\.\., where=\)"):
         grad(lambda x: onp.sum(onp.add(x, 1.0, where=x > 0)))(X)
+    # tapegrad.numpy's ufuncs take the same keywords the same way
+    onp.testing.assert_allclose(grad(lambda x: tnp.sum(tnp.multiply(x, x, dtype=float, casting="same_kind")))(X), 2 * X)
+    with pytest.raises(NonDifferentiableError, match=r"numpy.subtract\(\.\.\., where=\)"):
+        grad(lambda x: tnp.sum(tnp.subtract(x, 1.0, where=x > 0)))(X)
     # comparisons carry no derivative and take every keyword
     assert grad(lambda x: onp.sum(x * onp.greater(x, 0, casting="same_kind", where=True)))(X).shape == X.shape

@@ -32,7 +32,7 @@ from .fastpath import EXT
 class Primitive:
     """The derivative rules of one wrapped function."""
 
-    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "value_and_jvp", "__weakref__")
+    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "value_and_jvp", "keywords", "__weakref__")
 
     def __init__(self, fun: Callable, name: str) -> None:
         self.fun = fun
@@ -51,6 +51,10 @@ class Primitive:
         self.reads: Optional[dict] = None
         # argnum -> value_and_jvp rule (see the module docstring); empty for most.
         self.value_and_jvp: dict[int, Callable] = {}
+        # keywords(args, kwargs) -> (args, kwargs): what a traced call with
+        # keywords binds, for a primitive whose rules take fewer keywords than
+        # its function (a ufunc's dtype= becomes a cast); None: as given.
+        self.keywords: Optional[Callable] = None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -99,6 +103,13 @@ def _record_call(trace: Any, prim: Primitive, argnums: tuple, node: Any, vals: t
         if box is not NotImplemented:
             return box
     return trace.record_one(prim, argnums, node, vals, prim.fun(*vals))
+
+
+def _bind_keywords(prim: Primitive, args: tuple, kwargs: dict) -> Any:
+    """``_bind`` of a call with keywords, normalised first by the primitive's ``keywords`` hook."""
+    if prim.keywords is not None:
+        args, kwargs = prim.keywords(args, kwargs)
+    return _bind(prim, args, kwargs)
 
 
 def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
@@ -208,12 +219,12 @@ def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
         n = len(args)
         if n == 1:
             if isinstance(args[0], Box):
-                return _bind(prim, args, kwargs) if kwargs else bind1(prim, args[0])
+                return _bind_keywords(prim, args, kwargs) if kwargs else bind1(prim, args[0])
             return fun(args[0], **kwargs) if kwargs else fun(args[0])
         if n == 2:
             if kwargs:
                 if isinstance(args[0], Box) or isinstance(args[1], Box):
-                    return _bind(prim, args, kwargs)
+                    return _bind_keywords(prim, args, kwargs)
                 return fun(args[0], args[1], **kwargs)
             if isinstance(args[0], Box):
                 return bind2(prim, args[0], args[1])
@@ -222,7 +233,7 @@ def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
             return fun(args[0], args[1])
         for a in args:
             if isinstance(a, Box):
-                return _bind(prim, args, kwargs)
+                return _bind_keywords(prim, args, kwargs) if kwargs else _bind(prim, args, kwargs)
         return fun(*args, **kwargs)
 
     try:

@@ -8,11 +8,12 @@ most rules need: undoing broadcasting, and rules built from a derivative.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Optional
 
 import numpy as _np
 
-from ..core import Box, def_rules, getval, notrace_primitive, primitive
+from ..core import Box, NonDifferentiableError, def_rules, getval, notrace_primitive, primitive
 
 # NumPy callable -> tapegrad callable, for dispatch from plain NumPy.
 UFUNCS: dict = {}
@@ -36,9 +37,34 @@ def wrap(np_fun: Callable, name: Optional[str] = None, *, compute: Optional[Call
     function with the same results that is quicker on the common case.
     """
     ours = primitive(compute or np_fun, name or np_fun.__name__)
+    if isinstance(np_fun, _np.ufunc):
+        ours._primitive.keywords = functools.partial(ufunc_keywords, np_fun)
     _register(np_fun, ours)
     DIFFERENTIABLE[name or np_fun.__name__] = ours
     return ours
+
+
+# Ufunc keywords that do not change the values a differentiable ufunc computes.
+_LAYOUT_KEYWORDS = frozenset({"casting", "order", "subok"})
+
+
+def ufunc_keywords(ufunc: _np.ufunc, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """A traced ufunc call's keywords, for rules that take none (``Primitive.keywords``).
+
+    ``dtype=`` casts the inputs first, as NumPy does; ``casting``, ``order`` and
+    ``subok`` change no value; ``where=`` and the rest are refused by name,
+    at the call (``out=`` never gets here: the dispatch treats it as a write).
+    """
+    rest = {k: v for k, v in kwargs.items() if k not in _LAYOUT_KEYWORDS}
+    dtype = rest.pop("dtype", None)
+    if rest:
+        raise NonDifferentiableError(
+            f"numpy.{ufunc.__name__}(..., {', '.join(f'{k}=' for k in rest)}) on a traced value is not "
+            "supported by tapegrad. For a mask, compute everywhere and select with where(mask, result, other)."
+        )
+    if dtype is not None:
+        args = tuple(x.astype(dtype) if isinstance(x, Box) else _np.asarray(x, dtype=dtype) for x in args)
+    return args, {}
 
 
 def wrap_nondiff(np_fun: Callable, name: Optional[str] = None) -> Callable:

@@ -153,9 +153,7 @@ class _ArrayOps(ArrayMethods):
                     "reached it. Define one with tapegrad.extend, or apply it to "
                     "tapegrad.stop_gradient(x)."
                 )
-            if kwargs and not getattr(ours, "_notrace", False):
-                inputs = _apply_ufunc_keywords(ufunc, inputs, kwargs)
-            result = ours(*inputs, **kwargs)
+            result = ours(*inputs, **kwargs)  # keywords: see _wrap.ufunc_keywords
         elif method == "reduce" and ufunc in (_np.add, _np.multiply, _np.maximum, _np.minimum):
             red = {
                 _np.add: reductions.sum,
@@ -366,31 +364,6 @@ def _ufunc_primitive(ufunc: Any) -> Any:
         return None  # not cached: the generic path raises the explanatory error
     prim = _UFUNC_PRIMITIVES[ufunc] = getattr(ours, "_primitive", None)
     return prim
-
-
-# Ufunc keywords that do not change the values a differentiable ufunc computes
-# (``out`` is handled apart, as a write).
-_LAYOUT_KEYWORDS = ("casting", "order", "subok")
-
-
-def _apply_ufunc_keywords(ufunc: Any, inputs: tuple, kwargs: dict) -> tuple:
-    """The inputs of ``ufunc(*inputs, **kwargs)`` for a rule that takes no keywords.
-
-    ``dtype=`` casts the inputs first, as NumPy does; ``where=`` and the rest
-    are refused by name rather than reaching the rules (which take none).
-    """
-    for name in _LAYOUT_KEYWORDS:
-        kwargs.pop(name, None)
-    dtype = kwargs.pop("dtype", None)
-    if kwargs:
-        raise NonDifferentiableError(
-            f"numpy.{ufunc.__name__}(..., {', '.join(f'{k}=' for k in kwargs)}) on a traced value is not "
-            "supported by tapegrad. For a mask, compute everywhere and select with numpy.where(mask, "
-            "result, other)."
-        )
-    if dtype is None:
-        return inputs
-    return tuple(x.astype(dtype) if isinstance(x, Box) else _np.asarray(x, dtype=dtype) for x in inputs)
 
 
 def _load_scipy_rules(ufunc: Any) -> Any:

@@ -156,8 +156,7 @@ def _fast(ufunc: _np.ufunc, op: Callable) -> Callable:
 
 
 def _wrap_fast(ufunc: _np.ufunc, op: Callable) -> Callable:
-    ours = wrap(_fast(ufunc, op), ufunc.__name__)
-    UFUNCS[ufunc] = ours
+    ours = wrap(ufunc, compute=_fast(ufunc, op))
     return ours
 
 
