@@ -30,7 +30,7 @@ import time  # noqa: E402
 import numpy  # noqa: E402
 
 from benchmarks import report  # noqa: E402
-from benchmarks.libs import ERRORS, LIBRARIES, limit_loaded_pools, load, version  # noqa: E402
+from benchmarks.libs import ERRORS, LIBRARIES, limit_loaded_pools, version  # noqa: E402
 from benchmarks.measure import measure_in_subprocesses, time_round_robin  # noqa: E402
 from benchmarks.workloads import ORDER, WORKLOADS, Skip, to_numpy  # noqa: E402
 
@@ -149,9 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in report.agreement_lines(results):
         print(line)
     s = meta["summary"]
-    load = meta["load_average_before_after"]
+    loadavg = meta["load_average_before_after"]
     print(f"\n{s['PASS']} PASS, {s['FAIL']} FAIL, {s['n/a']} n/a  ({elapsed:.0f} s; "
-          f"1-min load average {load[0]} before, {load[1]} after, on {os.cpu_count()} cpus)")
+          f"1-min load average {loadavg[0]} before, {loadavg[1]} after, on {os.cpu_count()} cpus)")
     report.write_json(args.out, meta, results)
     chart = report.write_chart(os.path.splitext(args.out)[0] + ".png", results)
     log(f"wrote {os.path.relpath(args.out, ROOT)}" + (f" and {os.path.relpath(chart, ROOT)}" if chart else ""))

@@ -1,8 +1,6 @@
 """The engine: deep chains, threads, memory, nesting, containers, layering."""
 
 import gc
-import subprocess
-import sys
 import threading
 import tracemalloc
 from collections import namedtuple

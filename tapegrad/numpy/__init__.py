@@ -22,7 +22,7 @@ from . import vspace as _vspace  # noqa: F401 - registers ArrayVSpace
 from .creation import *  # noqa: F403
 from .elementwise import *  # noqa: F403
 from .extras import *  # noqa: F403
-from .indexing import getitem, setitem, where
+from .indexing import getitem, setitem, where  # noqa: F401 - public names
 from .nondiff import *  # noqa: F403
 from .products import *  # noqa: F403
 from .rearrange import *  # noqa: F403
@@ -34,7 +34,7 @@ from .ufuncs import *  # noqa: F403
 from .writes import *  # noqa: F403
 from .views import *  # noqa: F403 - last: the public, view-linking forms win
 
-from . import fft, linalg, random  # noqa: E402
+from . import fft, linalg, random  # noqa: E402, F401 - the submodules, as numpy.fft and friends
 
 
 def __getattr__(name: str) -> Any:

@@ -93,7 +93,7 @@ for _name in ("full", "full_like"):
 
 def _samples(start: Any, stop: Any, num: int, endpoint: bool, axis: int) -> Any:
     """start + (stop - start) * t along a new axis, with t the unit grid of numpy.linspace."""
-    from .shape import moveaxis, reshape
+    from .shape import moveaxis
     from .ufuncs import add, multiply, subtract
 
     lo, hi = getval(start), getval(stop)

@@ -23,7 +23,7 @@ from .products import matmul as _matmul
 from .shape import moveaxis, reshape, swapaxes
 
 if svdvals_np is not None:
-    from ._linalg_decomp import svdvals
+    from ._linalg_decomp import svdvals  # noqa: F401 - public where NumPy has it
 
 
 # ----- products and solvers built from the primitives ---------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as _np
 
 from ..core import def_rules, primitive
-from ._einsum import einsum, einsum_args
+from ._einsum import einsum, einsum_args  # noqa: F401 - einsum_args is shared with the linalg modules
 from ._wrap import def_linear, is_complex, shape_of, unbroadcast, wrap, wrap_nondiff
 from .composite import composite
 from .fastrules import twin

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as _np
 
 from ..core import Box, def_rules, primitive
-from ._wrap import _REAL_SCALARS, UFUNCS, broadcast_tangent, def_elementwise, is_complex, unbroadcast, wrap
+from ._wrap import _REAL_SCALARS, broadcast_tangent, def_elementwise, is_complex, unbroadcast, wrap
 from .fastrules import twin
 
 # ----- products in which zero times anything is zero ----------------------------
@@ -156,8 +156,7 @@ def _fast(ufunc: _np.ufunc, op: Callable) -> Callable:
 
 
 def _wrap_fast(ufunc: _np.ufunc, op: Callable) -> Callable:
-    ours = wrap(ufunc, compute=_fast(ufunc, op))
-    return ours
+    return wrap(ufunc, compute=_fast(ufunc, op))
 
 
 def _passed_on(g: Any, ans: Any, x: Any, y: Any) -> Any:

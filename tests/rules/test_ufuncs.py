@@ -6,9 +6,8 @@ import numpy as onp
 import pytest
 
 import tapegrad.numpy as np
-from tapegrad import elementwise_grad, grad, hessian, jacobian, make_jvp
+from tapegrad import elementwise_grad, grad, hessian, make_jvp
 from tapegrad.numpy.ufuncs import one_minus_square, safe_div, safe_mul
-from tapegrad.test_util import check_grads
 
 from .harness import BINARY_SHAPES, MATRIX, SCALAR, VECTOR, Row, expand, run
 
