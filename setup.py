@@ -8,7 +8,12 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[
-        Extension("tapegrad.core._fastpath", ["tapegrad/core/_fastpath.c"], optional=True),
+        Extension(
+            "tapegrad.core._fastpath",
+            [f"tapegrad/core/{name}.c" for name in ("_fastpath", "_fp_bind", "_fp_operators", "_fp_sweep")],
+            depends=["tapegrad/core/_fastpath.h"],
+            optional=True,
+        ),
         Extension("tapegrad.numpy._fastrules", ["tapegrad/numpy/_fastrules.c"], optional=True),
     ]
 )
