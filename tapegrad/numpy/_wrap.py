@@ -60,7 +60,8 @@ def ufunc_keywords(ufunc: _np.ufunc, args: tuple, kwargs: dict) -> tuple[tuple, 
     if rest:
         raise NonDifferentiableError(
             f"numpy.{ufunc.__name__}(..., {', '.join(f'{k}=' for k in rest)}) on a traced value is not "
-            "supported by tapegrad. For a mask, compute everywhere and select with where(mask, result, other)."
+            "supported by tapegrad: instead of where=, compute everywhere and select with "
+            "where(mask, result, other); instead of out=, assign the result (y[...] = result)."
         )
     if dtype is not None:
         args = tuple(x.astype(dtype) if isinstance(x, Box) else _np.asarray(x, dtype=dtype) for x in args)
