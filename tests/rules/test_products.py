@@ -19,6 +19,9 @@ ROWS = [
     # One traced operand and a constant: the single-argument paths of both modes.
     Row("matmul:matrix-vector", np.matmul, [((3, 4), (4,)), ((3, 4), (4, 2))], argnums=(1,), dtypes=C, order=3),
     Row("matmul:vector-matrix", np.matmul, [((4,), (4, 3)), ((2, 4), (4, 3))], argnums=(0,), dtypes=C, order=3),
+    # A constant matrix large enough for matmul's value_and_jvp (forward mode reads it once).
+    Row("matmul:large-matrix-vector", np.matmul, [((130, 130), (130,))], argnums=(1,), order=2),
+    Row("matmul:vector-large-matrix", np.matmul, [((130,), (130, 130))], argnums=(0,), order=2),
     Row("tensordot", np.tensordot, [((3, 4), (3, 4)), ((2, 3, 4), (3, 4, 5))], dtypes=C),
     Row("tensordot-axes1", lambda a, b: np.tensordot(a, b, axes=1), [((3, 4), (4, 2)), ((4,), (4,))]),
     Row("tensordot-axes0", lambda a, b: np.tensordot(a, b, axes=0), [((3,), (2, 2))]),
