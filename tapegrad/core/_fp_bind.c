@@ -265,13 +265,12 @@ attr_true(PyObject *obj, PyObject *name)
 }
 
 /* primitive._record_call's fused branch: trace.record_fused(prim, argnums, node, vals)
- * when prim has value_and_jvp rules and the trace fuses (never a reverse trace).
- * A new reference: the box, NotImplemented (compute the value alone), or NULL. */
+ * when prim has value_and_jvp rules and the trace fuses (the caller has ruled
+ * out a reverse trace, which never does). A new reference: the box,
+ * NotImplemented (compute the value alone), or NULL. */
 static PyObject *
 record_fused(PyObject *trace, PyObject *prim, PyObject *argnums, PyObject *node, PyObject *vals)
 {
-    if ((PyObject *)Py_TYPE(trace) == ReverseTraceType)
-        Py_RETURN_NOTIMPLEMENTED;
     int ok = attr_true(prim, s_value_and_jvp);
     if (ok > 0)
         ok = attr_true(trace, s_fuses);
@@ -293,18 +292,19 @@ bind_one(PyObject *prim, BoxObject *box, int pos, PyObject *other, int k)
     Py_INCREF(trace); Py_INCREF(node); Py_INCREF(v);
     PyObject *a = pos == 0 ? v : other, *b = pos == 0 ? other : v;
     PyObject *argnums = pos == 0 ? arg0 : arg1;
-    PyObject *r = NULL, *vals = NULL, *ans = NULL;
+    PyObject *r = NULL, *ans = NULL;
+    PyObject *vals = b == NULL ? PyTuple_Pack(1, a) : PyTuple_Pack(2, a, b);
     int nested = IS_BOX(v);
+    if (vals == NULL)
+        goto done;
     if (!nested && (PyObject *)Py_TYPE(trace) != ReverseTraceType) {
-        vals = b == NULL ? PyTuple_Pack(1, a) : PyTuple_Pack(2, a, b);
-        r = vals == NULL ? NULL : record_fused(trace, prim, argnums, node, vals);
-        if (r == Py_NotImplemented)
-            Py_CLEAR(r);
-        else
+        r = record_fused(trace, prim, argnums, node, vals);
+        if (r != Py_NotImplemented)
             goto done; /* the box, or an error */
+        Py_CLEAR(r);
     }
     ans = apply_op(k, prim, nested, a, b);
-    if (ans != NULL && (vals != NULL || (vals = b == NULL ? PyTuple_Pack(1, a) : PyTuple_Pack(2, a, b)) != NULL))
+    if (ans != NULL)
         r = record_one(trace, prim, argnums, node, vals, ans);
 done:
     Py_XDECREF(ans); Py_XDECREF(vals);

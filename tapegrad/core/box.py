@@ -83,7 +83,7 @@ class ConstantTrace:
 
     __slots__ = ()
     level = 0
-    fuses = False  # see Primitive.value_and_jvp
+    fuses = False  # never asked to record_fused (see Primitive.value_and_jvp)
 
     def record(self, prim, argnums, parents, vals, kwargs, ans):  # noqa: ANN001, ANN201
         return ans
@@ -93,9 +93,6 @@ class ConstantTrace:
 
     def record2(self, prim, node0, node1, v0, v1, ans):  # noqa: ANN001, ANN201
         return ans
-
-    def record_fused(self, prim, argnums, node, vals):  # noqa: ANN001, ANN201
-        return NotImplemented
 
 
 CONSTANT = ConstantTrace()

@@ -65,8 +65,7 @@ class ForwardTrace:
         if both is None:
             return NotImplemented
         ans, t = both
-        cls = _BOX_TYPES.get(type(ans))
-        return cls(ans, self, t) if cls is not None else new_box(ans, self, t)
+        return new_box(ans, self, t)
 
     def record2(self, prim: Primitive, t0: Any, t1: Any, v0: Any, v1: Any, ans: Any) -> Any:
         """A two-argument call without keywords, both arguments traced here."""

@@ -106,8 +106,8 @@ def _record_call(trace: Any, prim: Primitive, argnums: tuple, node: Any, vals: t
 
 
 def _bind_keywords(prim: Primitive, args: tuple, kwargs: dict) -> Any:
-    """``_bind`` of a call with keywords, normalised first by the primitive's ``keywords`` hook."""
-    if prim.keywords is not None:
+    """``_bind``, with keywords normalised first by the primitive's ``keywords`` hook."""
+    if kwargs and prim.keywords is not None:
         args, kwargs = prim.keywords(args, kwargs)
     return _bind(prim, args, kwargs)
 
@@ -233,7 +233,7 @@ def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
             return fun(args[0], args[1])
         for a in args:
             if isinstance(a, Box):
-                return _bind_keywords(prim, args, kwargs) if kwargs else _bind(prim, args, kwargs)
+                return _bind_keywords(prim, args, kwargs)
         return fun(*args, **kwargs)
 
     try:

@@ -52,8 +52,9 @@ def ufunc_keywords(ufunc: _np.ufunc, args: tuple, kwargs: dict) -> tuple[tuple, 
     """A traced ufunc call's keywords, for rules that take none (``Primitive.keywords``).
 
     ``dtype=`` casts the inputs first, as NumPy does; ``casting``, ``order`` and
-    ``subok`` change no value; ``where=`` and the rest are refused by name,
-    at the call (``out=`` never gets here: the dispatch treats it as a write).
+    ``subok`` change no value; ``where=``, ``out=`` and the rest are refused by
+    name, at the call (plain NumPy's ``out=`` never gets here: the dispatch
+    makes it a write).
     """
     rest = {k: v for k, v in kwargs.items() if k not in _LAYOUT_KEYWORDS}
     dtype = rest.pop("dtype", None)

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 import numpy as _np
 
 from ..core.fastpath import ENABLED
-from ._wrap import MAX_ONES, ones_vector
+from ._wrap import _F8, MAX_ONES, ones_vector
 
 
 def _load() -> Optional[ModuleType]:
@@ -25,7 +25,7 @@ def _load() -> Optional[ModuleType]:
         from . import _fastrules
     except ImportError:  # not built: the Python rules
         return None
-    _fastrules.configure(ndarray=_np.ndarray, float64=_np.dtype(_np.float64), subtract=_np.subtract,
+    _fastrules.configure(ndarray=_np.ndarray, float64=_F8, subtract=_np.subtract,
                          ones=ones_vector, max_ones=MAX_ONES)
     return _fastrules
 

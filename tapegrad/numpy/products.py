@@ -13,7 +13,7 @@ import numpy as _np
 
 from ..core import def_rules, primitive
 from ._einsum import einsum, einsum_args  # noqa: F401 - einsum_args is shared with the linalg modules
-from ._wrap import def_linear, is_complex, shape_of, unbroadcast, wrap, wrap_nondiff
+from ._wrap import _F8, def_linear, is_complex, shape_of, unbroadcast, wrap, wrap_nondiff
 from .composite import composite
 from .fastrules import twin
 
@@ -85,7 +85,6 @@ def_rules(dot, vjp=(_dot_vjp_a, _dot_vjp_b), vjp_reads={0: (1,), 1: (0,)})
 def_linear(dot, 0, 1)
 
 
-_F8 = _np.dtype(_np.float64)
 
 
 def _ndim(x: Any) -> int:
@@ -103,9 +102,7 @@ def _float_matrices(x: Any, y: Any) -> bool:
 
 
 def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    # _float_matrices(g, b), inlined: this is the backward pass's most frequent rule in networks
-    if (type(g) is _np.ndarray and type(b) is _np.ndarray and g.ndim == 2 and b.ndim == 2
-            and g.dtype is _F8 and b.dtype is _F8):
+    if _float_matrices(g, b):  # the branch of its C twin (fastrules)
         return g.dot(b.T)  # BLAS reads the transpose in place; see _matmul for why .dot
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
@@ -118,8 +115,7 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    if (type(g) is _np.ndarray and type(a) is _np.ndarray and g.ndim == 2 and a.ndim == 2
-            and g.dtype is _F8 and a.dtype is _F8):
+    if _float_matrices(g, a):
         return a.T.dot(g)
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
@@ -137,6 +133,7 @@ def _matmul(a: Any, b: Any, /, **kwargs: Any) -> Any:
     # On two float64 matrices ndarray.dot runs the same BLAS product as
     # numpy.matmul (bit for bit) at half the call overhead: matmul is a
     # generalized ufunc, and its dispatch costs more than an 8x32 product.
+    # (_float_matrices(a, b), inlined: every forward product comes here.)
     if (type(a) is _np.ndarray and type(b) is _np.ndarray and not kwargs and a.ndim == 2 and b.ndim == 2
             and a.dtype is _F8 and b.dtype is _F8):
         return a.dot(b)

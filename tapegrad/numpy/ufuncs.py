@@ -167,16 +167,10 @@ def _passed_on(g: Any, ans: Any, x: Any, y: Any) -> Any:
     return unbroadcast(g, x)
 
 
-def _passed_on_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    if type(g) is _np.ndarray and type(y) is _np.ndarray and g.shape == y.shape and g.dtype is y.dtype:
-        return g
-    return unbroadcast(g, y)
-
-
 add = _wrap_fast(_np.add, operator.add)
 def_rules(
     add,
-    vjp=(twin("pass_x", _passed_on), twin("pass_y", _passed_on_y)),
+    vjp=(twin("pass_x", _passed_on), twin("pass_y", lambda g, ans, x, y: _passed_on(g, ans, y, x))),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot, ans), lambda y_dot, ans, x, y: broadcast_tangent(y_dot, ans)),
     vjp_reads=(),  # shapes only
 )
