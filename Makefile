@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PURE_TESTS := tests/test_engine.py tests/test_operators.py tests/test_assignment.py tests/test_errors.py \
 	tests/test_tape_residuals.py tests/test_methods.py tests/test_plain_numpy.py tests/test_builtins.py \
-	tests/test_misc.py tests/test_fastpath.py tests/rules/test_ufuncs.py tests/rules/test_products.py
+	tests/test_misc.py tests/test_fastpath.py tests/test_arraycache.py tests/rules/test_ufuncs.py tests/rules/test_products.py
 
 .PHONY: demo test bench clean
 

@@ -10,7 +10,7 @@ from .errors import InputTypeError, NonDifferentiableError, NotScalarError, Tape
 from .forward import ForwardTrace, make_jvp
 from .primitive import Primitive, def_rules, get_primitive, notrace_primitive, primitive
 from .reverse import ReverseTrace, backward_pass, make_vjp
-from .state import STATE, TraceState, tracing
+from .state import SCOPE, STATE, TraceScope, TraceState, tracing
 from .vspace import VSpace, register_vspace, vspace
 
 __all__ = [
@@ -20,6 +20,6 @@ __all__ = [
     "ForwardTrace", "make_jvp",
     "Primitive", "def_rules", "get_primitive", "notrace_primitive", "primitive",
     "ReverseTrace", "backward_pass", "make_vjp",
-    "STATE", "TraceState", "tracing",
+    "SCOPE", "STATE", "TraceScope", "TraceState", "tracing",
     "VSpace", "register_vspace", "vspace",
 ]

@@ -8,7 +8,7 @@ from .box import _BOX_TYPES, Box, new_box
 from .containers import LEAF_TYPES, add_cotangents, pack_output
 from .primitive import _ARG01, Primitive
 from .reverse import aligned_rules
-from .state import STATE
+from .state import SCOPE, STATE
 from .vspace import promote, vspace
 
 _UNRESOLVED = object()  # a cache miss (None means: a joint rule)
@@ -90,13 +90,15 @@ def make_jvp(fun: Callable[[Any], Any], x: Any) -> Callable[[Any], tuple[Any, An
     x = promote(x)
 
     def jvp(v: Any) -> tuple[Any, Any]:
-        state = STATE
+        state, scope = STATE, SCOPE
+        token = scope.enter()
         state.depth += 1
         try:
             trace = ForwardTrace(state.depth)
             out = pack_output(fun(new_box(x, trace, v)), trace)
         finally:
             state.depth -= 1
+            scope.leave(token)
         if isinstance(out, Box) and out._trace is trace:
             return out._value, out._node
         return out, vspace(out).zeros()

@@ -18,7 +18,7 @@ from .errors import NonDifferentiableError
 from . import primitive as _primitive
 from .fastpath import EXT
 from .primitive import _ARG0, _ARG1, _ARG01, Primitive
-from .state import STATE
+from .state import SCOPE, STATE
 from .vspace import promote, vspace
 
 _ROOT = (None, (), (), None, None, None, ())
@@ -249,7 +249,8 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
     kept until the returned function is dropped.
     """
     x = promote(x)
-    state = STATE  # the thread's trace depth; a try block is cheaper than a context manager
+    state, scope = STATE, SCOPE  # the thread's trace depth; a try block is cheaper than a context manager
+    token = scope.enter()
     state.depth += 1
     try:
         trace = ReverseTrace(state.depth)
@@ -257,12 +258,17 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
         out = pack_output(fun(start), trace)
     finally:
         state.depth -= 1
+        scope.leave(token)
     if isinstance(out, Box) and out._trace is trace:
         tape, end_node, end_value = trace.tape, out._node, out._value
 
         def vjp(g: Any) -> Any:
-            ct = backward_pass(tape, end_node, g)[0]
-            return vspace(x).zeros() if ct is None else dense(ct)
+            token = scope.enter()
+            try:
+                ct = backward_pass(tape, end_node, g)[0]
+                return vspace(x).zeros() if ct is None else dense(ct)
+            finally:
+                scope.leave(token)
 
         return vjp, end_value
 

@@ -7,6 +7,7 @@ several threads never share levels or tapes.
 from __future__ import annotations
 
 import threading
+from typing import Any, Callable
 
 
 class TraceState(threading.local):
@@ -27,3 +28,32 @@ STATE = TraceState()
 def tracing() -> bool:
     """True while any differentiation is running on this thread."""
     return STATE.depth > 0
+
+
+class TraceScope:
+    """What runs around every trace and every backward pass (process-wide).
+
+    The engine needs nothing here; an array layer may: ``tapegrad.numpy``
+    installs its caching allocator for the arrays that derivatives make (see
+    ``tapegrad/numpy/arraycache.py``). ``enter()`` returns a token that
+    ``leave(token)`` gets back, so nested scopes restore what they replaced.
+    """
+
+    def __init__(self) -> None:
+        self.enter: Callable[[], Any] = _nothing
+        self.leave: Callable[[Any], Any] = _ignore
+
+    def set(self, enter: Callable[[], Any], leave: Callable[[Any], Any]) -> None:
+        """Install a scope's two halves (replacing the previous ones)."""
+        self.enter, self.leave = enter, leave
+
+
+def _nothing() -> None:
+    return None
+
+
+def _ignore(token: Any) -> None:
+    return None
+
+
+SCOPE = TraceScope()

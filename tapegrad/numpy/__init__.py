@@ -35,6 +35,7 @@ from .writes import *  # noqa: F403
 from .views import *  # noqa: F403 - last: the public, view-linking forms win
 
 from . import fft, linalg, random  # noqa: E402, F401 - the submodules, as numpy.fft and friends
+from . import arraycache  # noqa: E402, F401 - installs the derivatives' array cache (arraycache.py)
 
 
 def __getattr__(name: str) -> Any:

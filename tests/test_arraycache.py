@@ -1,0 +1,167 @@
+"""The derivatives' array cache (tapegrad/numpy/arraycache.py, _arraycache.c).
+
+Inside a derivative, array data comes from the cache; outside, from NumPy's
+allocator; results never depend on which. Without the C accelerators (or with
+TAPEGRAD_PURE_PYTHON=1) the cache is off and NumPy's allocator is used throughout.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as onp
+import pytest
+
+import tapegrad.numpy as np
+from tapegrad import grad, hessian, make_jvp
+from tapegrad.numpy import arraycache
+
+ENABLED = arraycache.info()["enabled"]
+BIG = 20_000  # float64 entries: 160 kB, above the cache's smallest block
+needs_cache = pytest.mark.skipif(not ENABLED, reason="the array cache is not built or is off (TAPEGRAD_PURE_PYTHON)")
+
+
+def handler(a: onp.ndarray) -> str:
+    return onp._core.multiarray.get_handler_name(a) if hasattr(onp, "_core") else onp.core.multiarray.get_handler_name(a)
+
+
+def loss(x):
+    return np.sum(np.tanh(x * 0.5) ** 2 + np.sin(x) * x)
+
+
+def numpy_grad(x):
+    t = onp.tanh(x * 0.5)
+    return t * (1 - t ** 2) + onp.cos(x) * x + onp.sin(x)
+
+
+def test_handler_inside_and_outside_derivatives():
+    seen = []
+
+    def f(x):
+        y = x * 2.0
+        seen.append(handler(y._value))
+        return np.sum(y)
+
+    grad(f)(onp.ones(BIG))
+    make_jvp(f)(onp.ones(BIG))(onp.ones(BIG))
+    expected = "tapegrad_arraycache" if ENABLED else "default_allocator"
+    assert seen == [expected, expected]
+    assert handler(onp.ones(BIG)) == "default_allocator"  # outside: NumPy's own
+
+
+@needs_cache
+def test_repeated_gradients_reuse_blocks_and_agree():
+    x = onp.random.RandomState(0).randn(BIG)
+    first = grad(loss)(x)
+    before = arraycache.info()
+    second = grad(loss)(x)
+    after = arraycache.info()
+    assert after["hits"] > before["hits"]
+    assert onp.array_equal(first, second)
+    onp.testing.assert_allclose(first, numpy_grad(x), rtol=1e-12)
+
+
+@needs_cache
+def test_zeros_from_a_reused_block_are_zero():
+    x = onp.random.RandomState(1).randn(BIG) + 3.0
+    grad(loss)(x)  # leaves blocks with nonzero data in the cache
+    made = []
+
+    def f(v):
+        z = np.zeros(BIG)  # a box (so that z[i] = ... can be traced): keep its array
+        made.append(getattr(z, "_value", z))
+        return np.sum(v * z) + np.sum(v)
+
+    g = grad(f)(x)
+    assert handler(made[0]) == "tapegrad_arraycache"
+    assert not made[0].any()
+    assert onp.array_equal(g, onp.ones(BIG))
+
+
+def test_resize_keeps_data_inside_a_derivative():
+    kept = []
+
+    def f(x):
+        a = onp.arange(float(BIG))
+        a.resize(2 * BIG, refcheck=False)  # grows: a new block
+        b = onp.arange(10.0)
+        b.resize(BIG, refcheck=False)  # a small block grows into a large one
+        c = onp.arange(float(BIG))
+        c.resize(BIG // 4, refcheck=False)  # shrinks below half: a smaller block
+        kept.extend([a, b, c])
+        return np.sum(x)
+
+    grad(f)(onp.ones(3))
+    a, b, c = kept
+    assert onp.array_equal(a[:BIG], onp.arange(float(BIG))) and not a[BIG:].any()
+    assert onp.array_equal(b[:10], onp.arange(10.0)) and not b[10:].any()
+    assert onp.array_equal(c, onp.arange(float(BIG // 4)))
+
+
+@needs_cache
+def test_arrays_freed_after_the_derivative_return_to_the_cache():
+    arraycache.clear()
+    g = grad(loss)(onp.ones(BIG))
+    before = arraycache.info()["cached_bytes"]
+    del g
+    assert arraycache.info()["cached_bytes"] > before
+
+
+@needs_cache
+def test_limit_zero_turns_the_cache_off_and_clear_empties_it():
+    grad(loss)(onp.ones(BIG))
+    assert arraycache.info()["cached_bytes"] > 0
+    old = arraycache.set_limit(0)
+    try:
+        assert arraycache.info()["cached_bytes"] == 0  # lowering the limit drains
+        seen = []
+
+        def f(x):
+            y = x * 2.0
+            seen.append(handler(y._value))
+            return np.sum(y)
+
+        grad(f)(onp.ones(BIG))
+        assert seen == ["default_allocator"]
+    finally:
+        arraycache.set_limit(old)
+    grad(loss)(onp.ones(BIG))
+    cached = arraycache.info()["cached_bytes"]
+    assert cached > 0 and arraycache.clear() == cached
+    assert arraycache.info()["cached_bytes"] == 0
+
+
+def test_negative_limit_is_refused():
+    with pytest.raises(ValueError, match="number of bytes"):
+        arraycache.set_limit(-1)
+
+
+def test_nested_derivatives_and_errors_restore_the_allocator():
+    h = hessian(lambda x: np.sum(np.sin(x) * x))(onp.linspace(0, 1, 300))
+    x = onp.linspace(0, 1, 300)
+    onp.testing.assert_allclose(onp.diag(h), 2 * onp.cos(x) - x * onp.sin(x), rtol=1e-12)
+    assert handler(onp.ones(BIG)) == "default_allocator"
+
+    def bad(x):
+        raise RuntimeError("inside")
+
+    with pytest.raises(RuntimeError, match="inside"):
+        grad(bad)(onp.ones(BIG))
+    assert handler(onp.ones(BIG)) == "default_allocator"
+
+
+def test_gradients_in_threads_agree():
+    xs = [onp.random.RandomState(s).randn(BIG) for s in range(4)]
+    results: dict = {}
+
+    def work(i):
+        for _ in range(5):
+            results[i] = grad(loss)(xs[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, x in enumerate(xs):
+        onp.testing.assert_allclose(results[i], numpy_grad(x), rtol=1e-12)
