@@ -22,7 +22,8 @@ needs_cache = pytest.mark.skipif(not ENABLED, reason="the array cache is not bui
 
 
 def handler(a: onp.ndarray) -> str:
-    return onp._core.multiarray.get_handler_name(a) if hasattr(onp, "_core") else onp.core.multiarray.get_handler_name(a)
+    core = getattr(onp, "_core", None) or onp.core  # NumPy 2, NumPy 1.26
+    return core.multiarray.get_handler_name(a)
 
 
 def loss(x):
@@ -34,14 +35,20 @@ def numpy_grad(x):
     return t * (1 - t ** 2) + onp.cos(x) * x + onp.sin(x)
 
 
-def test_handler_inside_and_outside_derivatives():
-    seen = []
+def recording_handlers(seen: list):
+    """A function whose traced intermediate's allocator is appended to ``seen``."""
 
     def f(x):
         y = x * 2.0
         seen.append(handler(y._value))
         return np.sum(y)
 
+    return f
+
+
+def test_handler_inside_and_outside_derivatives():
+    seen: list = []
+    f = recording_handlers(seen)
     grad(f)(onp.ones(BIG))
     make_jvp(f)(onp.ones(BIG))(onp.ones(BIG))
     expected = "tapegrad_arraycache" if ENABLED else "default_allocator"
@@ -114,14 +121,8 @@ def test_limit_zero_turns_the_cache_off_and_clear_empties_it():
     old = arraycache.set_limit(0)
     try:
         assert arraycache.info()["cached_bytes"] == 0  # lowering the limit drains
-        seen = []
-
-        def f(x):
-            y = x * 2.0
-            seen.append(handler(y._value))
-            return np.sum(y)
-
-        grad(f)(onp.ones(BIG))
+        seen: list = []
+        grad(recording_handlers(seen))(onp.ones(BIG))
         assert seen == ["default_allocator"]
     finally:
         arraycache.set_limit(old)
@@ -165,3 +166,20 @@ def test_gradients_in_threads_agree():
         t.join()
     for i, x in enumerate(xs):
         onp.testing.assert_allclose(results[i], numpy_grad(x), rtol=1e-12)
+
+
+@needs_cache
+def test_environment_variable_turns_the_cache_off():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy, tapegrad.numpy as np; from tapegrad import grad; from tapegrad.numpy import arraycache\n"
+            "seen = []\n"
+            "def f(x):\n"
+            "    core = getattr(numpy, '_core', None) or numpy.core\n"
+            "    y = x * 2.0; seen.append(core.multiarray.get_handler_name(y._value)); return np.sum(y)\n"
+            "grad(f)(numpy.ones(20000)); print(arraycache.info()['limit'], seen[0])")
+    env = {**os.environ, "TAPEGRAD_ARRAY_CACHE": "0"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "default_allocator"]
