@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from typing import Any, Callable
 
 BURST_TIME = 0.005  # seconds of timed calls per turn for fast libraries
 MAX_BURST = 10
+ORDER_SEED = 5  # the turns' order is shuffled each round, the same way in every run
 
 
 def time_round_robin(fns: dict[str, Callable[[], Any]], min_repeats: int, max_repeats: int,
@@ -33,7 +35,10 @@ def time_round_robin(fns: dict[str, Callable[[], Any]], min_repeats: int, max_re
 
     Each callable is warmed up once (caches, jit compilation), then every
     round gives each library a turn, so a change in the machine's background
-    load hits them all alike. A turn is one untimed call, then timed calls
+    load hits them all alike. The order of the turns is shuffled each round
+    (seeded): in a fixed order one library would always follow the same
+    other one, and a library that works on its own copy of the data (PyTorch,
+    JAX) evicts the shared arrays from the caches for whoever comes next. A turn is one untimed call, then timed calls
     filling about ``BURST_TIME`` (at least one, at most ``MAX_BURST``). Calls
     are thus timed as they run in a user's loop, right after the same
     gradient, not right after another library has filled the caches with its
@@ -59,8 +64,10 @@ def time_round_robin(fns: dict[str, Callable[[], Any]], min_repeats: int, max_re
               for lib, s in stats.items()}
     gc.collect()  # once: later collections are part of each library's own cost
     rounds, slowest = 0, 0.0
+    order, shuffle = list(stats), random.Random(ORDER_SEED).shuffle
     while stats and rounds < max_repeats and (rounds < min_repeats or slowest < budget):
-        for lib in stats:
+        shuffle(order)
+        for lib in order:
             fn, times = fns[lib], stats[lib]["times"]
             if not alternate:
                 fn()  # untimed: this library's code and data back in the caches
