@@ -7,14 +7,16 @@
     python benchmarks/allocator.py --also read64mb    # ... or a 64 MB read (write64mb: a write) instead
 
 Each library's gradient is called in turn (one call per library per round,
-after one warm-up call each); the table gives the median time and the minor
-page faults per call (``getrusage``). See docs/performance.md, "The array cache".
+in an order shuffled each round as the suite does, after one warm-up call
+each); each line gives the median time and the minor page faults per call
+(``getrusage``). See docs/performance.md, "The array cache".
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import resource
 import statistics
 import sys
@@ -29,6 +31,7 @@ from benchmarks.libs import load, pin_threads  # noqa: E402
 pin_threads()
 
 from benchmarks import by_hand  # noqa: E402, F401 - registers the by_hand builders
+from benchmarks.measure import ORDER_SEED  # noqa: E402
 from benchmarks.workloads import WORKLOADS  # noqa: E402
 
 
@@ -70,8 +73,11 @@ def main() -> None:
             fn()
         times: dict = {lib: [] for lib in fns}
         flts: dict = {lib: 0 for lib in fns}
+        order, shuffle = list(fns), random.Random(ORDER_SEED).shuffle
         for _ in range(args.rounds):
-            for lib, fn in fns.items():
+            shuffle(order)
+            for lib in order:
+                fn = fns[lib]
                 f0, t0 = faults(), time.perf_counter()
                 fn()
                 times[lib].append(time.perf_counter() - t0)
