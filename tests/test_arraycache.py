@@ -183,3 +183,29 @@ def test_environment_variable_turns_the_cache_off():
     env = {**os.environ, "TAPEGRAD_ARRAY_CACHE": "0"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split() == ["0", "default_allocator"]
+
+
+def test_random_allocations_keep_their_contents():
+    """Many arrays of sizes around the size classes' edges, resized and freed in random order."""
+    rng = onp.random.RandomState(7)
+    sizes = [int(s) for s in rng.randint(1, 80_000, 150)] + [8192 - 4, 8192 - 3, 8192, 16_384 - 4, 16_384, 40_960]
+    ok = []
+
+    def f(x):
+        live = []
+        for i, n in enumerate(sizes):
+            a = onp.full(n, float(i))
+            if i % 3 == 0:
+                a.resize(int(rng.randint(1, 2 * n + 2)), refcheck=False)
+                a[:] = float(i)
+            live.append((i, a))
+            if rng.rand() < 0.4:
+                j = int(rng.randint(len(live)))
+                k, b = live.pop(j)
+                ok.append(bool((b == k).all()))
+        ok.extend(bool((b == k).all()) for k, b in live)
+        return np.sum(x)
+
+    for _ in range(3):  # the later rounds run on reused blocks
+        grad(f)(onp.ones(3))
+    assert ok and all(ok)
