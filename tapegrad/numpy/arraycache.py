@@ -22,8 +22,10 @@ the C accelerators: without a compiler at install time, or with
 >>> from tapegrad.numpy import arraycache
 >>> f = lambda w: np.sum(np.tanh(np.ones((100, 200)) @ w))
 >>> g = grad(f)(np.zeros(200))
+>>> hits = arraycache.info()["hits"]
 >>> g = grad(f)(np.zeros(200))  # the second call reuses the first one's buffers
->>> arraycache.info()["cached_bytes"] >= 0
+>>> info = arraycache.info()
+>>> info["hits"] > hits or not info["enabled"]
 True
 """
 
@@ -91,8 +93,9 @@ def clear() -> int:
     Arrays in use are untouched: the cache holds only blocks already freed.
 
     >>> from tapegrad.numpy import arraycache
-    >>> arraycache.clear() >= 0
-    True
+    >>> freed = arraycache.clear()
+    >>> arraycache.info()["cached_bytes"]
+    0
     """
     return 0 if EXT is None else EXT.clear()
 
