@@ -6,21 +6,20 @@
     python benchmarks/allocator.py --also torch       # ... and PyTorch's gradient in the rotation
     python benchmarks/allocator.py --also read64mb    # ... or a 64 MB read (write64mb: a write) instead
 
-Each library's gradient is called in turn (one call per library per round,
-in an order shuffled each round as the suite does, after one warm-up call
-each); each line gives the median time and the minor page faults per call
-(``getrusage``). See docs/performance.md, "The array cache".
+Each library's gradient is timed by the suite's ``time_round_robin`` with its
+strict schedule (one warm-up call each, then one timed call per library per
+round, in an order shuffled each round); each line gives the median time and
+the minor page faults per call (``getrusage``). See docs/performance.md, "The array cache".
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
 import resource
 import statistics
 import sys
-import time
+from typing import Any, Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
@@ -31,7 +30,7 @@ from benchmarks.libs import load, pin_threads  # noqa: E402
 pin_threads()
 
 from benchmarks import by_hand  # noqa: E402, F401 - registers the by_hand builders
-from benchmarks.measure import ORDER_SEED  # noqa: E402
+from benchmarks.measure import time_round_robin  # noqa: E402
 from benchmarks.workloads import WORKLOADS  # noqa: E402
 
 
@@ -45,6 +44,18 @@ def _sweeps() -> dict:
 
 def faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def counting(fn: Callable[[], Any], counts: list) -> Callable[[], Any]:
+    """``fn``, appending the minor page faults of each call to ``counts`` (two getrusage calls, ~1 us)."""
+
+    def call() -> Any:
+        f0 = faults()
+        result = fn()
+        counts.append(faults() - f0)
+        return result
+
+    return call
 
 
 def main() -> None:
@@ -69,21 +80,13 @@ def main() -> None:
         w = WORKLOADS[key]
         data = w.data("full")
         fns = {lib: sweeps[lib] if lib in sweeps else w.build(lib, data) for lib in libs}
-        for fn in fns.values():
-            fn()
-        times: dict = {lib: [] for lib in fns}
-        flts: dict = {lib: 0 for lib in fns}
-        order, shuffle = list(fns), random.Random(ORDER_SEED).shuffle
-        for _ in range(args.rounds):
-            shuffle(order)
-            for lib in order:
-                fn = fns[lib]
-                f0, t0 = faults(), time.perf_counter()
-                fn()
-                times[lib].append(time.perf_counter() - t0)
-                flts[lib] += faults() - f0
-        med = {lib: statistics.median(t) * 1e3 for lib, t in times.items()}
-        cells = ", ".join(f"{lib} {med[lib]:.2f} ms / {flts[lib] / args.rounds:.0f} faults" for lib in fns)
+        flts: dict = {lib: [] for lib in fns}
+        # the suite's strict schedule: one warm-up each, then one timed call per turn, shuffled
+        timed = time_round_robin({lib: counting(fn, flts[lib]) for lib, fn in fns.items()},
+                                 args.rounds, args.rounds, 0.0, alternate=True)
+        med = {lib: timed[lib]["median"] * 1e3 for lib in fns}
+        per_call = {lib: statistics.mean(f[1:]) for lib, f in flts.items()}  # the warm-up call left out
+        cells = ", ".join(f"{lib} {med[lib]:.2f} ms / {per_call[lib]:.0f} faults" for lib in fns)
         print(f"{key}: {cells}; tg/by hand {med['tapegrad'] / med['by_hand']:.3f}x, "
               f"tg/autograd {med['tapegrad'] / med['autograd']:.3f}x")
 

@@ -38,8 +38,9 @@ def time_round_robin(fns: dict[str, Callable[[], Any]], min_repeats: int, max_re
     load hits them all alike. The order of the turns is shuffled each round
     (seeded): in a fixed order one library would always follow the same
     other one, and a library that works on its own copy of the data (PyTorch,
-    JAX) evicts the shared arrays from the caches for whoever comes next. A turn is one untimed call, then timed calls
-    filling about ``BURST_TIME`` (at least one, at most ``MAX_BURST``). Calls
+    JAX) evicts the shared arrays from the caches for whoever comes next. A
+    turn is one untimed call, then timed calls filling about ``BURST_TIME``
+    (at least one, at most ``MAX_BURST``). Calls
     are thus timed as they run in a user's loop, right after the same
     gradient, not right after another library has filled the caches with its
     own code and data (which charges a short gradient for the eviction: see
