@@ -14,6 +14,7 @@ import numpy as _np
 from ..core import def_rules, primitive
 from ._einsum import einsum, einsum_args  # noqa: F401 - einsum_args is shared with the linalg modules
 from ._wrap import _F8, def_linear, is_complex, shape_of, unbroadcast, wrap, wrap_nondiff
+from . import _gemv
 from .composite import composite
 from .fastrules import twin
 
@@ -67,6 +68,8 @@ def _dot_axes(a: Any, b: Any) -> tuple[list, list]:
 def _dot_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
     if _float_matrices(g, b) and _ndim(a) == 2:  # dot, unlike matmul, takes scalars
         return g @ b.T
+    if _ndim(a) == 1 and _ndim(b) == 2:
+        return dot(b, g)  # x @ B: B g, one matrix-vector product
     if not shape_of(a) or not shape_of(b):
         return unbroadcast(g * b, a)
     return tensordot_vjp_a(g, a, b, *_dot_axes(a, b))
@@ -75,12 +78,21 @@ def _dot_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
 def _dot_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
     if _float_matrices(g, a) and _ndim(b) == 2:
         return a.T @ g
+    if _ndim(a) == 2 and _ndim(b) == 1:
+        return dot(g, a)  # A @ x: g A, one vector-matrix product
     if not shape_of(a) or not shape_of(b):
         return unbroadcast(g * a, b)
     return tensordot_vjp_b(g, a, b, *_dot_axes(a, b))
 
 
-dot = wrap(_np.dot)
+def _dot(a: Any, b: Any, /, *args: Any, **kwargs: Any) -> Any:
+    # A matrix-vector product streams a large matrix (see _gemv); otherwise numpy.dot.
+    if not args and not kwargs and _gemv.applies(a, b):
+        return _gemv.product(a, b)
+    return _np.dot(a, b, *args, **kwargs)
+
+
+dot = wrap(_np.dot, compute=_dot)
 def_rules(dot, vjp=(_dot_vjp_a, _dot_vjp_b), vjp_reads={0: (1,), 1: (0,)})
 def_linear(dot, 0, 1)
 
@@ -108,6 +120,8 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
     if a_nd == 1 and b_nd == 1:
         return g * b
     if a_nd == 1:
+        if b_nd == 2:
+            return matmul(b, g)  # x @ B: B g, one matrix-vector product
         return unbroadcast(matmul(expand_dims(g, -2), swapaxes(b, -1, -2))[..., 0, :], a)
     if b_nd == 1:
         return unbroadcast(expand_dims(g, -1) * b, a)
@@ -137,6 +151,8 @@ def _matmul(a: Any, b: Any, /, **kwargs: Any) -> Any:
     if (type(a) is _np.ndarray and type(b) is _np.ndarray and not kwargs and a.ndim == 2 and b.ndim == 2
             and a.dtype is _F8 and b.dtype is _F8):
         return a.dot(b)
+    if not kwargs and _gemv.applies(a, b):  # a large matrix times a vector (see _gemv)
+        return _gemv.product(a, b)
     return _np.matmul(a, b, **kwargs)
 
 

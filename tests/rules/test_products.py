@@ -156,3 +156,68 @@ def test_forward_mode_reads_a_large_matrix_once(side, monkeypatch):
     fd = (g(x + eps * v) - g(x - eps * v)) / (2 * eps)
     onp.testing.assert_allclose(hessian_vector_product(loss)(x, v), fd, rtol=1e-6, atol=1e-8)
     assert len(calls) >= 3
+
+
+# A matrix-vector product with a matrix larger than the cache streams the
+# matrix (tapegrad.numpy._gemv); MIN_BYTES = 0 lets small matrices take that
+# path, so that its values and every derivative rule through it are checked.
+STREAMED = [
+    ("matmul", lambda a, b: a @ b, (6, 70), (70,)),
+    ("matmul", lambda a, b: a @ b, (6,), (6, 70)),
+    ("dot", np.dot, (6, 70), (70,)),
+    ("dot", np.dot, (6,), (6, 70)),
+]
+
+
+@pytest.fixture
+def streamed(monkeypatch):
+    from tapegrad.numpy import _gemv
+
+    calls = []
+    product = _gemv.product
+    monkeypatch.setattr(_gemv, "MIN_BYTES", 0)
+    monkeypatch.setattr(_gemv, "product", lambda a, b: calls.append((a.shape, b.shape)) or product(a, b))
+    return calls
+
+
+@pytest.mark.parametrize("name,f,a_shape,b_shape", STREAMED, ids=[f"{r[0]}{r[2]}{r[3]}" for r in STREAMED])
+def test_streamed_matrix_vector_products(name, f, a_shape, b_shape, streamed):
+    from tapegrad.test_util import check_grads
+
+    rng = onp.random.RandomState(5)
+    a, b = rng.randn(*a_shape), rng.randn(*b_shape)
+    onp.testing.assert_allclose(getattr(np, name)(a, b), onp.dot(a, b), rtol=1e-13)
+    assert streamed == [(a_shape, b_shape)], "the streaming kernel was not used"
+    for argnum in (0, 1):  # each operand traced, the other constant: the forward product and one VJP
+        check_grads(lambda x: np.tanh(f(x, b) if argnum == 0 else f(a, x)), modes=("fwd", "rev"), order=2)(
+            a if argnum == 0 else b)
+    check_grads(lambda a, b: np.sin(f(a, b)), argnum=(0, 1), order=2)(a, b)
+    # the backward pass's product of the constant matrix is streamed too
+    streamed.clear()
+    grad(lambda x: np.sum(f(x, b) ** 2) if a.ndim == 1 else np.sum(f(a, x) ** 2))(a if a.ndim == 1 else b)
+    assert len(streamed) >= 2, streamed
+
+
+def test_streaming_applies_only_to_large_float_matrices_with_moderate_rows(monkeypatch):
+    from tapegrad.numpy import _gemv
+
+    monkeypatch.setattr(_gemv, "MIN_BYTES", 64 * 100 * 8)
+    big, vec = onp.ones((100, 64)), onp.ones(64)
+    assert _gemv.applies(big, vec) and _gemv.applies(onp.ones(100), big)
+    assert not _gemv.applies(big[:99], vec)  # smaller than MIN_BYTES
+    assert not _gemv.applies(onp.ones((200, 32)), onp.ones(32))  # rows too short: dgemv is as fast
+    assert not _gemv.applies(onp.ones((3, 4096)), onp.ones(4096))  # rows too long
+    assert not _gemv.applies(onp.ones((64, 100)).T, onp.ones(64))  # not C-contiguous
+    assert not _gemv.applies(big.astype(onp.float32), vec.astype(onp.float32))
+    assert not _gemv.applies(big, onp.ones(63))  # mismatched: numpy's own error
+    with pytest.raises(ValueError):
+        np.matmul(big, onp.ones(63))
+    assert _gemv.last_level_cache_bytes() > 0
+
+
+def test_streamed_matrix_vector_without_vecdot(monkeypatch):
+    from tapegrad.numpy import _gemv
+
+    monkeypatch.setattr(_gemv, "_vecdot", None)  # NumPy 1.26 has no vecdot: einsum streams the rows
+    a, x = onp.random.RandomState(6).randn(9, 70), onp.random.RandomState(7).randn(70)
+    onp.testing.assert_allclose(_gemv.product(a, x), a @ x, rtol=1e-13)

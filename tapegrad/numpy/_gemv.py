@@ -1,0 +1,81 @@
+"""Matrix-vector products with a matrix too large for the cache.
+
+``A @ x`` and ``g @ A`` read each element of ``A`` once for two flops, so when
+``A`` does not fit in the last-level cache their speed is memory bandwidth.
+OpenBLAS's ``dgemv`` (which ``numpy.dot`` and ``numpy.matmul`` call) reaches
+about half of it on some processors for rows of moderate length: measured on
+an AMD EPYC (32 MiB L3) with a 20,000 x 200 matrix not in the cache, 14 GB/s,
+where ``numpy.vecdot`` (one dot product per row) streams the same matrix at
+31 GB/s and ``einsum("i,ij->j")`` (a scaled row added per row) at 30 GB/s.
+In the cache ``dgemv`` is the faster, so these two take over only for a
+C-contiguous float64 matrix of at least three quarters of the last-level cache
+(a size that does not stay cached from one pass over it to the next) whose
+rows are 64 to 2048 numbers long (shorter or longer rows: ``dgemv`` is as
+fast). ``python benchmarks/gemv.py`` measures both sides on a machine.
+
+The results agree with ``dgemv``'s up to rounding (the sums are taken in
+another order), and depend only on the shapes, never on timing.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from typing import Any
+
+import numpy as _np
+
+from ._wrap import _F8
+
+_MIN_ROW, _MAX_ROW = 64, 2048
+_DEFAULT_CACHE = 32 << 20
+
+
+def last_level_cache_bytes() -> int:
+    """The size of the largest CPU cache Linux reports (32 MiB where none is reported)."""
+    sizes = []
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+        if text[-1:] in units and text[:-1].isdigit():
+            sizes.append(int(text[:-1]) * units[text[-1]])
+        elif text.isdigit():
+            sizes.append(int(text))
+    return max(sizes, default=_DEFAULT_CACHE)
+
+
+# TAPEGRAD_STREAM_MIN_BYTES overrides the size from which the streaming kernels
+# are used (0: always, on rows of the lengths above; a huge number: never).
+MIN_BYTES = int(os.environ.get("TAPEGRAD_STREAM_MIN_BYTES", last_level_cache_bytes() * 3 // 4))
+_vecdot = getattr(_np, "vecdot", None)  # NumPy >= 2.0
+
+
+def applies(a: Any, b: Any) -> bool:
+    """Whether ``a @ b`` (a matrix times a vector, or a vector times a matrix) is streamed.
+
+    >>> import numpy
+    >>> applies(numpy.ones((8, 100)), numpy.ones(100))   # a small matrix: dgemv
+    False
+    """
+    if type(a) is not _np.ndarray or type(b) is not _np.ndarray:
+        return False
+    if a.ndim == 2 and b.ndim == 1:
+        matrix, vector, inner = a, b, 1
+    elif a.ndim == 1 and b.ndim == 2:
+        matrix, vector, inner = b, a, 0
+    else:
+        return False
+    return (matrix.nbytes >= MIN_BYTES and matrix.dtype is _F8 and vector.dtype is _F8
+            and _MIN_ROW <= matrix.shape[1] <= _MAX_ROW and matrix.shape[inner] == vector.shape[0]
+            and matrix.flags.c_contiguous)
+
+
+def product(a: Any, b: Any) -> Any:
+    """``a @ b`` by the streaming kernels, for operands where ``applies(a, b)``."""
+    if a.ndim == 2:
+        return _vecdot(a, b) if _vecdot is not None else _np.einsum("ij,j->i", a, b)
+    return _np.einsum("i,ij->j", a, b)
