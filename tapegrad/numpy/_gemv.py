@@ -8,10 +8,12 @@ an AMD EPYC (32 MiB L3) with a 20,000 x 200 matrix not in the cache, 14 GB/s,
 where ``numpy.vecdot`` (one dot product per row) streams the same matrix at
 31 GB/s and ``einsum("i,ij->j")`` (a scaled row added per row) at 30 GB/s.
 In the cache ``dgemv`` is the faster, so these two take over only for a
-C-contiguous float64 matrix of at least three quarters of the last-level cache
-(a size that does not stay cached from one pass over it to the next) whose
-rows are 64 to 2048 numbers long (shorter or longer rows: ``dgemv`` is as
-fast). ``python benchmarks/gemv.py`` measures both sides on a machine.
+C-contiguous float64 matrix whose rows are 64 to 1024 numbers long (shorter or
+longer rows: ``dgemv`` is as fast or faster) and that is too large to stay in
+the last-level cache from one pass over it to the next: from 3/4 of that cache
+for ``A @ x`` and from 7/8 for ``g @ A``, where each first wins at every row
+length in ``python benchmarks/gemv.py``'s measurements (run it to check them
+on another machine).
 
 The results agree with ``dgemv``'s up to rounding (the sums are taken in
 another order), and depend only on the shapes, never on timing.
@@ -27,7 +29,7 @@ import numpy as _np
 
 from ._wrap import _F8
 
-_MIN_ROW, _MAX_ROW = 64, 2048
+_MIN_ROW, _MAX_ROW = 64, 1024
 _DEFAULT_CACHE = 32 << 20
 
 
@@ -48,9 +50,12 @@ def last_level_cache_bytes() -> int:
     return max(sizes, default=_DEFAULT_CACHE)
 
 
-# TAPEGRAD_STREAM_MIN_BYTES overrides the size from which the streaming kernels
-# are used (0: always, on rows of the lengths above; a huge number: never).
-MIN_BYTES = int(os.environ.get("TAPEGRAD_STREAM_MIN_BYTES", last_level_cache_bytes() * 3 // 4))
+# The sizes from which A @ x and g @ A stream A. TAPEGRAD_STREAM_MIN_BYTES sets
+# both (0: always, on rows of the lengths above; a huge number: never).
+_CACHE = last_level_cache_bytes()
+_OVERRIDE = os.environ.get("TAPEGRAD_STREAM_MIN_BYTES")
+MATVEC_MIN_BYTES = int(_OVERRIDE) if _OVERRIDE else _CACHE * 3 // 4
+VECMAT_MIN_BYTES = int(_OVERRIDE) if _OVERRIDE else _CACHE * 7 // 8
 _vecdot = getattr(_np, "vecdot", None)  # NumPy >= 2.0
 
 
@@ -64,12 +69,12 @@ def applies(a: Any, b: Any) -> bool:
     if type(a) is not _np.ndarray or type(b) is not _np.ndarray:
         return False
     if a.ndim == 2 and b.ndim == 1:
-        matrix, vector, inner = a, b, 1
+        matrix, vector, inner, min_bytes = a, b, 1, MATVEC_MIN_BYTES
     elif a.ndim == 1 and b.ndim == 2:
-        matrix, vector, inner = b, a, 0
+        matrix, vector, inner, min_bytes = b, a, 0, VECMAT_MIN_BYTES
     else:
         return False
-    return (matrix.nbytes >= MIN_BYTES and matrix.dtype is _F8 and vector.dtype is _F8
+    return (matrix.nbytes >= min_bytes and matrix.dtype is _F8 and vector.dtype is _F8
             and _MIN_ROW <= matrix.shape[1] <= _MAX_ROW and matrix.shape[inner] == vector.shape[0]
             and matrix.flags.c_contiguous)
 

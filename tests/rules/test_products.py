@@ -159,7 +159,7 @@ def test_forward_mode_reads_a_large_matrix_once(side, monkeypatch):
 
 
 # A matrix-vector product with a matrix larger than the cache streams the
-# matrix (tapegrad.numpy._gemv); MIN_BYTES = 0 lets small matrices take that
+# matrix (tapegrad.numpy._gemv); min sizes of 0 let small matrices take that
 # path, so that its values and every derivative rule through it are checked.
 STREAMED = [
     ("matmul", lambda a, b: a @ b, (6, 70), (70,)),
@@ -175,7 +175,8 @@ def streamed(monkeypatch):
 
     calls = []
     product = _gemv.product
-    monkeypatch.setattr(_gemv, "MIN_BYTES", 0)
+    monkeypatch.setattr(_gemv, "MATVEC_MIN_BYTES", 0)
+    monkeypatch.setattr(_gemv, "VECMAT_MIN_BYTES", 0)
     monkeypatch.setattr(_gemv, "product", lambda a, b: calls.append((a.shape, b.shape)) or product(a, b))
     return calls
 
@@ -201,12 +202,14 @@ def test_streamed_matrix_vector_products(name, f, a_shape, b_shape, streamed):
 def test_streaming_applies_only_to_large_float_matrices_with_moderate_rows(monkeypatch):
     from tapegrad.numpy import _gemv
 
-    monkeypatch.setattr(_gemv, "MIN_BYTES", 64 * 100 * 8)
+    monkeypatch.setattr(_gemv, "MATVEC_MIN_BYTES", 64 * 100 * 8)
+    monkeypatch.setattr(_gemv, "VECMAT_MIN_BYTES", 64 * 200 * 8)
     big, vec = onp.ones((100, 64)), onp.ones(64)
-    assert _gemv.applies(big, vec) and _gemv.applies(onp.ones(100), big)
-    assert not _gemv.applies(big[:99], vec)  # smaller than MIN_BYTES
+    assert _gemv.applies(big, vec) and not _gemv.applies(onp.ones(100), big)  # each product its own size
+    assert _gemv.applies(onp.ones(200), onp.ones((200, 64)))
+    assert not _gemv.applies(big[:99], vec)  # smaller than the size
     assert not _gemv.applies(onp.ones((200, 32)), onp.ones(32))  # rows too short: dgemv is as fast
-    assert not _gemv.applies(onp.ones((3, 4096)), onp.ones(4096))  # rows too long
+    assert not _gemv.applies(onp.ones((20, 2048)), onp.ones(2048))  # rows too long
     assert not _gemv.applies(onp.ones((64, 100)).T, onp.ones(64))  # not C-contiguous
     assert not _gemv.applies(big.astype(onp.float32), vec.astype(onp.float32))
     assert not _gemv.applies(big, onp.ones(63))  # mismatched: numpy's own error
