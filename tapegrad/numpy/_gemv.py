@@ -84,3 +84,18 @@ def product(a: Any, b: Any) -> Any:
     if a.ndim == 2:
         return _vecdot(a, b) if _vecdot is not None else _np.einsum("ij,j->i", a, b)
     return _np.einsum("i,ij->j", a, b)
+
+
+def matvec_pair(a: Any, x: Any, x_dot: Any) -> tuple[Any, Any]:
+    """``(a @ x, a @ x_dot)`` in one pass over ``a``, where ``applies(a, x)`` (forward mode)."""
+    if _vecdot is None:
+        return product(a, x), product(a, x_dot)
+    both = _vecdot(a[:, None, :], _np.stack((x, x_dot)))  # row i: a[i] . x, a[i] . x_dot
+    return both[:, 0], both[:, 1]
+
+
+def vecmat_pair(g: Any, g_dot: Any, a: Any) -> tuple[Any, Any]:
+    """``(g @ a, g_dot @ a)`` in one pass over ``a``, where ``applies(g, a)`` (forward mode)."""
+    both = _np.einsum("ik,ij->kj", _np.stack((g, g_dot), axis=1), a)
+    return both[0], both[1]
+

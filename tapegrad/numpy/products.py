@@ -172,6 +172,8 @@ def _vector_and_matrix(v: Any, v_dot: Any, m: Any) -> bool:
 def _matmul_value_and_jvp_a(a_dot: Any, a: Any, b: Any) -> Any:
     if not _vector_and_matrix(a, a_dot, b):
         return None
+    if _gemv.applies(a, b):  # beyond the cache a stacked dgemm is slower than streaming
+        return _gemv.vecmat_pair(a, a_dot, b)
     both = _np.stack((a, a_dot)).dot(b)  # rows: a @ b, a_dot @ b
     return both[0], both[1]
 
@@ -179,6 +181,8 @@ def _matmul_value_and_jvp_a(a_dot: Any, a: Any, b: Any) -> Any:
 def _matmul_value_and_jvp_b(b_dot: Any, a: Any, b: Any) -> Any:
     if not _vector_and_matrix(b, b_dot, a):
         return None
+    if _gemv.applies(a, b):
+        return _gemv.matvec_pair(a, b, b_dot)
     both = _np.stack((b, b_dot)).dot(a.T)  # rows: a @ b, a @ b_dot
     return both[0], both[1]
 

@@ -174,10 +174,12 @@ def streamed(monkeypatch):
     from tapegrad.numpy import _gemv
 
     calls = []
-    product = _gemv.product
+    product, matvec_pair, vecmat_pair = _gemv.product, _gemv.matvec_pair, _gemv.vecmat_pair
     monkeypatch.setattr(_gemv, "MATVEC_MIN_BYTES", 0)
     monkeypatch.setattr(_gemv, "VECMAT_MIN_BYTES", 0)
     monkeypatch.setattr(_gemv, "product", lambda a, b: calls.append((a.shape, b.shape)) or product(a, b))
+    monkeypatch.setattr(_gemv, "matvec_pair", lambda *a: calls.append("matrix-vector") or matvec_pair(*a))
+    monkeypatch.setattr(_gemv, "vecmat_pair", lambda *a: calls.append("vector-matrix") or vecmat_pair(*a))
     return calls
 
 
@@ -197,6 +199,38 @@ def test_streamed_matrix_vector_products(name, f, a_shape, b_shape, streamed):
     streamed.clear()
     grad(lambda x: np.sum(f(x, b) ** 2) if a.ndim == 1 else np.sum(f(a, x) ** 2))(a if a.ndim == 1 else b)
     assert len(streamed) >= 2, streamed
+
+
+@pytest.mark.parametrize("side", ["matrix-vector", "vector-matrix"])
+def test_streamed_forward_mode_pairs(side, streamed, monkeypatch):
+    # make_jvp through a constant matrix: value and tangent in one streamed pass
+    from tapegrad import make_jvp
+    from tapegrad.numpy import products
+
+    rng = onp.random.RandomState(8)
+    m = rng.randn(150, 130)
+    x, v = (rng.randn(130), rng.randn(130)) if side == "matrix-vector" else (rng.randn(150), rng.randn(150))
+    f = (lambda x: np.sin(m @ x)) if side == "matrix-vector" else (lambda x: np.sin(x @ m))
+    pairs = []
+    prim = products.matmul._primitive
+    for argnum, rule in list(prim.value_and_jvp.items()):
+        monkeypatch.setitem(prim.value_and_jvp, argnum, lambda *a, rule=rule: pairs.append(1) or rule(*a))
+    ans, t = make_jvp(f)(x)(v)
+    z, z_dot = (m @ x, m @ v) if side == "matrix-vector" else (x @ m, v @ m)
+    assert pairs, "the fused rule was not used"
+    assert streamed == [side], "the streamed pair was not used"
+    onp.testing.assert_allclose(ans, onp.sin(z), rtol=1e-13, atol=1e-13)
+    onp.testing.assert_allclose(t, onp.cos(z) * z_dot, rtol=1e-12, atol=1e-13)
+
+
+def test_streamed_pairs_without_vecdot(monkeypatch):
+    from tapegrad.numpy import _gemv
+
+    monkeypatch.setattr(_gemv, "_vecdot", None)
+    rng = onp.random.RandomState(9)
+    a, x, v = rng.randn(9, 70), rng.randn(70), rng.randn(70)
+    for got, want in zip(_gemv.matvec_pair(a, x, v), (a @ x, a @ v)):
+        onp.testing.assert_allclose(got, want, rtol=1e-13)
 
 
 def test_streaming_applies_only_to_large_float_matrices_with_moderate_rows(monkeypatch):
