@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()}, {_cpu_model()}, {os.cpu_count()} cpus",
         "versions": versions,
         "threadpools": pools,
+        "cpu_affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "thread_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                                       "MKL_NUM_THREADS", "XLA_FLAGS")},
         "seconds": round(elapsed, 1),
