@@ -34,7 +34,8 @@ def wrap(np_fun: Callable, name: Optional[str] = None, *, compute: Optional[Call
     """Make ``np_fun`` a primitive and route plain-NumPy calls on boxes to it.
 
     ``compute``, if given, is what the primitive calls instead of ``np_fun``: a
-    function with the same results that is quicker on the common case.
+    function with the same results (up to rounding, where it sums in another
+    order) that is quicker on the common case.
     """
     ours = primitive(compute or np_fun, name or np_fun.__name__)
     if isinstance(np_fun, _np.ufunc):
