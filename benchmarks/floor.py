@@ -48,7 +48,7 @@ def _logreg_products(d: dict, matmul: Callable = numpy.matmul) -> Callable[[], A
     return products
 
 
-def _mlp_products(d: dict, matmul: Callable = numpy.matmul) -> Callable[[], Any]:  # matrices: the same BLAS either way
+def _mlp_products(d: dict, matmul: Callable = numpy.matmul) -> Callable[[], Any]:
     (w1, b1), (w2, b2), (w3, _) = d["params"]
     x = d["args"][0]
     h1 = numpy.tanh(x @ w1 + b1)
@@ -56,9 +56,9 @@ def _mlp_products(d: dict, matmul: Callable = numpy.matmul) -> Callable[[], Any]
     g3, g2 = numpy.ones((x.shape[0], w3.shape[1])), numpy.ones_like(h2)
 
     def products() -> Any:
-        x @ w1, h1 @ w2, h2 @ w3  # forward
-        h2.T @ g3, g3 @ w3.T, h1.T @ g2, g2 @ w2.T  # backward, layer by layer
-        return x.T @ g2
+        matmul(x, w1), matmul(h1, w2), matmul(h2, w3)  # forward
+        matmul(h2.T, g3), matmul(g3, w3.T), matmul(h1.T, g2), matmul(g2, w2.T)  # backward, layer by layer
+        return matmul(x.T, g2)
 
     return products
 

@@ -33,20 +33,28 @@ _MIN_ROW, _MAX_ROW = 64, 1024
 _DEFAULT_CACHE = 32 << 20
 
 
+_UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def _cache_size(text: str) -> int | None:
+    """Bytes in a sysfs cache size ("32768K", "1M", "512"); None if it is not one."""
+    text = text.strip()
+    if text[-1:] in _UNITS and text[:-1].isdigit():
+        return int(text[:-1]) * _UNITS[text[-1]]
+    return int(text) if text.isdigit() else None
+
+
 def last_level_cache_bytes() -> int:
     """The size of the largest CPU cache Linux reports (32 MiB where none is reported)."""
     sizes = []
     for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
         try:
             with open(path) as f:
-                text = f.read().strip()
+                size = _cache_size(f.read())
         except OSError:
             continue
-        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-        if text[-1:] in units and text[:-1].isdigit():
-            sizes.append(int(text[:-1]) * units[text[-1]])
-        elif text.isdigit():
-            sizes.append(int(text))
+        if size is not None:
+            sizes.append(size)
     return max(sizes, default=_DEFAULT_CACHE)
 
 

@@ -119,9 +119,9 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
         return g * b
+    if a_nd == 1 and b_nd == 2:
+        return matmul(b, g)  # x @ B: B g, one matrix-vector product
     if a_nd == 1:
-        if b_nd == 2:
-            return matmul(b, g)  # x @ B: B g, one matrix-vector product
         return unbroadcast(matmul(expand_dims(g, -2), swapaxes(b, -1, -2))[..., 0, :], a)
     if b_nd == 1:
         return unbroadcast(expand_dims(g, -1) * b, a)

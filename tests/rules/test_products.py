@@ -252,6 +252,15 @@ def test_streaming_applies_only_to_large_float_matrices_with_moderate_rows(monke
     assert _gemv.last_level_cache_bytes() > 0
 
 
+def test_cache_sizes_as_sysfs_writes_them():
+    from tapegrad.numpy import _gemv
+
+    assert _gemv._cache_size("32768K\n") == 32 << 20
+    assert _gemv._cache_size("1M") == 1 << 20
+    assert _gemv._cache_size("512") == 512
+    assert _gemv._cache_size("") is None and _gemv._cache_size("unknown") is None
+
+
 def test_streamed_matrix_vector_without_vecdot(monkeypatch):
     from tapegrad.numpy import _gemv
 
