@@ -77,8 +77,9 @@ class ConstantTrace:
 
     An array created by ``tapegrad.numpy.zeros`` (and friends) while a function
     is being differentiated is boxed at this level, so that assigning a traced
-    value into it later is recorded. Operations on constant boxes alone return
-    plain values.
+    value into it later is recorded. Operations on constant boxes alone give
+    constant boxes where the result is mutable (``b * 2``, ``b[[0, 2]]`` can be
+    written into too), plain values otherwise.
     """
 
     __slots__ = ()
@@ -86,13 +87,51 @@ class ConstantTrace:
     fuses = False  # never asked to record_fused (see Primitive.value_and_jvp)
 
     def record(self, prim, argnums, parents, vals, kwargs, ans):  # noqa: ANN001, ANN201
-        return ans
+        return _constant(ans)
 
     def record_one(self, prim, argnums, node, vals, ans):  # noqa: ANN001, ANN201
-        return ans
+        return _constant(ans)
 
     def record2(self, prim, node0, node1, v0, v1, ans):  # noqa: ANN001, ANN201
-        return ans
+        return _constant(ans)
+
+
+def finish(trace: Any) -> None:
+    """End a differentiation: from now on its boxes stand for their values, as constants.
+
+    A box kept past its differentiation (by a closure, a generator, a list) and
+    met in a later one is a constant there, as in autograd; operations on it
+    alone compute values and record nothing.
+    """
+    cls = type(trace)
+    finished = _FINISHED.get(cls)
+    if finished is None:
+        finished = _FINISHED[cls] = type(f"Finished{cls.__name__}", (cls,), {
+            "__slots__": (), "fuses": False, "record": ConstantTrace.record,
+            "record_one": ConstantTrace.record_one, "record2": ConstantTrace.record2,
+        })
+    trace.level = 0
+    trace.__class__ = finished
+
+
+_FINISHED: dict = {}
+
+
+def unwrap_constant(x: Any) -> Any:
+    """``x`` without the boxes of constants and finished differentiations around it."""
+    while isinstance(x, Box) and x._trace.level == 0:
+        x = x._value
+    return x
+
+
+# Value types that can be written into (arrays): a constant result of this type stays boxed.
+MUTABLE_TYPES: set = set()
+
+
+def _constant(ans: Any) -> Any:
+    if type(ans) in MUTABLE_TYPES:
+        return _BOX_TYPES[type(ans)](ans, CONSTANT, None)
+    return ans
 
 
 CONSTANT = ConstantTrace()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from .box import _BOX_TYPES, Box, new_box
+from .box import _BOX_TYPES, Box, finish, new_box, unwrap_constant
 from .containers import LEAF_TYPES, add_cotangents, pack_output
 from .primitive import _ARG01, Primitive
 from .reverse import aligned_rules
@@ -99,8 +99,10 @@ def make_jvp(fun: Callable[[Any], Any], x: Any) -> Callable[[Any], tuple[Any, An
         finally:
             state.depth -= 1
             scope.leave(token)
+            finish(trace)
         if isinstance(out, Box) and out._trace is trace:
             return out._value, out._node
+        out = unwrap_constant(out)
         return out, vspace(out).zeros()
 
     return jvp

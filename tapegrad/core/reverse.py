@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable, Optional
 
-from .box import _BOX_TYPES, Box, new_box
+from .box import _BOX_TYPES, Box, finish, new_box, unwrap_constant
 from .containers import LEAF_TYPES, Partial, add_cotangents, dense, pack_output
 from .errors import NonDifferentiableError
 from . import primitive as _primitive
@@ -179,6 +179,31 @@ class ReverseTrace:
         return cls(ans, self, len(tape) - 1)
 
 
+def release(trace: ReverseTrace, start: int, owns: Callable[[Any], bool]) -> None:
+    """Let go of the values from entry ``start`` on that ``owns`` claims: their memory is about to be overwritten.
+
+    A value the entry's VJP reads is kept as a copy; one it does not read
+    (``def_rules(vjp_reads=...)``) as its shape and dtype only.
+    """
+    tape = trace.tape
+    for k in range(start, len(tape)):
+        rules, parents, vals, kwargs, ans, prim, argnums = tape[k]
+        if prim is None:
+            continue  # an input
+        keeps = (prim.vjp_cache.get(argnums) or _resolve(prim, argnums))[1]
+        new_vals = None
+        for i, v in enumerate(vals):
+            if owns(v):
+                if new_vals is None:
+                    new_vals = list(vals)
+                new_vals[i] = v.copy() if keeps is None or i in keeps[1] else ShapeOnly(v)
+        if owns(ans):
+            ans = ans.copy() if keeps is None or keeps[0] else ShapeOnly(ans)
+        elif new_vals is None:
+            continue
+        tape[k] = (rules, parents, vals if new_vals is None else tuple(new_vals), kwargs, ans, prim, argnums)
+
+
 def backward_pass(tape: list, end_node: int, g: Any) -> list:
     """Propagate cotangent ``g`` from ``end_node`` to every earlier node.
 
@@ -254,11 +279,14 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
     state.depth += 1
     try:
         trace = ReverseTrace(state.depth)
+        state.tapes.append(trace)
         start = trace.new_root(x)
         out = pack_output(fun(start), trace)
     finally:
         state.depth -= 1
+        state.tapes.pop()
         scope.leave(token)
+        finish(trace)
     if isinstance(out, Box) and out._trace is trace:
         tape, end_node, end_value = trace.tape, out._node, out._value
 
@@ -273,4 +301,4 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
         return vjp, end_value
 
     warnings.warn("Output seems independent of input.", stacklevel=3)
-    return (lambda g: vspace(x).zeros()), out
+    return (lambda g: vspace(x).zeros()), unwrap_constant(out)

@@ -20,6 +20,9 @@ class TraceState(threading.local):
 
     def __init__(self) -> None:
         self.depth = 0
+        # The reverse traces open on this thread, innermost last: their tapes
+        # are what an array layer must look through before it writes in place.
+        self.tapes: list = []
 
 
 STATE = TraceState()

@@ -14,11 +14,11 @@ from typing import Any, Iterator
 import numpy as _np
 
 from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, getval, register_box
-from ..core.box import OperatorBox
+from ..core.box import MUTABLE_TYPES, OperatorBox
 from ..core.fastpath import EXT
 from ..core.primitive import bind1, bind2, rbind2
 from ..core.reverse import register_sized_type
-from . import indexing, nondiff, products, reductions, shape, ufuncs
+from . import indexing, memory, nondiff, products, reductions, shape, ufuncs
 from ._wrap import FUNCTIONS, UFUNCS
 from .methods import ArrayMethods
 
@@ -51,10 +51,9 @@ def _leak(what: str, fix: str) -> TraceLeakError:
 class _ArrayOps(ArrayMethods):
     """The operators, methods and NumPy protocols shared by traced arrays and scalars.
 
-    A basic slice ``v = x[1:3]``, ``x.T``, ``x.reshape(...)``, ``x.ravel()``,
-    ``x.real`` are views, as in NumPy: a view records its base and how to read
-    itself from it and write itself back (``_link``); the base keeps weak
-    references to its views. A write to either side reaches the other.
+    Views, aliases and writes follow NumPy's memory model exactly (see
+    :mod:`tapegrad.numpy.memory`): ``x[1:3]``, ``x.T``, ``x.reshape(...)`` are
+    views where NumPy's are, and a write through any of them reaches the others.
     """
 
     __slots__ = ()
@@ -81,21 +80,19 @@ class _ArrayOps(ArrayMethods):
 
     @property
     def T(self) -> Any:  # noqa: N802 - NumPy's name
-        return _view(self, shape.transpose(self), shape.transpose, lambda b, v: shape.transpose(v))
+        return memory.link(self, shape.transpose(self))
 
     @property
     def mT(self) -> Any:  # noqa: N802 - NumPy's name
-        return _view(self, shape.swapaxes(self, -1, -2), lambda b: shape.swapaxes(b, -1, -2), lambda b, v: shape.swapaxes(v, -1, -2))
+        return memory.link(self, shape.swapaxes(self, -1, -2))
 
     @property
     def real(self) -> Any:
-        if not _np.iscomplexobj(getval(self)):
-            return self
-        return _view(self, ufuncs.real(self), ufuncs.real, lambda b, v: v + 1j * ufuncs.imag(b))
+        return memory.link(self, ufuncs.real(self))
 
     @property
     def imag(self) -> Any:
-        return _view(self, ufuncs.imag(self), ufuncs.imag, _imag_write)
+        return memory.link(self, ufuncs.imag(self))
 
     def __hash__(self) -> int:
         return id(self)
@@ -187,52 +184,30 @@ class _ArrayOps(ArrayMethods):
         result = ours(*args, **kwargs)
         return result if out is None else _write_out(func.__name__, out, result)
 
-    # ----- indexing and in-place writes ------------------------------------------
-    def _assign(self, result: Any) -> None:
-        """An in-place write: rebind, then keep the base and the views of this array in step."""
-        base = getattr(self, "_base", None)
-        if base is not None and self._link[1] is None:
-            raise ValueError("assignment destination is read-only (a read-only view, as in NumPy)")
-        Box._assign(self, result)
-        if base is not None:
-            base._assign(self._link[1](base, self))  # write through; refreshes self as well
-        else:
-            self._refresh_views()
-
-    def _refresh_views(self) -> None:
-        views = getattr(self, "_views", None)
-        if not views:
-            return
-        live = []
-        for ref in views:
-            view = ref()
-            if view is not None:
-                Box._assign(view, view._link[0](self))
-                view._refresh_views()
-                live.append(ref)
-        self._views = live
-
-    def _inplace(self, result: Any) -> Any:
-        self._assign(result)
-        return self
-
+    # ----- in-place operators: NumPy's, on arrays (scalars are immutable) ---------------
     def __iadd__(self, other: Any) -> Any:
-        return self._inplace(ufuncs.add(self, other))
+        return memory.inplace(self, ufuncs.add, _np.add, other)
 
     def __isub__(self, other: Any) -> Any:
-        return self._inplace(ufuncs.subtract(self, other))
+        return memory.inplace(self, ufuncs.subtract, _np.subtract, other)
 
     def __imul__(self, other: Any) -> Any:
-        return self._inplace(ufuncs.multiply(self, other))
+        return memory.inplace(self, ufuncs.multiply, _np.multiply, other)
 
     def __itruediv__(self, other: Any) -> Any:
-        return self._inplace(ufuncs.divide(self, other))
+        return memory.inplace(self, ufuncs.divide, _np.divide, other)
 
     def __ipow__(self, other: Any) -> Any:
-        return self._inplace(ufuncs.power(self, other))
+        return memory.inplace(self, ufuncs.power, _np.power, other)
 
     def __imatmul__(self, other: Any) -> Any:
-        return self._inplace(products.matmul(self, other))
+        return memory.inplace(self, products.matmul, _np.matmul, other)
+
+    def __ifloordiv__(self, other: Any) -> Any:
+        return memory.inplace(self, nondiff.floor_divide, _np.floor_divide, other)
+
+    def __imod__(self, other: Any) -> Any:
+        return memory.inplace(self, UFUNCS[_np.remainder], _np.remainder, other)
 
     # ----- arithmetic ---------------------------------------------------------
     def __neg__(self) -> Any:
@@ -323,9 +298,13 @@ if EXT is not None:
 
 
 class ArrayBox(_ArrayOps, OperatorBox):
-    """A traced NumPy array: indexable, iterable, assignable."""
+    """A traced NumPy array: indexable, iterable, assignable.
 
-    __slots__ = ("_base", "_link", "_views", "__weakref__")
+    ``_block`` and ``_spec``: the memory it shares with other traced arrays
+    (see :mod:`tapegrad.numpy.memory`); unset until it is viewed or written.
+    """
+
+    __slots__ = ("_block", "_spec", "__weakref__")
 
     def __len__(self) -> int:
         return len(self._value)
@@ -334,28 +313,50 @@ class ArrayBox(_ArrayOps, OperatorBox):
         return (self[i] for i in range(len(self._value)))
 
     def __getitem__(self, idx: Any) -> Any:
-        idx = _plain_index(idx)
-        out = indexing.getitem(self, idx)
-        if indexing._is_basic(idx) and _np.ndim(getval(out)) > 0:
-            # NumPy returns a view here: keep the link so writes stay shared.
-            return _view(self, out, lambda b: indexing.getitem(b, idx), lambda b, v: indexing.setitem(b, idx, v))
-        return out
+        return memory.link(self, indexing.getitem(self, _plain_index(idx)))
 
     def __setitem__(self, idx: Any, value: Any) -> None:
-        self._assign(indexing.setitem(self, _plain_index(idx), value))
+        memory.write(self, _plain_index(idx), value)
 
 
+def _immutable(op: Any) -> Any:
+    def rebinding(self: Any, other: Any) -> Any:
+        return op(self, other)
 
-class ScalarBox(_ArrayOps, OperatorBox):
-    """A traced scalar (``x[()]``, ``x[None]`` index it as they index NumPy scalars)."""
+    return rebinding
 
-    __slots__ = ("_base", "_link", "_views", "__weakref__")
+
+class ScalarBox(ArrayBox):
+    """A traced scalar: immutable as NumPy's scalars are (``y = x; y += 1`` leaves ``x`` alone).
+
+    An ``ArrayBox`` for ``isinstance`` checks, as in autograd; ``x[()]`` and
+    ``x[None]`` index it as they index NumPy scalars.
+    """
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        raise TypeError(f"object of type {type(self._value).__name__!r} has no len()")
+
+    def __iter__(self) -> Iterator[Any]:
+        raise TypeError(f"{type(self._value).__name__!r} object is not iterable")
 
     def __getitem__(self, idx: Any) -> Any:
         return indexing.getitem(self, _plain_index(idx))
 
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        raise TypeError(f"{type(self._value).__name__!r} object does not support item assignment")
 
-_NUMERIC_BOXES = (ArrayBox, ScalarBox)
+    __iadd__ = _immutable(lambda x, y: x + y)
+    __isub__ = _immutable(lambda x, y: x - y)
+    __imul__ = _immutable(lambda x, y: x * y)
+    __itruediv__ = _immutable(lambda x, y: x / y)
+    __ipow__ = _immutable(lambda x, y: x ** y)
+    __imatmul__ = _immutable(lambda x, y: x @ y)
+    __ifloordiv__ = _immutable(lambda x, y: x // y)
+    __imod__ = _immutable(lambda x, y: x % y)
+
+
 
 
 def _ufunc_primitive(ufunc: Any) -> Any:
@@ -375,32 +376,6 @@ def _load_scipy_rules(ufunc: Any) -> Any:
     return UFUNCS.get(ufunc)
 
 
-def _view(base: "ArrayBox", out: Any, read: Any, write: Any, check: bool = False) -> Any:
-    """Link ``out`` to ``base`` as a NumPy view: ``read(base)`` is the view, ``write(base, view)`` the new base.
-
-    With ``check``, link only if NumPy itself returned a view (the values share
-    memory): ``reshape`` of a non-contiguous array is a copy, in NumPy and here.
-    ``write=None`` makes a read-only view (``broadcast_to``, ``diagonal``).
-    """
-    if check and not _np.may_share_memory(getval(out), getval(base)):
-        return out
-    if not isinstance(out, _NUMERIC_BOXES):
-        out = ArrayBox(out, CONSTANT, None)
-    out._base = base
-    out._link = (read, write)
-    views = getattr(base, "_views", None)
-    if views is None:
-        views = base._views = []
-    views.append(weakref.ref(out))
-    return out
-
-
-def _imag_write(b: Any, v: Any) -> Any:
-    if not _np.iscomplexobj(getval(b)):
-        raise ValueError("the imaginary part of a real array is read-only (as in NumPy)")
-    return ufuncs.real(b) + 1j * v
-
-
 def _plain_index(idx: Any) -> Any:
     """Indices never carry derivatives: see through boxes in them."""
     if isinstance(idx, Box):
@@ -412,8 +387,11 @@ def _plain_index(idx: Any) -> Any:
 
 def _write_out(name: str, out: Any, result: Any) -> Any:
     target = out[0] if isinstance(out, tuple) else out
-    if isinstance(target, _NUMERIC_BOXES):
-        target[...] = result
+    if isinstance(target, ArrayBox):
+        memory.write(target, Ellipsis, result)
+        return target
+    if not isinstance(result, Box) or result._trace is CONSTANT:
+        target[...] = getval(result)
         return target
     raise _leak(
         f"numpy.{name}(..., out=<plain ndarray>) (also `plain_array += traced`)",
@@ -423,6 +401,7 @@ def _write_out(name: str, out: Any, result: Any) -> Any:
 
 
 register_box(_np.ndarray, ArrayBox)
+MUTABLE_TYPES.add(_np.ndarray)  # operations on arrays made by tapegrad.numpy give arrays that accept traced writes
 register_sized_type(_np.ndarray)  # the tape may keep only the shape of an unread array
 for _t in (float, complex, int, bool, _np.generic):
     register_box(_t, ScalarBox)

@@ -2,7 +2,8 @@
 
 A composite runs NumPy's own implementation on plain values (fast, exact) and,
 when a traced value is among its arguments, the tapegrad definition, whose
-derivatives in every mode and order follow from its primitives.
+derivatives in every mode and order follow from its primitives. Results that
+share the first argument's memory are its views, as NumPy's are.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Callable
 
 from ..core import Box
 from ._wrap import dispatches
+from .memory import link
 
 
 def _has_box(args: tuple, kwargs: dict) -> bool:
@@ -23,6 +25,15 @@ def _has_box(args: tuple, kwargs: dict) -> bool:
     return any(isinstance(v, Box) for v in kwargs.values())
 
 
+def _views_of(base: Box, out: Any) -> Any:
+    """The results that NumPy made views of ``base`` (``atleast_2d``, ``split``...) linked as views."""
+    if type(out) is list:
+        return [link(base, o) for o in out]
+    if type(out) is tuple:
+        return tuple(link(base, o) for o in out)
+    return link(base, out)
+
+
 def composite(np_fun: Callable, name: str | None = None) -> Callable[[Callable], Callable]:
     """Decorator: ``np_fun`` on plain values, the decorated definition on traced ones."""
 
@@ -30,7 +41,8 @@ def composite(np_fun: Callable, name: str | None = None) -> Callable[[Callable],
         @functools.wraps(traced)
         def fun(*args: Any, **kwargs: Any) -> Any:
             if _has_box(args, kwargs):
-                return traced(*args, **kwargs)
+                out = traced(*args, **kwargs)
+                return _views_of(args[0], out) if args and isinstance(args[0], Box) else out
             return np_fun(*args, **kwargs)
 
         fun.traced = traced  # type: ignore[attr-defined]

@@ -56,11 +56,13 @@ def_rules(
     getitem,
     vjp=lambda g, ans, x, idx: untake(g, idx, shape_of(x), _np.result_type(_dtype_of(x), _dtype_of(g))),
     jvp=lambda x_dot, ans, x, idx: getitem(x_dot, idx),
+    vjp_reads=(),  # x's shape and dtype only: a loop of x[i] keeps no copies of x on the tape
 )
 def_rules(
     untake,
     vjp=lambda g, ans, x, idx, shape, dtype: getitem(g, idx),
     jvp=lambda x_dot, ans, x, idx, shape, dtype: untake(x_dot, idx, shape, dtype),
+    vjp_reads=(),
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as _np
 
-from . import creation, indexing, nondiff, products, reductions, shape, ufuncs
+from . import creation, memory, nondiff, products, reductions, shape, ufuncs
 
 
 def _ns() -> Any:
@@ -77,7 +77,7 @@ class ArrayMethods:
         return _ns().ravel(self, order=order)
 
     def flatten(self, order: str = "C") -> Any:
-        return shape.ravel(self, order=order)
+        return creation.copy(shape.ravel(self, order=order))
 
     def transpose(self, *axes: Any) -> Any:
         if len(axes) == 1 and not isinstance(axes[0], int):
@@ -145,11 +145,11 @@ class ArrayMethods:
 
     def sort(self, *args: Any, **kwargs: Any) -> None:
         """Sort in place, as ``ndarray.sort`` does (the box is rebound)."""
-        self._assign(_ns().sort(self, *args, **kwargs))
+        memory.write(self, Ellipsis, _ns().sort(self, *args, **kwargs))
 
     def fill(self, value: Any) -> None:
         """Fill in place with ``value`` (which may be traced)."""
-        self._assign(indexing.setitem(self, Ellipsis, value))
+        memory.write(self, Ellipsis, value)
 
     def item(self, *args: Any) -> Any:
         """The single element, still traced (a 0-d array)."""

@@ -2,119 +2,172 @@
 
 ``np.transpose(x)``, ``np.reshape(x, s)``, ``np.flip(x)``... return views in
 NumPy: a later write into the result changes ``x`` too. On a traced array these
-functions link their result to ``x`` (see :func:`tapegrad.numpy.box._view`)
-whenever NumPy itself returned a view, so writes propagate exactly as in NumPy.
-``broadcast_to`` and ``diagonal`` are read-only views, as in NumPy.
+functions compute their result with the plain primitives of :mod:`.shape` and
+:mod:`.rearrange` (NumPy itself, on the values) and then
+:func:`tapegrad.numpy.memory.link` makes it a view of ``x`` exactly where NumPy
+returned one: read-only where NumPy's is (``broadcast_to``, ``diagonal``).
 
-Rules use the plain primitives in :mod:`.shape` and :mod:`.rearrange`; only
-user-facing calls pay for the link.
+Rules use the plain primitives; only user-facing calls pay for the link.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as _np
 
-import importlib
+from ..core import Box, getval
+from ._wrap import dispatches
+from .memory import Spec, link, view_of
 
 # ``from . import shape`` would give the package attribute ``shape``, which is
 # numpy.shape (a function): name the modules explicitly.
 _sh = importlib.import_module(".shape", __package__)
 _re = importlib.import_module(".rearrange", __package__)
-from ._wrap import dispatches
-from .box import ArrayBox, _view
+_cr = importlib.import_module(".creation", __package__)
 
 
-def _linked(a: Any, out: Any, read: Any, write: Any, check: bool = True) -> Any:
-    return _view(a, out, read, write, check) if isinstance(a, ArrayBox) else out
+def _linked(a: Any, out: Any) -> Any:
+    return link(a, out) if isinstance(a, Box) else out
 
 
 @dispatches(_np.reshape)
 def reshape(a: Any, *args: Any, **kwargs: Any) -> Any:
     """``numpy.reshape`` (a view when NumPy's is one)."""
-    order = kwargs.get("order", "C")
-    return _linked(a, _sh.reshape(a, *args, **kwargs), lambda b: _sh.reshape(b, *args, **kwargs),
-                   lambda b, v: _sh.reshape(v, b.shape, order=order))
+    return _linked(a, _sh.reshape(a, *args, **kwargs))
 
 
 @dispatches(_np.ravel)
 def ravel(a: Any, order: str = "C") -> Any:
     """``numpy.ravel`` (a view when NumPy's is one)."""
-    return _linked(a, _sh.ravel(a, order=order), lambda b: _sh.ravel(b, order=order),
-                   lambda b, v: _sh.reshape(v, b.shape, order=order))
+    return _linked(a, _sh.ravel(a, order=order))
 
 
 @dispatches(_np.transpose)
 def transpose(a: Any, axes: Any = None) -> Any:
     """``numpy.transpose`` (a view)."""
-    inverse = None if axes is None else tuple(_np.argsort([x % len(axes) for x in axes]))
-    return _linked(a, _sh.transpose(a, axes), lambda b: _sh.transpose(b, axes), lambda b, v: _sh.transpose(v, inverse))
+    return _linked(a, _sh.transpose(a, axes))
 
 
 @dispatches(_np.swapaxes)
 def swapaxes(a: Any, axis1: int, axis2: int) -> Any:
     """``numpy.swapaxes`` (a view)."""
-    return _linked(a, _sh.swapaxes(a, axis1, axis2), lambda b: _sh.swapaxes(b, axis1, axis2),
-                   lambda b, v: _sh.swapaxes(v, axis1, axis2))
+    return _linked(a, _sh.swapaxes(a, axis1, axis2))
 
 
 @dispatches(_np.moveaxis)
 def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     """``numpy.moveaxis`` (a view)."""
-    return _linked(a, _sh.moveaxis(a, source, destination), lambda b: _sh.moveaxis(b, source, destination),
-                   lambda b, v: _sh.moveaxis(v, destination, source))
+    return _linked(a, _sh.moveaxis(a, source, destination))
 
 
 @dispatches(_np.squeeze)
 def squeeze(a: Any, axis: Any = None) -> Any:
     """``numpy.squeeze`` (a view)."""
-    return _linked(a, _sh.squeeze(a, axis=axis), lambda b: _sh.squeeze(b, axis=axis), lambda b, v: _sh.reshape(v, b.shape))
+    return _linked(a, _sh.squeeze(a, axis=axis))
 
 
 @dispatches(_np.expand_dims)
 def expand_dims(a: Any, axis: Any) -> Any:
     """``numpy.expand_dims`` (a view)."""
-    return _linked(a, _sh.expand_dims(a, axis), lambda b: _sh.expand_dims(b, axis), lambda b, v: _sh.reshape(v, b.shape))
+    return _linked(a, _sh.expand_dims(a, axis))
 
 
 @dispatches(_np.flip)
 def flip(m: Any, axis: Any = None) -> Any:
     """``numpy.flip`` (a view)."""
-    return _linked(m, _re.flip(m, axis), lambda b: _re.flip(b, axis), lambda b, v: _re.flip(v, axis))
+    return _linked(m, _re.flip(m, axis))
 
 
 @dispatches(_np.fliplr)
 def fliplr(m: Any) -> Any:
     """``numpy.fliplr`` (a view)."""
-    return _linked(m, _re.fliplr(m), _re.fliplr, lambda b, v: _re.fliplr(v))
+    return _linked(m, _re.fliplr(m))
 
 
 @dispatches(_np.flipud)
 def flipud(m: Any) -> Any:
     """``numpy.flipud`` (a view)."""
-    return _linked(m, _re.flipud(m), _re.flipud, lambda b, v: _re.flipud(v))
+    return _linked(m, _re.flipud(m))
 
 
 @dispatches(_np.rot90)
 def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
     """``numpy.rot90`` (a view)."""
-    return _linked(m, _re.rot90(m, k, axes), lambda b: _re.rot90(b, k, axes), lambda b, v: _re.rot90(v, -k, axes))
+    return _linked(m, _re.rot90(m, k, axes))
 
 
 @dispatches(_np.broadcast_to)
 def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
     """``numpy.broadcast_to`` (a read-only view)."""
-    return _linked(array, _sh.broadcast_to(array, shape), lambda b: _sh.broadcast_to(b, shape), None, check=False)
+    return _linked(array, _sh.broadcast_to(array, shape))
+
+
+def _numpy_views(np_fun: Any, a: Any, *args: Any, **kwargs: Any) -> Any:
+    """``np_fun(a, ...)`` for a NumPy function whose results are views of ``a``: NumPy's own views.
+
+    Each result is NumPy's array itself, made a view of ``a`` by
+    :func:`~tapegrad.numpy.memory.view_of` (whose derivative follows from where
+    its elements sit in ``a``), so layouts and read-only flags are NumPy's.
+    """
+    plain = np_fun(getval(a), *args, **kwargs)
+    if type(plain) in (list, tuple):
+        return type(plain)(_one_view(a, r) for r in plain)
+    return _one_view(a, plain)
+
+
+def _one_view(a: Any, r: Any) -> Any:
+    value = getval(a)
+    if r is value:
+        return a
+    if type(r) is not _np.ndarray or not _np.may_share_memory(r, value):
+        raise AssertionError(f"expected a view of the argument, got {type(r).__name__}")
+    return link(a, view_of(a, Spec(r, value)))
 
 
 @dispatches(_np.diagonal)
 def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """``numpy.diagonal`` (a read-only view)."""
-    return _linked(a, _re.diagonal(a, offset, axis1, axis2), lambda b: _re.diagonal(b, offset, axis1, axis2), None, check=False)
+    if not isinstance(a, Box) or type(getval(a)) is not _np.ndarray:
+        return _re.diagonal(a, offset, axis1, axis2)
+    return _numpy_views(_np.diagonal, a, offset, axis1, axis2)
+
+
+@dispatches(_np.diag)
+def diag(v: Any, k: int = 0) -> Any:
+    """``numpy.diag``: of a matrix, its k-th diagonal (a read-only view); of a vector, a new matrix."""
+    if isinstance(v, Box) and len(getval(v).shape) == 2:
+        return diagonal(v, k)
+    return _re.diag(v, k)
+
+
+def _in_layout(np_fun: Any, a: Any, dtype: Any, order: str) -> Any:
+    """``np_fun(a, dtype)`` for a NumPy function that returns ``a`` itself, a view, or a copy in ``order``."""
+    if not isinstance(a, Box):
+        return np_fun(a, dtype=dtype)
+    value = np_fun(getval(a), dtype=dtype)
+    if value is getval(a):
+        return a
+    if _np.may_share_memory(value, getval(a)):
+        return link(a, _sh.reshape(a, value.shape))  # a 0-d array becomes 1-d, a view
+    out = _cr.astype(a, dtype) if dtype is not None else a
+    return _cr.copy(_sh.reshape(out, value.shape), order=order)
+
+
+@dispatches(_np.ascontiguousarray)
+def ascontiguousarray(a: Any, dtype: Any = None, **kwargs: Any) -> Any:
+    """``numpy.ascontiguousarray``: ``a`` itself if C-contiguous, else a C-ordered copy."""
+    return _in_layout(_np.ascontiguousarray, a, dtype, "C")
+
+
+@dispatches(_np.asfortranarray)
+def asfortranarray(a: Any, dtype: Any = None, **kwargs: Any) -> Any:
+    """``numpy.asfortranarray``: ``a`` itself if Fortran-contiguous, else a Fortran-ordered copy."""
+    return _in_layout(_np.asfortranarray, a, dtype, "F")
 
 
 __all__ = [
     "reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squeeze", "expand_dims", "flip",
-    "fliplr", "flipud", "rot90", "broadcast_to", "diagonal",
+    "fliplr", "flipud", "rot90", "broadcast_to", "diagonal", "diag", "ascontiguousarray", "asfortranarray",
 ]

@@ -1,8 +1,9 @@
 """In-place writes: put, put_along_axis, place, putmask, copyto, fill_diagonal.
 
 On a box (a traced array, or one created by ``tapegrad.numpy`` while tracing)
-the write is functional: the new array is recorded by ``setitem`` or ``where``
-and the box is rebound to it, so values already on the tape are never mutated.
+each function is one assignment ``a[index] = values`` with the index NumPy's
+function writes through, done by :func:`tapegrad.numpy.memory.write` (NumPy's
+casting and errors, views kept in step, values on the tape never mutated).
 Where a position is written twice the last write wins, as in NumPy. Writing
 traced values into a plain ndarray raises :class:`TraceLeakError`.
 """
@@ -15,8 +16,9 @@ import numpy as _np
 
 from ..core import CONSTANT, Box, TraceLeakError, getval
 from ._wrap import dispatches, is_complex, shape_of
-from .indexing import getitem, setitem, where
-from .shape import as_array, broadcast_to, ravel, reshape
+from .indexing import getitem
+from .memory import write
+from .shape import as_array, broadcast_to, ravel
 from .ufuncs import real
 
 
@@ -38,10 +40,9 @@ def _cycled(values: Any, n: int) -> Any:
     return values if nv == n else getitem(values, _np.arange(n) % nv)
 
 
-def _write_flat(a: Box, positions: Any, values: Any) -> None:
-    """Rebind ``a`` to a copy with ``a.flat[positions] = values`` (never mutating its value)."""
-    flat = setitem(ravel(a), positions, values)
-    a._assign(reshape(flat, shape_of(a)))
+def _flat_index(shape: tuple, positions: Any) -> tuple:
+    """The index of C-order flat ``positions`` (``a.flat[positions]``) in an array of ``shape``."""
+    return _np.unravel_index(positions, shape) if shape else ()
 
 
 def _along_axis_index(shape: tuple, indices: Any, ax: int) -> tuple:
@@ -59,11 +60,11 @@ def put_along_axis(arr: Any, indices: Any, values: Any, axis: Any) -> None:
     if not isinstance(arr, Box):
         _refuse_plain_target("put_along_axis", values)
         return _np.put_along_axis(arr, idx, getval(values), axis)
-    if axis is None:
-        _write_flat(arr, idx, values)
-        return None
     s = shape_of(arr)
-    arr._assign(setitem(arr, _along_axis_index(s, idx, axis % len(s)), values))
+    if axis is None:
+        write(arr, _flat_index(s, _np.ravel(idx)), ravel(as_array(values)))
+        return None
+    write(arr, _along_axis_index(s, idx, axis % len(s)), values)
     return None
 
 
@@ -79,8 +80,10 @@ def put(a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
         idx = _np.mod(idx, size)
     elif mode == "clip":
         idx = _np.clip(idx, 0, size - 1)
+    elif idx.size and (idx.max() >= size or idx.min() < -size):
+        raise IndexError(f"index {int(idx.max() if idx.max() >= size else idx.min())} is out of bounds for axis 0 with size {size}")
     if idx.size:
-        _write_flat(a, idx, _cycled(v, idx.size))
+        write(a, _flat_index(shape_of(a), idx % size), _cycled(v, idx.size))
     return None
 
 
@@ -93,19 +96,20 @@ def place(arr: Any, mask: Any, vals: Any) -> None:
         return _np.place(arr, m, getval(vals))
     n = int(_np.count_nonzero(m))
     if n:
-        _write_flat(arr, m, _cycled(vals, n))
+        write(arr, _flat_index(shape_of(arr), _np.flatnonzero(m)), _cycled(vals, n))
     return None
 
 
 @dispatches(_np.putmask)
 def putmask(a: Any, mask: Any, values: Any) -> None:
     """``numpy.putmask``: ``a.flat[i] = values.flat[i % len(values)]`` where the mask holds."""
-    m = _np.asarray(getval(mask), dtype=bool)
+    m = _np.ravel(_np.asarray(getval(mask), dtype=bool))
     if not isinstance(a, Box):
         _refuse_plain_target("putmask", values)
-        return _np.putmask(a, m, getval(values))
-    s = shape_of(a)
-    a._assign(where(m, reshape(_cycled(values, int(_np.prod(s))), s), a))
+        return _np.putmask(a, _np.asarray(getval(mask), dtype=bool), getval(values))
+    where = _np.flatnonzero(m)
+    if where.size:
+        write(a, _flat_index(shape_of(a), where), getitem(_cycled(values, m.size), where))
     return None
 
 
@@ -119,21 +123,20 @@ def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) ->
     src = as_array(src)
     if not _np.can_cast(getval(src).dtype, getval(dst).dtype, casting=casting):
         raise TypeError(
-            f"Cannot cast array data from {getval(src).dtype} to {getval(dst).dtype} "
+            f"Cannot cast array data from {getval(src).dtype!r} to {getval(dst).dtype!r} "
             f"according to the rule {casting!r}"
         )
     if is_complex(src) and not is_complex(dst):
         src = real(src)  # an allowed (unsafe) cast drops the imaginary part, as NumPy does
     s = shape_of(dst)
+    src = broadcast_to(src, s) if shape_of(src) != s else src
     if w.ndim == 0:
-        new = src if w else dst
-    else:
-        new = where_(w, src, dst)
-    dst._assign(new if shape_of(new) == s else broadcast_to(new, s))
+        if w:
+            write(dst, Ellipsis, src)
+        return None
+    mask = _np.broadcast_to(w, s)
+    write(dst, mask, getitem(src, mask))
     return None
-
-
-where_ = where  # copyto's keyword argument shadows the function inside it
 
 
 @dispatches(_np.fill_diagonal)
@@ -146,7 +149,7 @@ def fill_diagonal(a: Any, val: Any, wrap: bool = False) -> None:
     _np.fill_diagonal(marks, True, wrap)  # NumPy's own choice of positions (and checks)
     positions = _np.flatnonzero(marks)
     if positions.size:
-        _write_flat(a, positions, _cycled(val, positions.size))
+        write(a, _flat_index(shape_of(a), positions), _cycled(val, positions.size))
     return None
 
 
