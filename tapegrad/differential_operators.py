@@ -2,19 +2,25 @@
 
 All are built on the two engine calls :func:`tapegrad.core.make_vjp` (reverse
 mode) and :func:`tapegrad.core.make_jvp` (forward mode). ``argnum`` may be an
-int or a tuple of ints everywhere; with a tuple, results are tuples.
+int or a tuple of ints everywhere, counted as Python indices are (``-1`` is the
+last positional argument); with a tuple, results are tuples. Arguments that
+are ``numpy.matrix`` are refused, and ``grad`` refuses complex outputs, as
+autograd does.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import warnings
 from typing import Any, Callable, Sequence, Union
 
 import numpy as _onp
 
-from .core import Box, NotScalarError, TraceLeakError, def_rules, getval, primitive, vspace
+from .core import (
+    Box, InputTypeError, NotScalarError, TapegradError, TraceLeakError, def_rules, getval, primitive, vspace,
+)
 from .core import make_jvp as _make_jvp
 from .core import make_vjp as _make_vjp
 from .core.state import STATE
@@ -22,10 +28,71 @@ from .core.state import STATE
 Argnum = Union[int, Sequence[int]]
 
 
+class ArgnumError(TapegradError, IndexError):
+    """An ``argnum`` that names no positional argument of the call."""
+
+
+def _argnum_index(argnum: Any, nargs: int) -> int:
+    """``argnum`` as an index into ``nargs`` positional arguments; negative counts from the end."""
+    try:
+        i = operator.index(argnum)
+    except TypeError:
+        raise TypeError(f"argnum must be an int or a tuple of ints, not {argnum!r}") from None
+    if not -nargs <= i < nargs:
+        raise ArgnumError(
+            f"argnum={i} names no argument: the function was called with {nargs} positional "
+            f"argument{'s' if nargs != 1 else ''}, so argnum must be in {-nargs}..{nargs - 1}"
+            " (negative values count from the end, as Python indices do). Pass the argument to "
+            "differentiate positionally, or choose another argnum."
+            if nargs else
+            f"argnum={i} names no argument: the function was called with no positional "
+            "arguments. Pass the argument to differentiate positionally."
+        )
+    return i % nargs
+
+
+def _is_int(argnum: Any) -> bool:
+    return isinstance(argnum, (int, _onp.integer))
+
+
+def _reject_matrices(values: Any, where: str) -> None:
+    """``numpy.matrix`` arguments are refused: their operators are not the arrays' (``*`` multiplies matrices)."""
+    if isinstance(values, _onp.matrix):
+        raise InputTypeError(
+            f"{where} is a numpy.matrix; tapegrad differentiates arrays, not numpy.matrix (whose * "
+            "and ** are matrix products and powers, and which stays 2-D). Convert it with "
+            "np.asarray(m) and use @ for matrix products."
+        )
+    if isinstance(values, (list, tuple)):
+        for i, v in enumerate(values):
+            _reject_matrices(v, f"{where}[{i}]")
+    elif isinstance(values, dict):
+        for k, v in values.items():
+            _reject_matrices(v, f"{where}[{k!r}]")
+
+
+def _check_inputs(args: tuple, kwargs: dict) -> None:
+    for i, a in enumerate(args):
+        if type(a) in _PLAIN_INPUTS:
+            continue
+        _reject_matrices(a, f"argument {i}")
+    for k, v in kwargs.items():
+        _reject_matrices(v, f"keyword argument {k!r}")
+
+
+# Argument types that hold no numpy.matrix: skipped by the input check without a look inside.
+_PLAIN_INPUTS = frozenset({float, int, complex, bool, str, type(None), _onp.ndarray, _onp.float64})
+
+
 def _unary(fun: Callable, argnum: Argnum, args: tuple, kwargs: dict) -> tuple[Callable, Any]:
-    """``fun`` as a function of the selected argument(s) only, and their values."""
-    if isinstance(argnum, int):
-        before, after = args[:argnum], args[argnum + 1:]
+    """``fun`` as a function of the selected argument(s) only, and their values.
+
+    ``argnum`` counts as Python indices do (``-1`` is the last positional argument).
+    """
+    _check_inputs(args, kwargs)
+    if _is_int(argnum):
+        i = _argnum_index(argnum, len(args))
+        before, after = args[:i], args[i + 1:]
 
         def unary(x: Any) -> Any:
             try:
@@ -33,8 +100,10 @@ def _unary(fun: Callable, argnum: Argnum, args: tuple, kwargs: dict) -> tuple[Ca
             except ValueError as e:
                 raise _explained(e) from e
 
-        return unary, args[argnum]
-    argnum = tuple(argnum)
+        return unary, args[i]
+    if not isinstance(argnum, (tuple, list)):
+        raise TypeError(f"argnum must be an int or a tuple of ints, not {argnum!r}")
+    argnum = tuple(_argnum_index(a, len(args)) for a in argnum)
 
     def unary_tuple(xs: Any) -> Any:
         full = list(args)
@@ -77,10 +146,11 @@ def _nary(op_name: str, fun: Callable, argnum: Argnum) -> Callable[[Callable], C
     return decorate
 
 
-_SCALAR_ONES = {float: 1.0, complex: 1.0 + 0j, _onp.float64: 1.0, _onp.complex128: 1.0 + 0j}
+_SCALAR_ONES = {float: 1.0, _onp.float64: 1.0}
 
 
 def _scalar_ones(ans: Any, op_name: str) -> Any:
+    """The cotangent 1 of a real scalar output; anything else raises (autograd's ``TypeError``)."""
     one = _SCALAR_ONES.get(type(ans))
     if one is not None:
         return one
@@ -91,6 +161,14 @@ def _scalar_ones(ans: Any, op_name: str) -> Any:
             f"value of shape {getattr(vs, 'shape', '?')}. Use tapegrad.elementwise_grad for the "
             "sum of the Jacobian's rows, tapegrad.jacobian for the full Jacobian, or reduce the "
             "output to a scalar (e.g. np.sum)."
+        )
+    if vs.iscomplex:
+        # autograd counts a complex scalar as two real outputs and raises this TypeError.
+        name = "Grad" if op_name == "grad" else op_name
+        raise NotScalarError(
+            f"{name} only applies to real scalar-output functions. Try jacobian, elementwise_grad "
+            f"or holomorphic_grad. (This function returned a complex value, {ans!r:.60}: take "
+            "np.real or np.abs of it for a real loss, or use holomorphic_grad if it is holomorphic.)"
         )
     return vs.ones()
 
@@ -161,7 +239,7 @@ def value_and_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
 def _strip(x: Any, level: int) -> Any:
     """Remove the boxes of traces at ``level`` and above (a finished trace) from ``x``."""
     if isinstance(x, Box):
-        while isinstance(x, Box) and x._trace.level >= level:
+        while isinstance(x, Box) and (x._trace.level >= level or x._trace.level == 0):  # 0: finished
             x = x._value
         return x
     if isinstance(x, dict):
@@ -258,7 +336,7 @@ def jacobian(fun: Callable, argnum: Argnum = 0) -> Callable:
         if out_shape is None:
             raise TypeError("jacobian needs an array (or scalar) output; flatten containers first.")
         rows = [vjp(b) for b in out_vs.standard_basis()]
-        if isinstance(argnum, int):
+        if _is_int(argnum):
             return _stack_rows(rows, out_shape, x)
         return tuple(_stack_rows([r[i] for r in rows], out_shape, x[i]) for i in range(len(x)))
 
@@ -304,7 +382,7 @@ def hessian(fun: Callable, argnum: Argnum = 0) -> Callable:
     array([[ 6.,  0.],
            [ 0., 12.]])
     """
-    if isinstance(argnum, int):
+    if _is_int(argnum):
         return jacobian(jacobian(fun, argnum), argnum)
     argnum = tuple(argnum)
 
@@ -436,20 +514,53 @@ def multigrad_dict(fun: Callable) -> Callable:
     return gradfun
 
 
+def _own_copy(x: Any) -> Any:
+    """``x`` with each array in it (plain or traced, in lists, tuples and dicts) copied."""
+    if isinstance(x, Box):
+        if isinstance(getval(x), _onp.ndarray):
+            from . import numpy as np
+
+            return np.copy(x)
+        return x
+    if isinstance(x, _onp.ndarray):
+        return _onp.copy(x)  # order 'K': the memory layout the caller's array has
+    if isinstance(x, dict):
+        return type(x)((k, _own_copy(v)) for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        items = [_own_copy(v) for v in x]
+        return x._make(items) if hasattr(x, "_make") else type(x)(items)
+    return x
+
+
+def _on_copies(fun: Callable) -> Callable:
+    """``fun`` called on its own copies of its arguments: its writes into them stay inside."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return fun(*_own_copy(args), **_own_copy(kwargs))
+
+    return call
+
+
 def checkpoint(fun: Callable) -> Callable:
     """``fun`` whose intermediate values are recomputed in the backward pass instead of stored.
+
+    ``fun`` works on its own copies of its array arguments, both when it runs and
+    when it is run again for the derivatives: writes into an argument
+    (``a[0] = ...``) change neither the caller's array nor the values the
+    recomputation starts from.
 
     >>> import tapegrad.numpy as np
     >>> float(grad(checkpoint(lambda x: np.sin(x) ** 2))(0.5))  # sin(2x)
     0.8414709848078965
     """
-    wrapped = primitive(fun, getattr(fun, "__name__", "checkpoint"))
+    private = _on_copies(fun)
+    wrapped = primitive(private, getattr(fun, "__name__", "checkpoint"))
 
     def vjp_joint(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> Any:
-        return make_vjp(fun, argnums)(*args, **kwargs)[0](g)
+        return make_vjp(private, argnums)(*args, **kwargs)[0](g)
 
     def jvp_joint(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwargs: dict) -> Any:
-        return make_jvp(fun, argnums)(*args, **kwargs)(tuple(tangents))[1]
+        return make_jvp(private, argnums)(*args, **kwargs)(tuple(tangents))[1]
 
     def_rules(wrapped, vjp_joint=vjp_joint, jvp_joint=jvp_joint)
     return wrapped

@@ -4,11 +4,15 @@ Conventions (see ``_linalg_basic``): transposes, not conjugate transposes, and
 for non-holomorphic maps the VJP ``J1^T g + conj(J2^T g)`` of the JVP
 ``J1 dA + J2 conj(dA)``.
 
-Hermitian inputs (``cholesky``, ``eigh``, ``eigvalsh``): NumPy reads one
-triangle only. The rules differentiate the function of the Hermitian part
-``(A + A^H) / 2``: the JVP uses the Hermitian part of the tangent and the VJP
-returns a Hermitian-symmetric cotangent (up to the transpose convention). Both
-agree with NumPy for every Hermitian perturbation.
+Hermitian inputs (``cholesky``, ``eigh``, ``eigvalsh``, and ``svd``/``pinv``
+with ``hermitian=True``): NumPy (LAPACK) reads one triangle of ``A`` and the real
+part of its diagonal, and nothing else. The public functions are exactly that:
+the primitive applied to :func:`read_triangle` ``(A)``, the Hermitian matrix
+those entries define. So derivatives flow to the triangle read only, for any
+``A``, symmetric or not, as finite differences of NumPy's function say. The
+primitives' own rules assume a Hermitian argument (their JVP takes the
+Hermitian part of the tangent, their VJP returns a Hermitian cotangent), which
+is all ``read_triangle`` ever gives them.
 
 Eigenvector and singular-vector derivatives divide by eigenvalue (singular
 value) gaps: they are ill-defined at repeated values and inaccurate near them.
@@ -24,7 +28,7 @@ import numpy as _np
 
 from ..core import NonDifferentiableError, def_rules, primitive
 from ._linalg_basic import H, T, conj, diag_matrix, diag_part, inv, is_zero, real_if, solve
-from ._wrap import dispatches, is_complex, shape_of
+from ._wrap import is_complex, shape_of
 from .composite import composite
 from .products import matmul
 from .shape import concatenate, expand_dims
@@ -32,6 +36,30 @@ from .shape import concatenate, expand_dims
 
 def _herm(x: Any) -> Any:
     return (x + H(x)) * 0.5
+
+
+def uplo_lower(uplo: Any) -> bool:
+    """True for NumPy's ``UPLO='L'`` (either case), False for 'U'; NumPy's error otherwise."""
+    u = str(uplo).upper() if isinstance(uplo, str) else uplo
+    if u not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    return u == "L"
+
+
+def read_triangle(a: Any, lower: bool) -> Any:
+    """The Hermitian matrix LAPACK reads from ``a``: one triangle, mirrored, with a real diagonal.
+
+    ``lower``: the entries on and below the diagonal (else on and above), the
+    other triangle their conjugates, the diagonal's imaginary part dropped
+    (LAPACK never reads it). Entries not read, even NaN, change nothing, and
+    receive no derivative. On the triangle read the values are ``a``'s, exactly.
+    """
+    from .rearrange import tril, triu
+    from .ufuncs import real
+
+    strict = tril(a, -1) if lower else triu(a, 1)
+    diag = diag_part(a)
+    return strict + H(strict) + diag_matrix(real(diag) if is_complex(diag) else diag)
 
 
 def _gap_inverse(w: Any) -> Any:
@@ -68,8 +96,10 @@ def_rules(_cholesky, vjp=_cholesky_vjp, jvp=_cholesky_jvp)
 
 @composite(_np.linalg.cholesky, "linalg.cholesky")
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
-    """``numpy.linalg.cholesky`` (lower, or ``upper=True``) of a Hermitian positive-definite stack."""
-    low = _cholesky(a)
+    """``numpy.linalg.cholesky`` (lower, or ``upper=True``) of a Hermitian positive-definite stack.
+
+    Reads the lower triangle of ``a`` (the upper one for ``upper=True``), as NumPy does."""
+    low = _cholesky(read_triangle(a, lower=not upper))
     return H(low) if upper else low
 
 
@@ -100,8 +130,8 @@ _EighResult = type(_np.linalg.eigh(_np.eye(1)))
 
 @composite(_np.linalg.eigh, "linalg.eigh")
 def eigh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - NumPy's name
-    """``numpy.linalg.eigh`` of a Hermitian stack: (eigenvalues, eigenvectors)."""
-    return _EighResult(*_eigh(a, UPLO))
+    """``numpy.linalg.eigh`` of a Hermitian stack: (eigenvalues, eigenvectors), from the triangle ``UPLO``."""
+    return _EighResult(*_eigh(read_triangle(a, uplo_lower(UPLO)), UPLO))
 
 
 def _eigvalsh_vjp(g: Any, ans: Any, a: Any, UPLO: str = "L") -> Any:  # noqa: N803
@@ -117,9 +147,14 @@ def _eigvalsh_jvp(a_dot: Any, ans: Any, a: Any, UPLO: str = "L") -> Any:  # noqa
     return real(einsum_args("...ik,...ij,...jk->...k", conj(v), _herm(a_dot), v))
 
 
-eigvalsh = primitive(_np.linalg.eigvalsh, "linalg.eigvalsh")
-def_rules(eigvalsh, vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp)
-dispatches(_np.linalg.eigvalsh, "linalg.eigvalsh")(eigvalsh)
+_eigvalsh = primitive(_np.linalg.eigvalsh, "linalg.eigvalsh")
+def_rules(_eigvalsh, vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp)
+
+
+@composite(_np.linalg.eigvalsh, "linalg.eigvalsh")
+def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 - NumPy's name
+    """``numpy.linalg.eigvalsh`` of a Hermitian stack, from the triangle ``UPLO``."""
+    return _eigvalsh(read_triangle(a, uplo_lower(UPLO)), UPLO)
 
 
 # ----- eig, eigvals --------------------------------------------------------------
@@ -259,7 +294,10 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
     """``numpy.linalg.svd``. Differentiable for ``full_matrices=False`` (or square
     matrices); the extra columns of ``full_matrices=True`` are not unique, so
     rectangular inputs with it raise. Singular values must be distinct and nonzero
-    for the vector derivatives."""
+    for the vector derivatives. With ``hermitian=True`` NumPy reads the lower
+    triangle only (it calls ``eigh``), and so do the derivatives."""
+    if hermitian:
+        a = read_triangle(a, lower=True)
     if not compute_uv:
         return _svdvals(a)
     m, n = shape_of(a)[-2:]

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as _np
 
 from ..core import Box, def_rules, getval, primitive
-from ._linalg_basic import H, T, conj, det, inv, pinv, slogdet, solve
-from ._linalg_decomp import _svdvals, cholesky, eig, eigh, eigvals, eigvalsh, qr, svd, svdvals_np
+from ._linalg_basic import H, T, conj, det, inv, slogdet, solve
+from ._linalg_basic import pinv as _pinv
+from ._linalg_decomp import _svdvals, cholesky, eig, eigh, eigvals, eigvalsh, qr, read_triangle, svd, svdvals_np
 from ._wrap import is_complex, shape_of, wrap_nondiff
 from .composite import composite
 from .products import matmul as _matmul
@@ -27,6 +28,14 @@ if svdvals_np is not None:
 
 
 # ----- products and solvers built from the primitives ---------------------------
+
+
+@composite(_np.linalg.pinv, "linalg.pinv")
+def pinv(a: Any, *args: Any, **kwargs: Any) -> Any:
+    """``numpy.linalg.pinv``; with ``hermitian=True`` NumPy reads the lower triangle only (through
+    ``eigh``), and so do the derivatives."""
+    hermitian = kwargs.get("hermitian", args[1] if len(args) > 1 else False)
+    return _pinv(read_triangle(a, lower=True) if hermitian else a, *args, **kwargs)
 
 
 @composite(_np.linalg.matrix_power, "linalg.matrix_power")

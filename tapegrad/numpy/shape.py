@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import Box, def_rules, primitive
+from ..core import Box, def_rules, getval, primitive
 from ._wrap import def_linear, dispatches, shape_of, unbroadcast, wrap
 from .composite import composite
 
@@ -24,23 +24,105 @@ def as_array(x: Any) -> Any:
 
 
 
-def _reshape_vjp(g: Any, ans: Any, x: Any, *args: Any, order: str = "C", **kw: Any) -> Any:
-    # reshape(a, shape, order) and ravel(a, order): the order may come positionally.
-    if len(args) > 1:
-        order = args[1]
-    return reshape(g, shape_of(x), order=order)
+def _order_name(order: Any) -> str:
+    """NumPy's spelling of a memory-order argument: 'C', 'F', 'A' or 'K' (None is 'C')."""
+    return "C" if order is None else str(order).upper()
+
+
+def _keep_order_axes(shape: tuple, strides: tuple) -> tuple:
+    """The axes of an array in the order ``ravel(order='K')`` reads them, outermost first.
+
+    NumPy's traversal in memory order (``NpyIter``'s axis sort): axes sorted by
+    decreasing absolute stride, by a stable insertion sort in which a zero
+    stride (a broadcast axis, or an axis of length 1) compares with nothing.
+    Negative strides are read as they are, not reversed (``ravel(x[::-1], 'K')``
+    is ``x[::-1]``), as NumPy does.
+    """
+    st = [0 if n == 1 else s for n, s in zip(shape, strides)]
+    perm = list(range(len(shape) - 1, -1, -1))  # innermost first, as NpyIter sorts
+    for i0 in range(1, len(perm)):
+        j0, pos = perm[i0], i0
+        for i1 in range(i0 - 1, -1, -1):
+            j1 = perm[i1]
+            if st[j0] != 0 and st[j1] != 0:
+                if abs(st[j1]) <= abs(st[j0]):
+                    break
+                pos = i1
+        if pos != i0:
+            perm[pos + 1:i0 + 1] = perm[pos:i0]
+            perm[pos] = j0
+    return tuple(perm[::-1])
+
+
+def read_order(x: Any, order: Any) -> tuple:
+    """How ``reshape``/``ravel(x, order)`` reads the elements of ``x``: ``(index_order, axes)``.
+
+    The elements are read from ``transpose(x, axes)`` (``axes`` None: from ``x``)
+    in the index order 'C' or 'F'. 'A' and 'K' depend on the memory layout of
+    the array NumPy is given (the value under the boxes): 'A' reads in 'F'
+    order when it is Fortran-contiguous and not C-contiguous, 'K' in the order
+    the elements lie in memory (:func:`_keep_order_axes`).
+    """
+    order = _order_name(order)
+    if order not in ("A", "K"):
+        return order, None
+    v = getval(x)
+    flags = getattr(v, "flags", None)
+    if flags is None or flags.c_contiguous:
+        return "C", None
+    if flags.f_contiguous:
+        return "F", None
+    if order == "A":
+        return "C", None
+    axes = _keep_order_axes(v.shape, v.strides)
+    return "C", (None if axes == tuple(range(len(axes))) else axes)
+
+
+def read_elements(t: Any, how: tuple, shape: Any) -> Any:
+    """``t`` (an array shaped like the input) read as ``how`` says, into ``shape``."""
+    order, axes = how
+    if axes is not None:
+        t = transpose(t, axes)
+    return reshape(t, shape, order=order)
+
+
+def unread_elements(g: Any, how: tuple, x_shape: tuple) -> Any:
+    """The adjoint of :func:`read_elements`: the elements of ``g`` put back where they were read."""
+    order, axes = how
+    if axes is None:
+        return reshape(g, x_shape, order=order)
+    g = reshape(g, tuple(x_shape[a] for a in axes), order=order)
+    return transpose(g, tuple(_np.argsort(axes)))
+
+
+def _reshape_order(args: tuple, order: Any) -> Any:
+    # reshape(a, shape, order): the order may come positionally.
+    return args[1] if len(args) > 1 else order
+
+
+def _reshape_vjp(g: Any, ans: Any, x: Any, *args: Any, order: Any = "C", **kw: Any) -> Any:
+    return unread_elements(g, read_order(x, _reshape_order(args, order)), shape_of(x))
+
+
+def _reshape_jvp(x_dot: Any, ans: Any, x: Any, *args: Any, order: Any = "C", **kw: Any) -> Any:
+    return read_elements(x_dot, read_order(x, _reshape_order(args, order)), shape_of(ans))
 
 
 # Functions returning several arrays return tuples in NumPy 2, lists in 1.x.
 _SEQ = type(_np.broadcast_arrays(_np.zeros(1)))
 
+# The order 'A' (and ravel's 'K') is that of the input's memory layout: the
+# rules read it from x, never from the tangent or cotangent, whose layout is
+# unrelated.
 reshape = wrap(_np.reshape)
-def_rules(reshape, vjp=_reshape_vjp)
-def_linear(reshape)
+def_rules(reshape, vjp=_reshape_vjp, jvp=_reshape_jvp)
 
 ravel = wrap(_np.ravel)
-def_rules(ravel, vjp=lambda g, ans, x, order="C": reshape(g, shape_of(x), order=order))
-def_linear(ravel)
+def_rules(
+    ravel,
+    vjp=lambda g, ans, x, order="C": unread_elements(g, read_order(x, order), shape_of(x)),
+    jvp=lambda x_dot, ans, x, order="C": read_elements(x_dot, read_order(x, order), shape_of(ans)),
+)
 
 squeeze = wrap(_np.squeeze)
 def_rules(squeeze, vjp=lambda g, ans, x, *args, **kw: reshape(g, shape_of(x)))

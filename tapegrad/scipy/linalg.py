@@ -1,8 +1,12 @@
 """``tapegrad.scipy.linalg``: triangular and factored solves, factorizations, matrix functions.
 
-Rules act on the last two axes. Functions that read only one triangle of a
-symmetric input (``cholesky``, ``eigh``) return symmetric cotangents, as
-autograd does: differentiate them through a symmetric argument.
+Rules act on the last two axes. Functions that read one triangle of their
+input (``cholesky``, ``cho_factor``, ``eigh`` and the triangular solves) are
+differentiated as SciPy computes them: derivatives flow to the triangle read
+(and the real part of the diagonal of a Hermitian input), for any input,
+symmetric or not. ``cholesky`` and ``eigh`` apply their primitive to
+``read_triangle(a)``, the Hermitian matrix LAPACK reads; their rules assume
+that Hermitian argument.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import scipy.linalg as _sl
 
 from ..core import Box, def_rules, getval
 from ..numpy import concatenate, sum
+from ..numpy._linalg_basic import H, conj
+from ..numpy._linalg_decomp import read_triangle
 from ..numpy._wrap import shape_of, wrap
 from ..numpy.products import matmul
 from ..numpy.shape import swapaxes
@@ -31,6 +37,10 @@ def _n(a: Any) -> int:
 def _tri_mask(n: int, lower: bool, strict: bool = False) -> _np.ndarray:
     k = -1 if strict else 0
     return _np.tril(_np.ones((n, n)), k) if lower else _np.triu(_np.ones((n, n)), -k)
+
+
+def _herm(x: Any) -> Any:
+    return 0.5 * (x + H(x))
 
 
 def _col(x: Any, a: Any) -> Any:
@@ -84,32 +94,40 @@ def solve_triangular(a: Any, b: Any, trans: Any = 0, lower: bool = False, unit_d
 
 # ----- Cholesky -----------------------------------------------------------------------------
 
-cholesky = wrap(_sl.cholesky, "scipy.linalg.cholesky")
+_cholesky = wrap(_sl.cholesky, "scipy.linalg.cholesky")
 
 
 def _half_lower(n: int) -> _np.ndarray:
-    # The lower triangle with a halved diagonal: the projection in dL = L Phi(L^-1 dA L^-T).
+    # The lower triangle with a halved diagonal: the projection in dL = L Phi(L^-1 dA L^-H).
     return _np.tril(_np.ones((n, n)), -1) + 0.5 * _np.eye(n)
 
 
+# For Hermitian A = L L^H (U = L^H when lower=False): dL = L Phi(L^-1 dA L^-H).
 def _cholesky_jvp(a_dot: Any, ans: Any, a: Any, lower: bool = False, **kw: Any) -> Any:
-    low = ans if lower else _t(ans)
-    sym = 0.5 * (a_dot + _t(a_dot))
-    inner = _solve_tri(low, _t(_solve_tri(low, sym, lower=True)), lower=True)
+    low = ans if lower else H(ans)
+    inner = _solve_tri(low, H(_solve_tri(low, _herm(a_dot), lower=True)), lower=True)  # L^-1 dA L^-H
     dl = matmul(low, inner * _half_lower(_n(a)))
-    return dl if lower else _t(dl)
+    return dl if lower else H(dl)
 
 
+# The adjoint: A_bar = herm(L^-T ((L^T L_bar) * Phi) conj(L)^-1).
 def _cholesky_vjp(g: Any, ans: Any, a: Any, lower: bool = False, **kw: Any) -> Any:
-    low = ans if lower else _t(ans)
-    l_bar = g if lower else _t(g)
+    low = ans if lower else H(ans)
+    l_bar = g if lower else H(g)
     s = matmul(_t(low), l_bar) * _half_lower(_n(a))
     z = _solve_tri(low, s, trans=1, lower=True)
-    a_bar = _t(_solve_tri(low, _t(z), trans=1, lower=True))
-    return 0.5 * (a_bar + _t(a_bar))
+    a_bar = _t(_solve_tri(conj(low), _t(z), trans=1, lower=True))
+    return _herm(a_bar)
 
 
-def_rules(cholesky, vjp=_cholesky_vjp, jvp=_cholesky_jvp)
+def_rules(_cholesky, vjp=_cholesky_vjp, jvp=_cholesky_jvp)
+
+
+def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True) -> Any:
+    """``scipy.linalg.cholesky``: upper (or ``lower=True``) factor, from that triangle of ``a`` only."""
+    if not isinstance(a, Box):
+        return _sl.cholesky(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
+    return _cholesky(read_triangle(a, lower), lower=lower)
 
 
 def cho_factor(a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True) -> tuple:
@@ -230,15 +248,15 @@ def _eigh_vjp(g: Any, ans: Any, a: Any, lower: bool = True) -> Any:
     w, v = ans
     w_bar, v_bar = g
     inner = matmul(_t(v), v_bar) * _gaps(w) + w_bar[..., None] * _np.eye(_n(a))
-    a_bar = matmul(matmul(v, inner), _t(v))
-    return 0.5 * (a_bar + _t(a_bar))
+    return matmul(matmul(conj(v), _herm(inner)), _t(v))
 
 
 def _eigh_jvp(a_dot: Any, ans: Any, a: Any, lower: bool = True) -> Any:
+    from ..numpy.ufuncs import real
+
     w, v = ans
-    sym = 0.5 * (a_dot + _t(a_dot))
-    m = matmul(matmul(_t(v), sym), v)
-    w_dot = sum(m * _np.eye(_n(a)), axis=-1)
+    m = matmul(matmul(H(v), _herm(a_dot)), v)
+    w_dot = real(sum(m * _np.eye(_n(a)), axis=-1))
     return w_dot, matmul(v, m * _gaps(w))
 
 
@@ -246,12 +264,12 @@ def_rules(_eigh, vjp=_eigh_vjp, jvp=_eigh_jvp)
 
 
 def eigh(a: Any, b: Any = None, *, lower: bool = True, eigvals_only: bool = False, **kwargs: Any) -> Any:
-    """``scipy.linalg.eigh`` of a real symmetric matrix (standard problem): (w, v), or w."""
+    """``scipy.linalg.eigh`` of a Hermitian matrix (standard problem) from the triangle ``lower``: (w, v), or w."""
     if not isinstance(a, Box):
         return _sl.eigh(a, b, lower=lower, eigvals_only=eigvals_only, **kwargs)
     if b is not None or kwargs:
         raise NotImplementedError("tapegrad.scipy.linalg.eigh differentiates the standard problem only (b=None, no subsets)")
-    w, v = _eigh(a, lower=lower)
+    w, v = _eigh(read_triangle(a, lower), lower=lower)
     return w if eigvals_only else (w, v)
 
 
@@ -345,3 +363,18 @@ __all__ = [
     "solve_banded", "solve_triangular", "cholesky", "cho_factor", "cho_solve", "lu_factor", "lu_solve", "inv", "det",
     "eigh", "sqrtm", "expm", "logm", "solve_sylvester", "block_diag",
 ]
+
+
+def _fill_namespace(namespace: dict) -> None:
+    """SciPy's other ``scipy.linalg`` names, as autograd's module has them: functions without rules
+    work on plain values and refuse traced ones with a clear error; the rest is SciPy's own."""
+    from ..numpy.missing import is_function, lookup
+
+    for name in dir(_sl):
+        if name.startswith("_") or name in namespace or name == "test":
+            continue
+        obj = getattr(_sl, name)
+        namespace[name] = lookup(obj, f"scipy.linalg.{name}") if is_function(obj) else obj
+
+
+_fill_namespace(globals())

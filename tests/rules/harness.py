@@ -25,6 +25,44 @@ DOMAINS: dict[str, Callable[[onp.random.Generator, tuple], onp.ndarray]] = {
     "above1": lambda rng, s: rng.uniform(1.1, 3.0, s),
     "nonzero": lambda rng, s: rng.choice([-1.0, 1.0], s) * rng.uniform(0.5, 2.0, s),
     "spd": lambda rng, s: _spd(rng, s),  # symmetric positive definite (last two axes)
+    "tri_pd": lambda rng, s: _tri_pd(rng, s),  # each triangle's Hermitian completion is positive definite
+}
+
+
+def _reverse_all(x: Any, s: tuple) -> Any:
+    return x[(slice(None, None, -1),) * len(s)]
+
+
+def _broadcast_first(x: Any, s: tuple) -> Any:
+    import tapegrad.numpy as tnp
+
+    return tnp.broadcast_to(x, s)
+
+
+def _transposed(x: Any, s: tuple) -> Any:
+    import tapegrad.numpy as tnp
+
+    return tnp.transpose(x)
+
+
+def _swapped(x: Any, s: tuple) -> Any:
+    import tapegrad.numpy as tnp
+
+    return tnp.swapaxes(x, 0, 1)
+
+
+# Memory layouts of an argument (``Row.layout``): the row's function receives
+# ``make(x, shape)`` of a C-ordered ``x`` drawn at ``drawn(shape)``. The layout
+# is made inside the checked function, so that the finite differences (on
+# fresh C-ordered arrays) see it too; the values are a rearrangement of the
+# drawn ones, which changes nothing for a numerical check.
+LAYOUTS: dict[str, tuple[Callable[[tuple], tuple], Callable[[Any, tuple], Any]]] = {
+    "C": (lambda s: s, lambda x, s: x),
+    "F": (lambda s: s[::-1], _transposed),  # Fortran-contiguous (not C-contiguous for 2+ long axes)
+    "reversed": (lambda s: s, _reverse_all),  # negative strides on every axis
+    "strided": (lambda s: s[:-1] + (2 * s[-1],), lambda x, s: x[..., ::2]),  # neither C nor F contiguous
+    "swapped": (lambda s: (s[1], s[0]) + s[2:], _swapped),  # contiguous in another axis order
+    "broadcast": (lambda s: (1,) + s[1:], _broadcast_first),  # a zero stride on axis 0
 }
 
 
@@ -32,6 +70,16 @@ def _spd(rng: onp.random.Generator, s: tuple) -> onp.ndarray:
     a = rng.standard_normal(s)
     n = s[-1]
     return a @ onp.swapaxes(a, -1, -2) + n * onp.eye(n)
+
+
+def _tri_pd(rng: onp.random.Generator, s: tuple) -> onp.ndarray:
+    """Not symmetric, but the Hermitian matrix either triangle defines is positive definite.
+
+    For functions that read one triangle (cholesky, eigh...): a rule that
+    symmetrises its cotangent or reads the other triangle fails on these.
+    """
+    a = rng.standard_normal(s) / onp.sqrt(s[-1])
+    return a @ onp.swapaxes(a, -1, -2) + 2.0 * onp.eye(s[-1]) + 0.3 * rng.standard_normal(s)
 
 
 SCALAR = ((),)
@@ -53,15 +101,20 @@ class Row:
     dtypes: tuple = ("float64",)
     order: int = 2
     modes: tuple = ("fwd", "rev")
+    layout: Any = "C"  # a LAYOUTS key, or one per argument: the memory layout the function sees
 
     def domains(self, nargs: int) -> list:
         return list(self.domain) if isinstance(self.domain, (list, tuple)) else [self.domain] * nargs
+
+    def layouts(self, nargs: int) -> list:
+        return list(self.layout) if isinstance(self.layout, (list, tuple)) else [self.layout] * nargs
 
 
 def make_args(row: Row, shapes: tuple, dtype: str) -> list:
     rng = onp.random.default_rng(zlib.crc32(f"{row.name}{shapes}{dtype}".encode()))
     args = []
-    for s, d in zip(shapes, row.domains(len(shapes))):
+    for s, d, lay in zip(shapes, row.domains(len(shapes)), row.layouts(len(shapes))):
+        s = LAYOUTS[lay][0](s)
         a = DOMAINS[d](rng, s)
         if dtype == "complex128":
             a = a + 1j * 0.3 * DOMAINS[d](rng, s)
@@ -79,11 +132,26 @@ def expand(rows: Sequence[Row]) -> list:
     return params
 
 
+def with_layouts(row: Row, shapes: tuple) -> Callable:
+    """``row.fun`` of arguments drawn as ``make_args`` draws them, given to it in the row's layouts."""
+    layouts = row.layouts(len(shapes))
+    if all(lay == "C" for lay in layouts):
+        return row.fun
+    makers = [LAYOUTS[lay][1] for lay in layouts]
+
+    def fun(*args: Any) -> Any:
+        return row.fun(*(make(a, s) for make, a, s in zip(makers, args, shapes)))
+
+    fun.__name__ = getattr(row.fun, "__name__", row.name)
+    return fun
+
+
 def run(row: Row, shapes: tuple, dtype: str) -> None:
     args = make_args(row, shapes, dtype)
     argnums = row.argnums if row.argnums is not None else tuple(range(len(args)))
     onp.random.seed(zlib.crc32(row.name.encode()) % (2**31))  # the checker's random directions
-    check_grads(row.fun, argnum=argnums if len(argnums) > 1 else argnums[0], modes=row.modes, order=row.order)(*args)
+    fun = with_layouts(row, shapes)
+    check_grads(fun, argnum=argnums if len(argnums) > 1 else argnums[0], modes=row.modes, order=row.order)(*args)
 
 
 def check_traced_value(f: Callable, shape: tuple, seed: int, rtol: float = 1e-10, atol: float = 1e-12) -> None:

@@ -1,9 +1,11 @@
 """Numerical checks of the numpy.linalg rules.
 
-Hermitian-input functions are checked on ``herm(a)``, built inside the row so
-that finite differences stay Hermitian positive definite. Eigen- and singular
-vectors are checked raw where their gauge is fixed (real signs, QR, LAPACK's
-eig normalisation) and through gauge-invariant functions otherwise.
+Functions that read one triangle (cholesky, eigh, eigvalsh, svd and pinv with
+``hermitian=True``) are checked on non-symmetric inputs, as NumPy computes them
+(domain ``tri_pd`` where the result needs positive definiteness): a rule that
+returns a symmetrised gradient, or reads the other triangle, fails. Eigen- and
+singular vectors are checked raw where their gauge is fixed (real signs, QR,
+LAPACK's eig normalisation) and through gauge-invariant functions otherwise.
 """
 
 import numpy as onp
@@ -44,14 +46,14 @@ def eig_projectors(a):
     return (v * weights(a.shape[-1])) @ la.inv(v)
 
 
-def eigh_projectors(a):
-    w, v = la.eigh(hsym(a))
+def eigh_projectors(a, UPLO="L"):  # noqa: N803
+    w, v = la.eigh(a, UPLO)
     return (v * weights(a.shape[-1])) @ np.conj(np.swapaxes(v, -1, -2))
 
 
-def svd_pairs(a):
+def svd_pairs(a, hermitian=False):
     """U diag(1..k) Vh: independent of the joint phase of each singular pair."""
-    u, s, vh = la.svd(a, full_matrices=False)
+    u, s, vh = la.svd(a, full_matrices=False, hermitian=hermitian)
     return (u * weights(s.shape[-1])) @ vh
 
 
@@ -64,14 +66,24 @@ ROWS = [
     Row("linalg.slogdet-sign", lambda a: la.slogdet(a).sign, SQ, dtypes=("complex128",)),
     Row("linalg.slogdet-both", lambda a: (lambda s, l: s * np.exp(l))(*la.slogdet(a)), SQ, dtypes=C),
     Row("linalg.pinv", la.pinv, [((3, 2),), ((2, 3),), ((3, 3),), ((2, 3, 2),)], dtypes=C),
-    Row("linalg.cholesky", lambda a: la.cholesky(herm(a)), SQ, dtypes=C),
-    Row("linalg.cholesky-upper", lambda a: la.cholesky(herm(a), upper=True), SQ[:1], dtypes=C),
-    Row("linalg.eigh", lambda a: la.eigh(hsym(a))[0], SQ, dtypes=C),
-    Row("linalg.eigh-vectors", lambda a: abs2(la.eigh(hsym(a)).eigenvectors), SQ, dtypes=C),
+    Row("linalg.pinv-hermitian", lambda a: la.pinv(a, hermitian=True), SQ, domain="tri_pd", dtypes=C),
+    Row("linalg.pinv-hermitian-positional", lambda a: la.pinv(a, 1e-15, True), SQ[:1], domain="tri_pd"),
+    # one triangle read, from non-symmetric inputs (see the module docstring) ...
+    Row("linalg.cholesky", la.cholesky, SQ, domain="tri_pd", dtypes=C),
+    Row("linalg.cholesky-upper", lambda a: la.cholesky(a, upper=True), SQ, domain="tri_pd", dtypes=C),
+    Row("linalg.eigh", lambda a: la.eigh(a)[0], SQ, dtypes=C),
+    Row("linalg.eigh-vectors", lambda a: abs2(la.eigh(a).eigenvectors), SQ, dtypes=C),
     Row("linalg.eigh-projectors", eigh_projectors, SQ, dtypes=C),
-    Row("linalg.eigh-upper", lambda a: abs2(la.eigh(hsym(a), UPLO="U")[1]) * la.eigh(hsym(a), "U")[0], SQ[:1], dtypes=C),
-    Row("linalg.eigvalsh", lambda a: la.eigvalsh(hsym(a)), SQ, dtypes=C),
-    Row("linalg.eigvalsh-upper", lambda a: la.eigvalsh(herm(a), UPLO="U"), SQ[:1]),
+    Row("linalg.eigh-upper", lambda a: abs2(la.eigh(a, UPLO="U")[1]) * la.eigh(a, "U")[0][..., None, :], SQ, dtypes=C),
+    Row("linalg.eigh-upper-projectors", lambda a: eigh_projectors(a, "u"), SQ[:1], dtypes=C),
+    Row("linalg.eigvalsh", la.eigvalsh, SQ, dtypes=C),
+    Row("linalg.eigvalsh-upper", lambda a: la.eigvalsh(a, UPLO="U"), SQ, dtypes=C),
+    Row("linalg.svd-hermitian", lambda a: la.svd(a, hermitian=True, compute_uv=False), SQ, domain="tri_pd", dtypes=C),
+    Row("linalg.svd-hermitian-pairs", lambda a: svd_pairs(a, hermitian=True), SQ[:1], domain="tri_pd", dtypes=C),
+    # ... and from Hermitian ones
+    Row("linalg.cholesky-hermitian-input", lambda a: la.cholesky(herm(a)), SQ[:1], dtypes=C),
+    Row("linalg.eigh-hermitian-input", lambda a: la.eigh(hsym(a))[0], SQ[:1], dtypes=C),
+    Row("linalg.eigvalsh-hermitian-input", lambda a: la.eigvalsh(herm(a), UPLO="U"), SQ[:1], dtypes=C),
     Row("linalg.eig", lambda a: la.eig(a)[0], SQ, dtypes=C),
     Row("linalg.eig-vectors", lambda a: la.eig(a)[1], SQ, dtypes=C),
     Row("linalg.eig-projectors", eig_projectors, SQ, dtypes=C),
@@ -212,3 +224,61 @@ def test_plain_numpy_calls_reach_rules():
 
 def test_uncovered_names_still_available():
     assert la.LinAlgError is onp.linalg.LinAlgError
+
+
+TRIANGLE_CASES = [
+    ("cholesky", lambda m, a: m.linalg.cholesky(a), True),
+    ("cholesky upper", lambda m, a: m.linalg.cholesky(a, upper=True), False),
+    ("eigh", lambda m, a: m.linalg.eigh(a)[0], True),
+    ("eigh U vectors", lambda m, a: abs2(m.linalg.eigh(a, UPLO="U")[1]) if m is np else abs(m.linalg.eigh(a, "U")[1]) ** 2,
+     False),
+    ("eigh u", lambda m, a: m.linalg.eigh(a, "u").eigenvalues, False),
+    ("eigvalsh", lambda m, a: m.linalg.eigvalsh(a), True),
+    ("eigvalsh U", lambda m, a: m.linalg.eigvalsh(a, UPLO="U"), False),
+    ("svd hermitian", lambda m, a: m.linalg.svd(a, hermitian=True)[1], True),
+    ("svd hermitian values", lambda m, a: m.linalg.svd(a, compute_uv=False, hermitian=True), True),
+    ("pinv hermitian", lambda m, a: m.linalg.pinv(a, hermitian=True), True),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+@pytest.mark.parametrize("name,f,lower", TRIANGLE_CASES, ids=[c[0] for c in TRIANGLE_CASES])
+def test_triangle_readers_on_nonsymmetric_input_are_numpys(name, f, lower, dtype):
+    """NumPy's value from the triangle it reads, and a gradient on that triangle (and the real diagonal) only."""
+    rng = onp.random.default_rng(3)
+    a = rng.standard_normal((2, 3, 3)) / 2
+    x = a @ onp.swapaxes(a, -1, -2) + 2 * onp.eye(3) + 0.5 * rng.standard_normal((2, 3, 3))
+    if dtype == "complex128":
+        x = x + 0.3j * rng.standard_normal((2, 3, 3))
+    seen = []
+
+    def loss(x):
+        y = f(np, x)
+        seen.append(y._value)
+        return np.sum(np.real(y) * weights)
+
+    weights = rng.standard_normal(onp.shape(f(onp, x)))
+    g = grad(loss)(x)
+    onp.testing.assert_allclose(seen[0], f(onp, x), rtol=1e-10, atol=1e-12)
+    unread = onp.triu(onp.ones((3, 3)), 1) if lower else onp.tril(onp.ones((3, 3)), -1)
+    assert onp.all(g * unread == 0)
+    assert onp.all(onp.imag(onp.diagonal(g, axis1=-2, axis2=-1)) == 0)
+    assert not onp.allclose(g * (1 - unread), 0)
+
+
+def test_eigvalsh_gradient_is_that_of_the_lower_triangle():
+    # issue 13, item 10: sum(eigvalsh(a)**2) = a00^2 + a11^2 + 2 a10^2 reads a10, not a01
+    a = onp.array([[1.0, 2.0], [0.5, 3.0]])
+    onp.testing.assert_allclose(grad(lambda a: np.sum(la.eigvalsh(a) ** 2))(a), [[2.0, 0.0], [2.0, 6.0]])
+    onp.testing.assert_allclose(grad(lambda a: np.sum(la.eigvalsh(a, "U") ** 2))(a), [[2.0, 8.0], [0.0, 6.0]])
+
+
+def test_triangle_readers_ignore_nan_in_the_unread_triangle():
+    a = onp.array([[4.0, onp.nan], [1.0, 3.0]])
+    onp.testing.assert_allclose(grad(lambda a: np.sum(la.eigvalsh(a)))(a), [[1.0, 0.0], [0.0, 1.0]], atol=1e-15)
+    assert onp.all(onp.isfinite(grad(lambda a: np.sum(la.cholesky(a)))(a)))
+
+
+def test_uplo_is_checked_as_numpy_does():
+    with pytest.raises(ValueError, match="UPLO"):
+        grad(lambda a: np.sum(la.eigvalsh(a, UPLO="X")))(onp.eye(2))

@@ -18,6 +18,29 @@ ROWS = [
     Row("reshape -1", lambda x: np.reshape(x, (-1,)), [((4,),), M, T3]),
     Row("ravel", np.ravel, [((),), ((4,),), M, T3], dtypes=C),
     Row("ravel F", lambda x: np.ravel(x, order="F"), [M]),
+    # memory orders: 'A' and 'K' read the input's layout (harness LAYOUTS), never the cotangent's
+    Row("ravel A", lambda x: np.ravel(x, order="A"), [M, T3], dtypes=C),
+    Row("ravel A F-input", lambda x: np.ravel(x, order="A"), [M, T3], dtypes=C, layout="F"),
+    Row("ravel A reversed", lambda x: np.ravel(x, "A"), [M], layout="reversed"),
+    Row("ravel A strided", lambda x: np.ravel(x, "a"), [M], layout="strided"),
+    Row("ravel K", lambda x: np.ravel(x, order="K"), [((),), ((4,),), M, T3], dtypes=C),
+    Row("ravel K F-input", lambda x: np.ravel(x, order="K"), [M, T3], dtypes=C, layout="F"),
+    Row("ravel K reversed", lambda x: np.ravel(x, order="K"), [((4,),), M, T3], dtypes=C, layout="reversed"),
+    Row("ravel K strided", lambda x: np.ravel(x, "K"), [M, T3], layout="strided"),
+    Row("ravel K swapped", lambda x: np.ravel(x, order="k"), [T3], layout="swapped"),
+    Row("ravel K broadcast", lambda x: np.ravel(x, order="K"), [M, T3], layout="broadcast"),
+    Row("ravel F F-input", lambda x: np.ravel(x, order="F"), [M], layout="F"),
+    Row("ravel C F-input", np.ravel, [M, T3], layout="F"),
+    Row("reshape A", lambda x: np.reshape(x, (2, 6), order="A"), [M], dtypes=C),
+    Row("reshape A F-input", lambda x: np.reshape(x, (2, 6), order="A"), [M], dtypes=C, layout="F"),
+    Row("reshape A positional", lambda x: np.reshape(x, (6, -1), "A"), [M, T3], layout="F"),
+    Row("reshape A swapped", lambda x: np.reshape(x, (4, 6), order="A"), [T3], layout="swapped"),
+    Row("reshape F F-input", lambda x: np.reshape(x, (6, 2), order="F"), [M], layout="F"),
+    Row("reshape A method", lambda x: x.reshape((2, 6), order="A"), [M], layout="F"),
+    Row("ravel A method", lambda x: x.ravel("A"), [M], layout="F"),
+    Row("ravel K method", lambda x: x.ravel(order="K"), [T3], layout="swapped"),
+    Row("flatten A method", lambda x: x.flatten("A"), [M], layout="F"),
+    Row("flatten K method", lambda x: x.flatten("K"), [M], layout="reversed"),
     Row("squeeze", np.squeeze, [((1, 4, 1),), ((3, 1),)], dtypes=C),
     Row("squeeze axis", lambda x: np.squeeze(x, axis=0), [((1, 4, 1),)]),
     Row("expand_dims", lambda x: np.expand_dims(x, 1), [((4,),), M], dtypes=C),
@@ -163,6 +186,74 @@ VALUE_CASES = [
 def test_traced_value_matches_numpy(case):
     f, shape = VALUE_CASES[case]
     check_traced_value(f, shape, case, rtol=0, atol=0)
+
+
+# ravel/reshape with the memory orders: NumPy's values, from traced inputs of every layout.
+ORDER_CASES = [
+    (lambda x, o=o: np.ravel(x, order=o), o) for o in ("C", "F", "A", "K", "a", "k", None)
+] + [
+    (lambda x, o=o: np.reshape(x, (-1, 2), order=o), o) for o in ("C", "F", "A", "a")
+] + [
+    (lambda x, o=o: x.flatten(o), o) for o in ("A", "K")
+]
+ORDER_LAYOUTS = [
+    ("C", (2, 3, 4)), ("F", (2, 3, 4)), ("F", (3, 4)), ("reversed", (2, 3, 4)), ("strided", (2, 3, 4)),
+    ("swapped", (2, 3, 4)), ("broadcast", (2, 3, 4)), ("F", (1, 4)), ("reversed", (4,)),
+]
+
+
+@pytest.mark.parametrize("layout,shape", ORDER_LAYOUTS)
+@pytest.mark.parametrize("case", range(len(ORDER_CASES)))
+def test_memory_order_values_and_gradient_match_numpy(case, layout, shape):
+    """The traced value is NumPy's, and the gradient routes each output weight to the element read."""
+    from tapegrad import make_jvp
+
+    from .harness import LAYOUTS
+
+    f, order = ORDER_CASES[case]
+    drawn, make = LAYOUTS[layout]
+    size = int(onp.prod(drawn(shape)))
+    x = onp.arange(1.0, size + 1).reshape(drawn(shape))
+    plain = make(x, shape)
+    expected = f(plain)  # NumPy on the plain array: each value says which element of x was read
+    w = onp.random.default_rng(case).standard_normal(onp.shape(expected))
+    seen = []
+
+    def loss(x):
+        y = f(make(x, shape))
+        seen.append(getattr(y, "_value", y))
+        return np.sum(y * w)
+
+    g = grad(loss)(x)
+    onp.testing.assert_array_equal(seen[0], expected)
+    want = onp.zeros(size)
+    onp.add.at(want, expected.astype(int).ravel() - 1, w.ravel())
+    onp.testing.assert_array_equal(g, want.reshape(x.shape))
+    # forward mode: the tangent of x = arange is read exactly as x is
+    _, t = make_jvp(lambda x: f(make(x, shape)))(x)(x)
+    onp.testing.assert_array_equal(t, expected)
+
+
+def test_layouts_are_what_they_say():
+    """The harness layouts give the strides their names promise, traced and plain."""
+    from .harness import LAYOUTS
+
+    shape = (2, 3, 4)
+
+    def flags(v):
+        return v.flags.c_contiguous, v.flags.f_contiguous, min(v.strides) < 0, 0 in v.strides
+
+    expected = {
+        "C": (True, False, False, False), "F": (False, True, False, False), "reversed": (False, False, True, False),
+        "strided": (False, False, False, False), "swapped": (False, False, False, False),
+        "broadcast": (False, False, False, True),
+    }
+    for name, (drawn, make) in LAYOUTS.items():
+        x = onp.ones(drawn(shape))
+        assert flags(make(x, shape)) == expected[name], name
+        seen = []
+        grad(lambda x: np.sum(seen.append(make(x, shape)._value) or make(x, shape)))(x)
+        assert flags(seen[0]) == expected[name], name
 
 
 def test_split_returns_list_of_traced_arrays():

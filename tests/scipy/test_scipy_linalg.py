@@ -1,4 +1,9 @@
-"""Numerical checks of tapegrad.scipy.linalg, and agreement with SciPy's values."""
+"""Numerical checks of tapegrad.scipy.linalg, and agreement with SciPy's values.
+
+Functions that read one triangle (cholesky, cho_factor, eigh, the triangular
+solves) are checked on non-symmetric, non-triangular inputs: the derivative is
+that of what SciPy computes, which reads one triangle only.
+"""
 
 import numpy as onp
 import pytest
@@ -27,6 +32,13 @@ def fixed_sign(v):
 SQ = [((3, 3),)]
 SQ_RHS = [((3, 3), (3,)), ((3, 3), (3, 2))]
 SPD = "spd"
+TRI = "tri_pd"  # not symmetric; the Hermitian matrix either triangle defines is positive definite
+C = ("float64", "complex128")
+
+
+def projectors(w, v):
+    """V diag(1..n) V^H: independent of each eigenvector's phase."""
+    return (v * onp.arange(1.0, v.shape[-1] + 1)) @ np.conj(np.swapaxes(v, -1, -2)) + np.sum(w)
 
 def banded(ab):
     """Band storage (1 lower, 2 upper bands) of a diagonally dominant matrix."""
@@ -45,21 +57,27 @@ ROWS = [
     Row("solve_triangular-complex", lambda a, b: la.solve_triangular(well(a), b, lower=True), SQ_RHS, dtypes=("complex128",)),
     Row("solve_triangular-conjtrans", lambda a, b: la.solve_triangular(well(a), b, trans="C", lower=True), SQ_RHS,
         dtypes=("float64", "complex128")),
-    Row("cholesky", lambda a: la.cholesky(sym(a)), SQ, domain=SPD),
-    Row("cholesky-lower", lambda a: la.cholesky(sym(a), lower=True), SQ, domain=SPD),
+    Row("cholesky", la.cholesky, SQ, domain=TRI, dtypes=C),
+    Row("cholesky-lower", lambda a: la.cholesky(a, lower=True), SQ, domain=TRI, dtypes=C),
+    Row("cholesky-symmetric-input", lambda a: la.cholesky(sym(a)), SQ, domain=SPD),
     # SciPy leaves the other triangle of cho_factor's result undefined: compare the factor only.
-    Row("cho_factor", lambda a: la.cho_factor(sym(a), lower=True)[0] * onp.tril(onp.ones((3, 3))), SQ, domain=SPD),
-    Row("cho_solve", lambda a, b: la.cho_solve(la.cho_factor(sym(a)), b), SQ_RHS, domain=(SPD, "real")),
-    Row("cho_solve-lower", lambda a, b: la.cho_solve(la.cho_factor(sym(a), lower=True), b), SQ_RHS, domain=(SPD, "real")),
+    Row("cho_factor", lambda a: la.cho_factor(a, lower=True)[0] * onp.tril(onp.ones((3, 3))), SQ, domain=TRI, dtypes=C),
+    Row("cho_factor-upper", lambda a: la.cho_factor(a)[0] * onp.triu(onp.ones((3, 3))), SQ, domain=TRI),
+    Row("cho_solve", lambda a, b: la.cho_solve(la.cho_factor(a), b), SQ_RHS, domain=(TRI, "real")),
+    Row("cho_solve-lower", lambda a, b: la.cho_solve(la.cho_factor(a, lower=True), b), SQ_RHS, domain=(TRI, "real")),
     Row("lu_factor", lambda a: la.lu_factor(a)[0], [((4, 4),)]),
     Row("lu_solve", lambda a, b: la.lu_solve(la.lu_factor(a), b), [((4, 4), (4,)), ((4, 4), (4, 2))]),
     Row("lu_solve-conjtrans", lambda a, b: la.lu_solve(la.lu_factor(a), b, trans=2), [((4, 4), (4,))], dtypes=("complex128",)),
     Row("lu_solve-trans", lambda a, b: la.lu_solve(la.lu_factor(a), b, trans=1), [((4, 4), (4,)), ((4, 4), (4, 2))]),
     Row("inv", lambda a: la.inv(well(a)), [((3, 3),), ((2, 3, 3),)]),
     Row("det", la.det, [((3, 3),), ((2, 3, 3),)]),
-    Row("eigh", lambda a: fixed_sign(la.eigh(sym(a))[1]) * la.eigh(sym(a))[0][None, :], [((3, 3),)]),
-    Row("eigh-values", lambda a: la.eigh(sym(a), eigvals_only=True), [((4, 4),)]),
-    Row("eigh-vectors", lambda a: fixed_sign(la.eigh(sym(a), lower=False)[1]), [((3, 3),), ((4, 4),)]),
+    Row("eigh", lambda a: fixed_sign(la.eigh(a)[1]) * la.eigh(a)[0][None, :], [((3, 3),)]),
+    Row("eigh-values", lambda a: la.eigh(a, eigvals_only=True), [((4, 4),)], dtypes=C),
+    Row("eigh-values-upper", lambda a: la.eigh(a, lower=False, eigvals_only=True), [((4, 4),)], dtypes=C),
+    Row("eigh-vectors", lambda a: fixed_sign(la.eigh(a, lower=False)[1]), [((3, 3),), ((4, 4),)]),
+    Row("eigh-projectors", lambda a: projectors(*la.eigh(a)), SQ, dtypes=C),
+    Row("eigh-projectors-upper", lambda a: projectors(*la.eigh(a, lower=False)), SQ, dtypes=C),
+    Row("eigh-symmetric-input", lambda a: fixed_sign(la.eigh(sym(a))[1]) * la.eigh(sym(a))[0][None, :], [((3, 3),)]),
     Row("sqrtm", la.sqrtm, SQ, domain=SPD),
     Row("expm", lambda a: la.expm(0.5 * a), SQ),
     Row("logm", la.logm, SQ, domain=SPD),
@@ -101,15 +119,38 @@ def test_traced_values_are_scipys():
         def f(x):
             y = ours(x)
             seen.append(y._value)
-            return np.sum(y)
+            return np.sum(np.real(y))
 
         grad(f)(x)
         assert onp.allclose(seen[0], theirs(x))
 
 
-def test_cholesky_gradient_matches_autograd_convention():
+def test_triangle_readers_on_nonsymmetric_input_are_scipys():
+    """Values from the triangle SciPy reads, and gradients on that triangle only (autograd symmetrises them)."""
     rng = onp.random.default_rng(2)
     a = rng.standard_normal((3, 3))
     s = a @ a.T + 3 * onp.eye(3)
-    g = grad(lambda s: np.sum(la.cholesky(s, lower=True)))(s)
-    assert onp.allclose(g, g.T)
+    nonsym = s + onp.triu(rng.standard_normal((3, 3)), 1) + onp.tril(rng.standard_normal((3, 3)), -1)
+    z = nonsym + 0.4j * rng.standard_normal((3, 3))
+    cases = [
+        (lambda m, x: m.cholesky(x, lower=True), True),
+        (lambda m, x: m.cholesky(x), False),
+        (lambda m, x: m.cho_factor(x, lower=True)[0] * onp.tril(onp.ones((3, 3))), True),
+        (lambda m, x: m.cho_factor(x)[0] * onp.triu(onp.ones((3, 3))), False),
+        (lambda m, x: m.eigh(x)[0], True),
+        (lambda m, x: m.eigh(x, lower=False, eigvals_only=True), False),
+        (lambda m, x: m.eigh(x)[1] * onp.sign(m.eigh(x)[1][:1].real), True),
+    ]
+    for f, lower in cases:
+        for x in (nonsym, z):
+            seen = []
+
+            def loss(x):
+                y = f(la, x)
+                seen.append(y._value)
+                return np.sum(np.real(y * onp.arange(1.0, 1 + y.size).reshape(y.shape)))
+
+            g = grad(loss)(x)
+            onp.testing.assert_allclose(seen[0], f(sl, x), rtol=1e-10, atol=1e-12)
+            unread = onp.triu(onp.ones((3, 3)), 1) if lower else onp.tril(onp.ones((3, 3)), -1)
+            assert onp.all(g * unread == 0)
