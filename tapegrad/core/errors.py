@@ -15,6 +15,10 @@ class NonDifferentiableError(TapegradError, NotImplementedError):
     """A traced value reached a function that has no derivative rule."""
 
 
+class UnsupportedAttributeError(NonDifferentiableError, AttributeError):
+    """An ndarray attribute or method that a traced array does not support (``hasattr`` says False)."""
+
+
 class TraceLeakError(TapegradError, TypeError):
     """A traced value was turned into a plain Python or NumPy value."""
 

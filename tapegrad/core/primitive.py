@@ -23,16 +23,18 @@ argument whose value is plain; with None they fall back to ``fun`` and ``jvp``.
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any, Callable, Iterable, Optional
 
 from .box import Box, getval
+from .errors import TapegradError
 from .fastpath import EXT
 
 
 class Primitive:
     """The derivative rules of one wrapped function."""
 
-    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "value_and_jvp", "keywords", "__weakref__")
+    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "value_and_jvp", "keywords", "sequences", "__weakref__")
 
     def __init__(self, fun: Callable, name: str) -> None:
         self.fun = fun
@@ -55,6 +57,9 @@ class Primitive:
         # keywords binds, for a primitive whose rules take fewer keywords than
         # its function (a ufunc's dtype= becomes a cast); None: as given.
         self.keywords: Optional[Callable] = None
+        # sequences(args, kwargs) -> (args, kwargs) with lists of traced values packed
+        # into traced values, or None if there are none (see _sequences); None: no hook.
+        self.sequences: Optional[Callable] = None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -106,9 +111,17 @@ def _record_call(trace: Any, prim: Primitive, argnums: tuple, node: Any, vals: t
 
 
 def _bind_keywords(prim: Primitive, args: tuple, kwargs: dict) -> Any:
-    """``_bind``, with keywords normalised first by the primitive's ``keywords`` hook."""
+    """``_bind``, with keywords normalised first by the primitive's ``keywords`` hook.
+
+    The hook returns ``(args, kwargs)``, or ``(args, kwargs, then)`` where
+    ``then(result)`` finishes the call (a ufunc's ``out=`` writes the result).
+    """
     if kwargs and prim.keywords is not None:
-        args, kwargs = prim.keywords(args, kwargs)
+        normal = prim.keywords(args, kwargs)
+        if len(normal) == 3:
+            args, kwargs, then = normal
+            return then(_bind(prim, args, kwargs) if any(isinstance(a, Box) for a in args) else prim.fun(*args, **kwargs))
+        args, kwargs = normal
     return _bind(prim, args, kwargs)
 
 
@@ -196,6 +209,11 @@ _ARG0, _ARG1, _ARG01 = (0,), (1,), (0, 1)
 _ARGNUMS = {(0,): _ARG0, (1,): _ARG1, (0, 1): _ARG01, (2,): (2,), (1, 2): (1, 2), (0, 2): (0, 2)}
 
 
+# Every primitive made so far (their wrappers), for the autograd-style rule tables
+# (``tapegrad.core.primitive_vjps``) that list them.
+ALL_PRIMITIVES: "weakref.WeakSet[Primitive]" = weakref.WeakSet()
+
+
 def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
     """Wrap ``fun`` so that calls on traced values are recorded.
 
@@ -217,24 +235,30 @@ def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
         # Unrolled for one and two arguments: rules call primitives on plain
         # values at first order, so this path is hot.
         n = len(args)
-        if n == 1:
-            if isinstance(args[0], Box):
-                return _bind_keywords(prim, args, kwargs) if kwargs else bind1(prim, args[0])
-            return fun(args[0], **kwargs) if kwargs else fun(args[0])
-        if n == 2:
-            if kwargs:
-                if isinstance(args[0], Box) or isinstance(args[1], Box):
+        try:  # (free when nothing is raised) see _sequences below
+            if n == 1:
+                if isinstance(args[0], Box):
+                    return _bind_keywords(prim, args, kwargs) if kwargs else bind1(prim, args[0])
+                return fun(args[0], **kwargs) if kwargs else fun(args[0])
+            if n == 2:
+                if kwargs:
+                    if isinstance(args[0], Box) or isinstance(args[1], Box):
+                        return _bind_keywords(prim, args, kwargs)
+                    return fun(args[0], args[1], **kwargs)
+                if isinstance(args[0], Box):
+                    return bind2(prim, args[0], args[1])
+                if isinstance(args[1], Box):
+                    return rbind2(prim, args[0], args[1])
+                return fun(args[0], args[1])
+            for a in args:
+                if isinstance(a, Box):
                     return _bind_keywords(prim, args, kwargs)
-                return fun(args[0], args[1], **kwargs)
-            if isinstance(args[0], Box):
-                return bind2(prim, args[0], args[1])
-            if isinstance(args[1], Box):
-                return rbind2(prim, args[0], args[1])
-            return fun(args[0], args[1])
-        for a in args:
-            if isinstance(a, Box):
-                return _bind_keywords(prim, args, kwargs)
-        return fun(*args, **kwargs)
+            return fun(*args, **kwargs)
+        except TapegradError:  # TraceLeakError, or a refused ndarray attribute, from NumPy converting a list
+            converted = _sequences(prim, args, kwargs)
+            if converted is None:
+                raise
+        return wrapper(*converted[0], **converted[1])
 
     try:
         functools.update_wrapper(wrapper, fun)
@@ -245,7 +269,33 @@ def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
     wrapper.fun = fun  # type: ignore[attr-defined]
     wrapper._primitive = prim  # type: ignore[attr-defined]
     prim.wrapper = wrapper
+    ALL_PRIMITIVES.add(prim)
     return wrapper
+
+
+def _sequences(prim: Primitive, args: tuple, kwargs: dict) -> Optional[tuple[tuple, dict]]:
+    """The arguments with sequences of traced values made traced values, or None if there are none.
+
+    A plain function met a list (or tuple) holding traced values, as in
+    ``np.mean([x, y])``, and tried to convert it (a TraceLeakError): the
+    primitive's ``sequences`` hook, given by the array layer, packs such
+    arguments into one traced value, and the call is made again with it.
+    """
+    return None if prim.sequences is None else prim.sequences(args, kwargs)
+
+
+def _in_sequence(x: Any) -> bool:
+    """True if ``x`` is a list or tuple holding a box (at any depth)."""
+    return type(x) in (list, tuple) and any(isinstance(v, Box) or _in_sequence(v) for v in x)
+
+
+def _plain(x: Any) -> Any:
+    """``x`` with boxes inside lists and tuples (nested) replaced by their values."""
+    if isinstance(x, Box):
+        return getval(x)
+    if type(x) in (list, tuple):
+        return type(x)(_plain(v) for v in x)
+    return x
 
 
 def notrace_primitive(fun: Callable) -> Callable:
@@ -256,7 +306,12 @@ def notrace_primitive(fun: Callable) -> Callable:
     """
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return fun(*[getval(a) for a in args], **kwargs)
+        try:
+            return fun(*[getval(a) for a in args], **kwargs)
+        except TapegradError:  # traced values inside lists (np.shape([x, y])): look through them too
+            if not any(_in_sequence(a) for a in (*args, *kwargs.values())):
+                raise
+        return fun(*[_plain(a) for a in args], **{k: _plain(v) for k, v in kwargs.items()})
 
     try:
         functools.update_wrapper(wrapper, fun)

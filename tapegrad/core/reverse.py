@@ -179,11 +179,11 @@ class ReverseTrace:
         return cls(ans, self, len(tape) - 1)
 
 
-def release(trace: ReverseTrace, start: int, owns: Callable[[Any], bool]) -> None:
+def release(trace: ReverseTrace, start: int, owns: Callable[[Any], bool], copy: Callable[[Any], Any]) -> None:
     """Let go of the values from entry ``start`` on that ``owns`` claims: their memory is about to be overwritten.
 
-    A value the entry's VJP reads is kept as a copy; one it does not read
-    (``def_rules(vjp_reads=...)``) as its shape and dtype only.
+    A value the entry's VJP reads is kept as ``copy(value)``; one it does not
+    read (``def_rules(vjp_reads=...)``) as its shape and dtype only.
     """
     tape = trace.tape
     for k in range(start, len(tape)):
@@ -196,9 +196,9 @@ def release(trace: ReverseTrace, start: int, owns: Callable[[Any], bool]) -> Non
             if owns(v):
                 if new_vals is None:
                     new_vals = list(vals)
-                new_vals[i] = v.copy() if keeps is None or i in keeps[1] else ShapeOnly(v)
+                new_vals[i] = copy(v) if keeps is None or i in keeps[1] else ShapeOnly(v)
         if owns(ans):
-            ans = ans.copy() if keeps is None or keeps[0] else ShapeOnly(ans)
+            ans = copy(ans) if keeps is None or keeps[0] else ShapeOnly(ans)
         elif new_vals is None:
             continue
         tape[k] = (rules, parents, vals if new_vals is None else tuple(new_vals), kwargs, ans, prim, argnums)

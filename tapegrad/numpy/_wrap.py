@@ -40,9 +40,32 @@ def wrap(np_fun: Callable, name: Optional[str] = None, *, compute: Optional[Call
     ours = primitive(compute or np_fun, name or np_fun.__name__)
     if isinstance(np_fun, _np.ufunc):
         ours._primitive.keywords = functools.partial(ufunc_keywords, np_fun)
+    ours._primitive.sequences = pack_sequences
     _register(np_fun, ours)
     DIFFERENTIABLE[name or np_fun.__name__] = ours
     return ours
+
+
+def pack_sequences(args: tuple, kwargs: dict) -> Optional[tuple[tuple, dict]]:
+    """Lists and tuples holding traced values, among the arguments, made traced arrays (None if none).
+
+    The ``sequences`` hook of every wrapped NumPy function: ``np.mean([x, y])``
+    is ``np.mean(np.array([x, y]))``, as NumPy would convert the list itself.
+    """
+    from .shape import as_array, contains_box
+
+    changed = False
+
+    def pack(a: Any) -> Any:
+        nonlocal changed
+        if type(a) in (list, tuple) and contains_box(a):
+            changed = True
+            return as_array(a)
+        return a
+
+    args = tuple(pack(a) for a in args)
+    kwargs = {k: pack(v) for k, v in kwargs.items()}
+    return (args, kwargs) if changed else None
 
 
 # Ufunc keywords that do not change the values a differentiable ufunc computes.
@@ -53,12 +76,13 @@ def ufunc_keywords(ufunc: _np.ufunc, args: tuple, kwargs: dict) -> tuple[tuple, 
     """A traced ufunc call's keywords, for rules that take none (``Primitive.keywords``).
 
     ``dtype=`` casts the inputs first, as NumPy does; ``casting``, ``order`` and
-    ``subok`` change no value; ``where=``, ``out=`` and the rest are refused by
-    name, at the call (plain NumPy's ``out=`` never gets here: the dispatch
-    makes it a write).
+    ``subok`` change no value; ``out=`` (with ``where=``) writes the result into
+    ``out``; ``where=`` without ``out=`` and the rest are refused by name.
     """
     rest = {k: v for k, v in kwargs.items() if k not in _LAYOUT_KEYWORDS}
     dtype = rest.pop("dtype", None)
+    out = rest.pop("out", None)
+    where = rest.pop("where", True) if out is not None else True
     if rest:
         raise NonDifferentiableError(
             f"numpy.{ufunc.__name__}(..., {', '.join(f'{k}=' for k in rest)}) on a traced value is not "
@@ -67,7 +91,21 @@ def ufunc_keywords(ufunc: _np.ufunc, args: tuple, kwargs: dict) -> tuple[tuple, 
         )
     if dtype is not None:
         args = tuple(x.astype(dtype) if isinstance(x, Box) else _np.asarray(x, dtype=dtype) for x in args)
+    if out is not None:
+        return args, {}, functools.partial(_into_out, ufunc, out, where)
     return args, {}
+
+
+def _into_out(ufunc: _np.ufunc, out: Any, where: Any, result: Any) -> Any:
+    """A ufunc's ``out=`` (and ``where=``) on traced values: the result written into ``out``, which is returned."""
+    from .box import write_out  # the array layer sits above this module
+
+    if where is not True:
+        from .indexing import where as select
+
+        target = out[0] if isinstance(out, tuple) else out
+        result = select(_np.asarray(getval(where), dtype=bool), result, target)
+    return write_out(ufunc.__name__, out, result)
 
 
 def wrap_nondiff(np_fun: Callable, name: Optional[str] = None) -> Callable:
@@ -195,6 +233,11 @@ def broadcast_tangent(x_dot: Any, ans: Any) -> Any:
         x_dot = broadcast_to(x_dot, a_shape)
     if is_complex(ans) and not is_complex(x_dot):
         x_dot = x_dot + 0j
+    a_dtype = getattr(getval(ans), "dtype", None)
+    if a_dtype is not None and a_dtype.kind in "fc" and type(getval(x_dot)) in _PYTHON_SCALARS:
+        from .creation import astype  # a Python number's tangent, in the dtype NumPy's promotion gave
+
+        x_dot = astype(x_dot, a_dtype)
     return x_dot
 
 

@@ -15,6 +15,7 @@ import numpy as _np
 
 from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, getval, register_box
 from ..core.box import MUTABLE_TYPES, OperatorBox
+from ..core.errors import UnsupportedAttributeError
 from ..core.fastpath import EXT
 from ..core.primitive import bind1, bind2, rbind2
 from ..core.reverse import register_sized_type
@@ -77,6 +78,42 @@ class _ArrayOps(ArrayMethods):
     def dtype(self) -> Any:
         v = getval(self._value)
         return v.dtype if hasattr(v, "dtype") else _np.result_type(v)
+
+    # The memory layout is NumPy's own (see memory.py): these read it off the value.
+    @property
+    def strides(self) -> tuple:
+        return _np.asarray(getval(self._value)).strides
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.itemsize
+
+    @property
+    def flags(self) -> Any:
+        return _np.asarray(getval(self._value)).flags
+
+    @property
+    def base(self) -> Any:
+        """The traced array this one views (its block's root), or None, like ``ndarray.base``."""
+        block = getattr(self, "_block", None)
+        return None if block is None or block.root is self else block.root
+
+    @property
+    def flat(self) -> Any:
+        return memory.FlatIndexer(self)
+
+    def view(self, dtype: Any = None, type: Any = None) -> Any:  # noqa: A002 - NumPy's names
+        """A new traced array viewing the same memory (``ndarray.view()``; another dtype has no derivative)."""
+        if type is not None or (dtype is not None and _np.dtype(dtype) != self.dtype):
+            raise NonDifferentiableError(
+                "ndarray.view with another dtype or type reinterprets a traced array's memory, and has "
+                "no derivative. Convert with x.astype(dtype) instead."
+            )
+        return memory.numpy_views(lambda v: v.view(), self)
 
     @property
     def T(self) -> Any:  # noqa: N802 - NumPy's name
@@ -167,7 +204,7 @@ class _ArrayOps(ArrayMethods):
             )
         if out is None:
             return result
-        return _write_out(ufunc.__name__, out, result)
+        return write_out(ufunc.__name__, out, result)
 
     # NumPy's ufunc protocol. With the C accelerator, OperatorBox.dispatch binds
     # the plain calls that _array_ufunc has entered in _UFUNC_PRIMITIVES without
@@ -182,7 +219,7 @@ class _ArrayOps(ArrayMethods):
             ours = missing.lookup(func)
         out = kwargs.pop("out", None)
         result = ours(*args, **kwargs)
-        return result if out is None else _write_out(func.__name__, out, result)
+        return result if out is None else write_out(func.__name__, out, result)
 
     # ----- in-place operators: NumPy's, on arrays (scalars are immutable) ---------------
     def __iadd__(self, other: Any) -> Any:
@@ -208,6 +245,73 @@ class _ArrayOps(ArrayMethods):
 
     def __imod__(self, other: Any) -> Any:
         return memory.inplace(self, UFUNCS[_np.remainder], _np.remainder, other)
+
+    def __iand__(self, other: Any) -> Any:
+        return memory.inplace(self, nondiff.bitwise_and, _np.bitwise_and, other)
+
+    def __ior__(self, other: Any) -> Any:
+        return memory.inplace(self, nondiff.bitwise_or, _np.bitwise_or, other)
+
+    def __ixor__(self, other: Any) -> Any:
+        return memory.inplace(self, nondiff.bitwise_xor, _np.bitwise_xor, other)
+
+    def __ilshift__(self, other: Any) -> Any:
+        return memory.inplace(self, nondiff.left_shift, _np.left_shift, other)
+
+    def __irshift__(self, other: Any) -> Any:
+        return memory.inplace(self, nondiff.right_shift, _np.right_shift, other)
+
+    # ----- integer and boolean operators: no derivative -------------------------------
+    def __and__(self, other: Any) -> Any:
+        return nondiff.bitwise_and(self, other)
+
+    def __rand__(self, other: Any) -> Any:
+        return nondiff.bitwise_and(other, self)
+
+    def __or__(self, other: Any) -> Any:
+        return nondiff.bitwise_or(self, other)
+
+    def __ror__(self, other: Any) -> Any:
+        return nondiff.bitwise_or(other, self)
+
+    def __xor__(self, other: Any) -> Any:
+        return nondiff.bitwise_xor(self, other)
+
+    def __rxor__(self, other: Any) -> Any:
+        return nondiff.bitwise_xor(other, self)
+
+    def __lshift__(self, other: Any) -> Any:
+        return nondiff.left_shift(self, other)
+
+    def __rlshift__(self, other: Any) -> Any:
+        return nondiff.left_shift(other, self)
+
+    def __rshift__(self, other: Any) -> Any:
+        return nondiff.right_shift(self, other)
+
+    def __rrshift__(self, other: Any) -> Any:
+        return nondiff.right_shift(other, self)
+
+    def __invert__(self) -> Any:
+        return nondiff.invert(self)
+
+    def __contains__(self, value: Any) -> bool:
+        return bool(_np.any(getval(self) == getval(value)))
+
+    def __copy__(self) -> Any:
+        return methods_copy(self)
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        return methods_copy(self)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names the traced array does not define (and unset slots).
+        if name[0] != "_" and hasattr(_np.ndarray, name):
+            raise UnsupportedAttributeError(
+                f"ndarray.{name} is not supported on a traced array: it would lose the derivative "
+                "or has none. Use tapegrad.numpy functions, or apply it to tapegrad.stop_gradient(x)."
+            )
+        raise AttributeError(f"'numpy.ndarray' object has no attribute {name!r}")
 
     # ----- arithmetic ---------------------------------------------------------
     def __neg__(self) -> Any:
@@ -376,6 +480,10 @@ def _load_scipy_rules(ufunc: Any) -> Any:
     return UFUNCS.get(ufunc)
 
 
+def methods_copy(x: Any) -> Any:
+    return x.copy()
+
+
 def _plain_index(idx: Any) -> Any:
     """Indices never carry derivatives: see through boxes in them."""
     if isinstance(idx, Box):
@@ -385,8 +493,12 @@ def _plain_index(idx: Any) -> Any:
     return idx
 
 
-def _write_out(name: str, out: Any, result: Any) -> Any:
+def write_out(name: str, out: Any, result: Any) -> Any:
+    """``result`` written into a ufunc's ``out=`` argument, as NumPy writes it; ``out`` is returned."""
     target = out[0] if isinstance(out, tuple) else out
+    ufunc = getattr(_np, name, None)
+    if isinstance(ufunc, _np.ufunc):
+        memory.check_cast(ufunc, result, target)
     if isinstance(target, ArrayBox):
         memory.write(target, Ellipsis, result)
         return target

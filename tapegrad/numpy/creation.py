@@ -148,7 +148,7 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
 
 
 _copy = primitive(_np.copy, "copy")
-def_rules(_copy, vjp=lambda g, ans, x, **kw: g, jvp=lambda x_dot, ans, x, **kw: x_dot)
+def_rules(_copy, vjp=lambda g, ans, x, **kw: g, jvp=lambda x_dot, ans, x, **kw: _copy(x_dot, **kw))
 
 
 @dispatches(_np.copy)
@@ -162,19 +162,23 @@ def copy(a: Any, *args: Any, **kwargs: Any) -> Any:
 def array(obj: Any, dtype: Any = None, copy: Any = True, **kwargs: Any) -> Any:
     """``numpy.array``; nested lists of traced values become one traced array."""
     if isinstance(obj, Box):
+        if copy is not True and (dtype is None or _np.dtype(dtype) == obj.dtype):
+            return obj  # copy=None or False: the array itself, as NumPy returns it
+        if copy is False:
+            raise ValueError("Unable to avoid copy while creating an array as requested.")
         out = _copy_box(obj)
         return astype(out, dtype) if dtype is not None else out
     if contains_box(obj):
         shape = nested_shape(obj)
         out = array_from_args(shape, *flatten_nested(obj))
         return astype(out, dtype) if dtype is not None else out
-    return _fresh(_np.array(obj, dtype=dtype, **kwargs))
+    return _fresh(_np.array(obj, dtype=dtype, copy=copy, **kwargs))
 
 
 def asarray(obj: Any, dtype: Any = None, **kwargs: Any) -> Any:
-    """``numpy.asarray``; a traced array is returned as it is."""
+    """``numpy.asarray``; a traced array of that dtype is returned as it is (the same object, as in NumPy)."""
     if isinstance(obj, Box):
-        return astype(obj, dtype) if dtype is not None else obj
+        return astype(obj, dtype) if dtype is not None and _np.dtype(dtype) != obj.dtype else obj
     if contains_box(obj):
         return array(obj, dtype=dtype)
     return _np.asarray(obj, dtype=dtype, **kwargs)
@@ -185,7 +189,7 @@ def _copy_box(x: Box) -> Any:
 
 
 def _astype(x: Any, dtype: Any) -> Any:
-    return _np.asarray(x).astype(dtype)
+    return x.astype(dtype) if isinstance(x, (_np.ndarray, _np.generic)) else _np.asarray(x).astype(dtype)
 
 
 _astype_p = primitive(_astype, "astype")
@@ -201,11 +205,19 @@ def _astype_vjp(g: Any, ans: Any, x: Any, dtype: Any) -> Any:
 def_rules(_astype_p, vjp=(_astype_vjp,), jvp=lambda x_dot, ans, x, dtype: _astype_p(x_dot, dtype))
 
 
+def _item(x: Any) -> Any:
+    return x.item()
+
+
+item = primitive(_item, "item")  # a Python number: NumPy's promotion treats it as weakly typed
+def_rules(item, vjp=lambda g, ans, x: _astype_p(g, _np.result_type(getval(x))), jvp=lambda x_dot, ans, x: item(x_dot))
+
+
 def astype(x: Any, dtype: Any) -> Any:
     """Cast; casting to an integer or boolean type drops the derivative (it is zero)."""
     if _np.dtype(dtype).kind in "fc":
         return _astype_p(x, dtype)
-    return _np.asarray(getval(x)).astype(dtype)
+    return _fresh(_np.asarray(getval(x)).astype(dtype))  # integers: no derivative, but writable by traced values
 
 
 __all__ = [

@@ -147,16 +147,17 @@ def _on(mem: _np.ndarray, offset: int, shape: tuple, strides: tuple, dtype: Any,
     return out
 
 
-def _window(root: _np.ndarray, spec: Spec) -> _np.ndarray:
-    """The view ``spec`` describes, into ``root``'s memory."""
+def _window(root: _np.ndarray, spec: Spec, dtype: Any = None) -> _np.ndarray:
+    """The view ``spec`` describes, into ``root``'s memory (read as ``dtype``, of the same size, if given)."""
     writeable = spec.writeable and root.flags.writeable
+    dtype = spec.dtype if dtype is None else _np.dtype(dtype)
     mem = root.base
     if type(mem) is _Private:
         offset = _address(root) - _address(mem) + spec.offset
-        return _on(mem, offset, spec.shape, spec.strides, spec.dtype, writeable)
+        return _on(mem, offset, spec.shape, spec.strides, dtype, writeable)
     out = _np.asarray(_Memory(root, {
         "data": (_address(root) + spec.offset, False), "shape": spec.shape, "strides": spec.strides,
-        "typestr": spec.dtype.str, "descr": spec.dtype.descr, "version": 3,
+        "typestr": dtype.str, "descr": dtype.descr, "version": 3,
     }))
     if not writeable:
         out.flags.writeable = False
@@ -182,6 +183,8 @@ def _view_of(root: _np.ndarray, spec: Spec) -> _np.ndarray:
 def _write_into(root: _np.ndarray, spec: Optional[Spec], idx: Any, value: Any) -> _np.ndarray:
     new = _clone(root)
     target = new if spec is None else _window(new, spec)
+    if type(value) is _np.ndarray and _np.may_share_memory(value, root):
+        value = _window(new, Spec(value, root))  # the value read from the same memory, as in NumPy
     target[idx] = value  # NumPy's assignment: its casting, broadcasting and errors
     return new
 
@@ -321,7 +324,8 @@ class _Written:
         root_shape = shape_of(root)
         if spec is None and _is_element(idx, len(root_shape)):  # x[i, j] = v: the hot case
             self.shape = ()
-            self.dst = _np.array([_np.ravel_multi_index(idx if type(idx) is tuple else (idx,), root_shape)])
+            parts = idx if type(idx) is tuple else (idx,)
+            self.dst = _np.array([_np.ravel_multi_index(tuple(i % n for i, n in zip(parts, root_shape)), root_shape)])
             self.src = _ZERO
         else:
             selected = _all_positions(spec, root)[idx]
@@ -417,7 +421,7 @@ def _like(t: Any, value: Any) -> Any:
     if vt != vv and vv.kind in "fc" and vt.kind in "fc":
         from .creation import astype
 
-        return astype(t, vv if vv.kind == "c" or vt.kind != "c" else vt)
+        return astype(_real_if(t, value), vv)  # a real value's cotangent is real (autograd's convention)
     return t
 
 
@@ -540,6 +544,78 @@ class Block:
         self.marks: list = []
 
 
+def _in_turn(root: Box, spec: Optional[Spec], idx: Any, value: Any) -> Any:
+    """The value a write really writes when it reads the memory it writes into.
+
+    NumPy reads the value of ``x[mask] = v`` as it writes, sometimes after a
+    copy (when its overlap check asks for one), sometimes element by element,
+    so that where ``v`` views ``x`` a later element may read one already
+    overwritten. Which, NumPy decides: the same assignment is done on an array
+    of positions laid out like ``x``, and what lands where is a gather from
+    ``x`` as it was, with no overlap left (the same values, and their
+    derivative).
+    """
+    root_v, v = getval(root), getval(value)
+    if type(v) is not _np.ndarray or not _np.may_share_memory(v, root_v):
+        return value
+    _refuse_parts(spec, Spec(v, root_v))
+    landed = _positions_after(root_v, lambda p: _assign(p, spec, idx, _window(p, Spec(v, root_v), p.dtype)))
+    written = _all_positions(spec, root)[idx]
+    sources = landed.reshape(-1)[written.reshape(-1)]
+    return _reshape(gather(root, sources, None), written.shape)
+
+
+def _refuse_parts(*specs: Optional[Spec]) -> None:
+    if any(spec is not None and spec.component for spec in specs):
+        raise NonDifferentiableError(
+            "an assignment into the real or imaginary part of a traced complex array from a view of the "
+            "same array (or the reverse): assign a copy of the value (x.real[idx] = v.copy())."
+        )
+
+
+def write_overlapping(target: Box, values: Any, call: Any) -> bool:
+    """A write function (``np.place``, ``np.put``...) whose values view the memory it writes into.
+
+    ``call(target, values)`` is NumPy's function; it is done on arrays of
+    positions (see :func:`_in_turn`), and what lands where is written as a
+    gather from the array as it was. False (nothing done) where the values
+    are not in the target's memory.
+    """
+    block = _block_of(target)
+    root = block.root
+    root_v, v = getval(root), getval(values)
+    if type(v) is not _np.ndarray or not _np.may_share_memory(v, root_v):
+        return False
+    spec, read = _spec_of(target, block), Spec(v, root_v)
+    _refuse_parts(spec, read)
+    landed = _positions_after(root_v, lambda p: call(
+        p if spec is None else _window(p, spec, p.dtype), _window(p, read, p.dtype)))
+    changed = _np.flatnonzero(landed.reshape(-1) != _np.arange(landed.size))
+    if changed.size:
+        write(root, _np.unravel_index(changed, landed.shape), gather(root, landed.reshape(-1)[changed], None))
+    return True
+
+
+def _assign(root: _np.ndarray, spec: Optional[Spec], idx: Any, value: Any) -> None:
+    (root if spec is None else _window(root, spec, root.dtype))[idx] = value
+
+
+def _positions_after(root: _np.ndarray, act: Any) -> _np.ndarray:
+    """``act`` done by NumPy on an array of positions with ``root``'s layout: where each element's value came from."""
+    kind = root.dtype if root.dtype.kind in "fc" and root.size < 2 ** 24 else {
+        1: _np.int8, 2: _np.int16, 4: _np.int32, 8: _np.int64}.get(root.itemsize)  # positions, exactly
+    if kind is None:
+        raise NonDifferentiableError(
+            f"an assignment into a traced {root.dtype} array from a view of the same array: assign a copy "
+            "of the value (x[idx] = v.copy())."
+        )
+    positions = _clone(root).view(kind)  # the same strides, as numbers of the same size
+    positions.flags.writeable = True
+    positions[...] = _np.arange(root.size).reshape(root.shape)
+    act(positions)
+    return _np.array(_np.real(positions), dtype=_np.intp)
+
+
 def _block_of(x: Box) -> Block:
     block = getattr(x, "_block", None)
     if block is None:
@@ -574,6 +650,66 @@ def link(base: Any, out: Any) -> Any:
     return out
 
 
+def numpy_views(np_fun: Any, a: Box, *args: Any, **kwargs: Any) -> Any:
+    """``np_fun(a, ...)`` for a NumPy function whose results are views of ``a``: NumPy's own views.
+
+    Each result is NumPy's array itself, made a view of ``a`` by
+    :func:`view_of` (whose derivative follows from where its elements sit in
+    ``a``), so layouts and read-only flags are NumPy's.
+    """
+    plain = np_fun(getval(a), *args, **kwargs)
+    if type(plain) in (list, tuple):
+        return type(plain)(_one_view(a, r) for r in plain)
+    return _one_view(a, plain)
+
+
+def _one_view(a: Box, r: Any) -> Any:
+    value = getval(a)
+    if r is value:
+        return a
+    if type(r) is not _np.ndarray or (r.size and not _np.may_share_memory(r, value)):
+        raise AssertionError(f"expected a view of the argument, got {type(r).__name__}")
+    return link(a, view_of(a, Spec(r, value)))
+
+
+class FlatIndexer:
+    """``x.flat`` of a traced array: reads copy, as NumPy's do; writes go into ``x``'s memory."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: Box) -> None:
+        self.base = base
+
+    def _positions(self, idx: Any) -> Any:
+        shape = shape_of(self.base)
+        return _np.unravel_index(_all_positions(None, self.base).reshape(-1)[idx], shape)
+
+    def __getitem__(self, idx: Any) -> Any:
+        from .indexing import getitem
+
+        return getitem(self.base, self._positions(idx))
+
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        from .writes import _cycled, write_flat
+
+        positions = _all_positions(None, self.base).reshape(-1)[idx]
+        if _np.ndim(positions) == 0:
+            write_flat(self.base, positions, value)
+        else:  # NumPy repeats a short value along a flat write
+            write_flat(self.base, positions.reshape(-1), _cycled(value, positions.size))
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(int(_np.prod(shape_of(self.base)))))
+
+    def __len__(self) -> int:
+        return int(_np.prod(shape_of(self.base)))
+
+    def copy(self) -> Any:
+        from .shape import ravel
+
+        return ravel(self.base) * 1
+
+
 def _spec_of(x: Box, block: Block) -> Optional[Spec]:
     if x is block.root:
         return None
@@ -595,6 +731,8 @@ def write(target: Box, idx: Any, value: Any) -> None:
     spec = _spec_of(target, block)
     if _dtype(root).kind not in "fc":
         value = getval(value)  # an integer or boolean buffer truncates: no derivative reaches it
+    else:
+        value = _in_turn(root, spec, idx, value)
     assign = write_in_place if _in_place(block, live, value) else write_into
     block.marks = [(trace, len(trace.tape)) for trace in STATE.tapes]
     _REBOUND.tangent = root._node
@@ -644,7 +782,7 @@ def _in_place(block: Block, live: list, value: Any) -> bool:
     marks = block.marks
     for trace in STATE.tapes:
         start = next((m for t, m in marks if t is trace), 0)
-        release(trace, start, owns)
+        release(trace, start, owns, _clone)  # a copy in the same layout: some rules read it
     if sys.getrefcount(root_value) != _BY_ATTRIBUTE + 1:  # the root box, and this function
         return False
     if any(sys.getrefcount(view._value) != _BY_ATTRIBUTE for view in live):
@@ -652,13 +790,33 @@ def _in_place(block: Block, live: list, value: Any) -> bool:
     return sys.getrefcount(mem) == _BY_LOCAL + len(live) + 1  # the arrays that view it, and this function
 
 
+class _Writeable:
+    writeable = True
+
+
+_WRITEABLE = _Writeable()
+
+
+def check_cast(ufunc: Any, result: Any, target: Any, *others: Any) -> None:
+    """Raise NumPy's error where a ufunc may not write ``result`` into ``target`` (``same_kind`` casting)."""
+    rdt, tdt = _dtype(result), _dtype(target)
+    if not getattr(getval(target), "flags", _WRITEABLE).writeable:
+        out = _np.zeros((), tdt)
+        out.flags.writeable = False
+        ufunc(*[_np.zeros((), rdt)] * ufunc.nin, out=out)  # NumPy's own error
+        raise ValueError("output array is read-only")
+    if rdt != tdt and not _np.can_cast(rdt, tdt, "same_kind"):
+        # NumPy's own error, from the same operation on 0-d arrays of these dtypes.
+        inputs = [_np.zeros((), rdt)] + [_np.zeros((), _dtype(o)) for o in others][: ufunc.nin - 1]
+        inputs += [_np.zeros((), rdt)] * (ufunc.nin - len(inputs))
+        ufunc(*inputs, out=_np.zeros((), tdt))
+        raise TypeError(f"Cannot cast ufunc {ufunc.__name__!r} output from {rdt!r} to {tdt!r} with casting rule 'same_kind'")
+
+
 def inplace(target: Box, op: Any, ufunc: Any, other: Any) -> Box:
     """``target op= other``: NumPy's in-place operator (the result cast back into ``target``)."""
     result = op(target, other)
-    rdt, tdt = _dtype(result), _dtype(target)
-    if rdt != tdt and not _np.can_cast(rdt, tdt, "same_kind"):
-        # NumPy's own error, from the same operation on 0-d arrays of these dtypes.
-        ufunc(_np.zeros((), tdt), _np.zeros((), _dtype(other)), out=_np.zeros((), tdt))
+    check_cast(ufunc, result, target, other)
     rs, ts = shape_of(result), shape_of(target)
     if rs != ts:
         raise ValueError(f"non-broadcastable output operand with shape {ts} doesn't match the broadcast shape {rs}")

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as _np
 
+from ..core import CONSTANT
 from . import creation, memory, nondiff, products, reductions, shape, ufuncs
 
 
@@ -98,8 +99,8 @@ class ArrayMethods:
     def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:
         return creation.astype(self, dtype)
 
-    def copy(self, *args: Any, **kwargs: Any) -> Any:
-        return creation.copy(self)
+    def copy(self, order: str = "C") -> Any:
+        return creation.copy(self, order=order)
 
     def cumsum(self, *args: Any, **kwargs: Any) -> Any:
         return _ns().cumsum(self, *args, **kwargs)
@@ -147,17 +148,38 @@ class ArrayMethods:
         """Sort in place, as ``ndarray.sort`` does (the box is rebound)."""
         memory.write(self, Ellipsis, _ns().sort(self, *args, **kwargs))
 
+    def partition(self, kth: Any, axis: int = -1, kind: str = "introselect", order: Any = None) -> None:
+        """Partition in place, as ``ndarray.partition`` does."""
+        memory.write(self, Ellipsis, _ns().partition(self, kth, axis=axis, kind=kind, order=order))
+
+    def argpartition(self, *args: Any, **kwargs: Any) -> Any:
+        return _ns().argpartition(self, *args, **kwargs)
+
+    def put(self, indices: Any, values: Any, mode: str = "raise") -> None:
+        """``ndarray.put``: set flat positions in place."""
+        _ns().put(self, indices, values, mode=mode)
+
+    def resize(self, *args: Any, **kwargs: Any) -> None:
+        raise ValueError(
+            "ndarray.resize changes a traced array's size in place, which tapegrad does not trace; "
+            "use x = np.resize(x, shape), a new array."
+        )
+
     def fill(self, value: Any) -> None:
         """Fill in place with ``value`` (which may be traced)."""
         memory.write(self, Ellipsis, value)
 
     def item(self, *args: Any) -> Any:
-        """The single element, still traced (a 0-d array)."""
+        """The element as a Python number (weakly typed in NumPy's promotion, as ``ndarray.item``'s), still traced."""
+        if self._trace is CONSTANT:
+            return self._value.item(*args)
         if args:
-            return self[args if len(args) > 1 else _np.unravel_index(args[0], self.shape)]
-        if self.size != 1:
+            out = self[args if len(args) > 1 else _np.unravel_index(args[0], self.shape)]
+        elif self.size != 1:
             raise ValueError("can only convert an array of size 1 to a Python scalar")
-        return shape.reshape(self, ())
+        else:
+            out = self[(0,) * self.ndim]
+        return creation.item(out) if self.dtype.kind in "fc" else getval(out).item()
 
     def tolist(self) -> Any:
         """Nested lists of traced scalars."""

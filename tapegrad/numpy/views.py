@@ -19,13 +19,14 @@ import numpy as _np
 
 from ..core import Box, getval
 from ._wrap import dispatches
-from .memory import Spec, link, view_of
+from .memory import link, numpy_views
 
 # ``from . import shape`` would give the package attribute ``shape``, which is
 # numpy.shape (a function): name the modules explicitly.
 _sh = importlib.import_module(".shape", __package__)
 _re = importlib.import_module(".rearrange", __package__)
 _cr = importlib.import_module(".creation", __package__)
+_uf = importlib.import_module(".ufuncs", __package__)
 
 
 def _linked(a: Any, out: Any) -> Any:
@@ -98,32 +99,22 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
     return _linked(m, _re.rot90(m, k, axes))
 
 
+@dispatches(_np.real)
+def real(val: Any) -> Any:
+    """``numpy.real``: of an array, a view (its real part, or the array's own values)."""
+    return _linked(val, _uf.real(val))
+
+
+@dispatches(_np.imag)
+def imag(val: Any) -> Any:
+    """``numpy.imag``: of a complex array, a view; of a real one, read-only zeros."""
+    return _linked(val, _uf.imag(val))
+
+
 @dispatches(_np.broadcast_to)
 def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
     """``numpy.broadcast_to`` (a read-only view)."""
     return _linked(array, _sh.broadcast_to(array, shape))
-
-
-def _numpy_views(np_fun: Any, a: Any, *args: Any, **kwargs: Any) -> Any:
-    """``np_fun(a, ...)`` for a NumPy function whose results are views of ``a``: NumPy's own views.
-
-    Each result is NumPy's array itself, made a view of ``a`` by
-    :func:`~tapegrad.numpy.memory.view_of` (whose derivative follows from where
-    its elements sit in ``a``), so layouts and read-only flags are NumPy's.
-    """
-    plain = np_fun(getval(a), *args, **kwargs)
-    if type(plain) in (list, tuple):
-        return type(plain)(_one_view(a, r) for r in plain)
-    return _one_view(a, plain)
-
-
-def _one_view(a: Any, r: Any) -> Any:
-    value = getval(a)
-    if r is value:
-        return a
-    if type(r) is not _np.ndarray or not _np.may_share_memory(r, value):
-        raise AssertionError(f"expected a view of the argument, got {type(r).__name__}")
-    return link(a, view_of(a, Spec(r, value)))
 
 
 @dispatches(_np.diagonal)
@@ -131,7 +122,7 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """``numpy.diagonal`` (a read-only view)."""
     if not isinstance(a, Box) or type(getval(a)) is not _np.ndarray:
         return _re.diagonal(a, offset, axis1, axis2)
-    return _numpy_views(_np.diagonal, a, offset, axis1, axis2)
+    return numpy_views(_np.diagonal, a, offset, axis1, axis2)
 
 
 @dispatches(_np.diag)
@@ -169,5 +160,5 @@ def asfortranarray(a: Any, dtype: Any = None, **kwargs: Any) -> Any:
 
 __all__ = [
     "reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squeeze", "expand_dims", "flip",
-    "fliplr", "flipud", "rot90", "broadcast_to", "diagonal", "diag", "ascontiguousarray", "asfortranarray",
+    "fliplr", "flipud", "rot90", "real", "imag", "broadcast_to", "diagonal", "diag", "ascontiguousarray", "asfortranarray",
 ]

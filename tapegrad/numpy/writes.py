@@ -17,7 +17,7 @@ import numpy as _np
 from ..core import CONSTANT, Box, TraceLeakError, getval
 from ._wrap import dispatches, is_complex, shape_of
 from .indexing import getitem
-from .memory import write
+from .memory import write, write_overlapping
 from .shape import as_array, broadcast_to, ravel
 from .ufuncs import real
 
@@ -31,6 +31,13 @@ def _refuse_plain_target(name: str, *values: Any) -> None:
         )
 
 
+def _numpy_checks(np_fun: Any, a: Box, *args: Any, **kwargs: Any) -> None:
+    """Raise what NumPy raises for this call (casting, sizes, bounds), from a scratch array of ``a``'s dtype."""
+    scratch = _np.zeros(shape_of(a), getval(a).dtype)
+    scratch.flags.writeable = bool(getval(a).flags.writeable)
+    np_fun(scratch, *[getval(x) for x in args], **kwargs)
+
+
 def _cycled(values: Any, n: int) -> Any:
     """The flattened ``values`` repeated cyclically to length ``n`` (NumPy's flat-write rule)."""
     values = ravel(as_array(values))
@@ -40,9 +47,13 @@ def _cycled(values: Any, n: int) -> Any:
     return values if nv == n else getitem(values, _np.arange(n) % nv)
 
 
-def _flat_index(shape: tuple, positions: Any) -> tuple:
-    """The index of C-order flat ``positions`` (``a.flat[positions]``) in an array of ``shape``."""
-    return _np.unravel_index(positions, shape) if shape else ()
+def write_flat(a: Box, positions: Any, values: Any) -> None:
+    """``a.flat[positions] = values`` (one value per position; where a position repeats, the last wins)."""
+    s = shape_of(a)
+    if s:
+        write(a, _np.unravel_index(positions, s), values)
+    elif _np.size(positions):
+        write(a, Ellipsis, getitem(values, -1) if shape_of(values) else values)
 
 
 def _along_axis_index(shape: tuple, indices: Any, ax: int) -> tuple:
@@ -60,9 +71,12 @@ def put_along_axis(arr: Any, indices: Any, values: Any, axis: Any) -> None:
     if not isinstance(arr, Box):
         _refuse_plain_target("put_along_axis", values)
         return _np.put_along_axis(arr, idx, getval(values), axis)
+    _numpy_checks(_np.put_along_axis, arr, idx, values, axis)
+    if write_overlapping(arr, values, lambda t, v: _np.put_along_axis(t, idx, v, axis)):
+        return None
     s = shape_of(arr)
     if axis is None:
-        write(arr, _flat_index(s, _np.ravel(idx)), ravel(as_array(values)))
+        write_flat(arr, _np.ravel(idx) % int(_np.prod(s)), _cycled(values, _np.size(idx)))
         return None
     write(arr, _along_axis_index(s, idx, axis % len(s)), values)
     return None
@@ -74,16 +88,17 @@ def put(a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
     if not isinstance(a, Box):
         _refuse_plain_target("put", v)
         return _np.put(a, _np.asarray(getval(ind)), getval(v), mode=mode)
+    _numpy_checks(_np.put, a, ind, v, mode=mode)
+    if write_overlapping(a, v, lambda t, vals: _np.put(t, getval(ind), vals, mode=mode)):
+        return None
     idx = _np.ravel(getval(ind))
     size = int(_np.prod(shape_of(a)))
     if mode == "wrap":
         idx = _np.mod(idx, size)
     elif mode == "clip":
         idx = _np.clip(idx, 0, size - 1)
-    elif idx.size and (idx.max() >= size or idx.min() < -size):
-        raise IndexError(f"index {int(idx.max() if idx.max() >= size else idx.min())} is out of bounds for axis 0 with size {size}")
     if idx.size:
-        write(a, _flat_index(shape_of(a), idx % size), _cycled(v, idx.size))
+        write_flat(a, idx % size, _cycled(v, idx.size))
     return None
 
 
@@ -94,9 +109,12 @@ def place(arr: Any, mask: Any, vals: Any) -> None:
     if not isinstance(arr, Box):
         _refuse_plain_target("place", vals)
         return _np.place(arr, m, getval(vals))
+    _numpy_checks(_np.place, arr, mask, vals)
+    if write_overlapping(arr, vals, lambda t, v: _np.place(t, m.reshape(_np.shape(t)), v)):
+        return None
     n = int(_np.count_nonzero(m))
     if n:
-        write(arr, _flat_index(shape_of(arr), _np.flatnonzero(m)), _cycled(vals, n))
+        write_flat(arr, _np.flatnonzero(m), _cycled(vals, n))
     return None
 
 
@@ -107,9 +125,12 @@ def putmask(a: Any, mask: Any, values: Any) -> None:
     if not isinstance(a, Box):
         _refuse_plain_target("putmask", values)
         return _np.putmask(a, _np.asarray(getval(mask), dtype=bool), getval(values))
+    _numpy_checks(_np.putmask, a, mask, values)
+    if write_overlapping(a, values, lambda t, v: _np.putmask(t, m.reshape(_np.shape(t)), v)):
+        return None
     where = _np.flatnonzero(m)
     if where.size:
-        write(a, _flat_index(shape_of(a), where), getitem(_cycled(values, m.size), where))
+        write_flat(a, where, getitem(_cycled(values, m.size), where))
     return None
 
 
@@ -120,12 +141,10 @@ def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) ->
     if not isinstance(dst, Box):
         _refuse_plain_target("copyto", src)
         return _np.copyto(dst, getval(src), casting=casting, where=w)
+    if src is dst:
+        return None  # NumPy copies nothing onto itself
+    _numpy_checks(_np.copyto, dst, src, casting=casting, where=w)
     src = as_array(src)
-    if not _np.can_cast(getval(src).dtype, getval(dst).dtype, casting=casting):
-        raise TypeError(
-            f"Cannot cast array data from {getval(src).dtype!r} to {getval(dst).dtype!r} "
-            f"according to the rule {casting!r}"
-        )
     if is_complex(src) and not is_complex(dst):
         src = real(src)  # an allowed (unsafe) cast drops the imaginary part, as NumPy does
     s = shape_of(dst)
@@ -145,11 +164,14 @@ def fill_diagonal(a: Any, val: Any, wrap: bool = False) -> None:
     if not isinstance(a, Box):
         _refuse_plain_target("fill_diagonal", val)
         return _np.fill_diagonal(a, getval(val), wrap)
+    _numpy_checks(_np.fill_diagonal, a, val, wrap)
+    if write_overlapping(a, val, lambda t, v: _np.fill_diagonal(t, v, wrap)):
+        return None
     marks = _np.zeros(shape_of(a), dtype=bool)
-    _np.fill_diagonal(marks, True, wrap)  # NumPy's own choice of positions (and checks)
+    _np.fill_diagonal(marks, True, wrap)  # NumPy's own choice of positions
     positions = _np.flatnonzero(marks)
     if positions.size:
-        write(a, _flat_index(shape_of(a), positions), _cycled(val, positions.size))
+        write_flat(a, positions, _cycled(val, positions.size))
     return None
 
 
