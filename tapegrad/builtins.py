@@ -22,13 +22,32 @@ from __future__ import annotations
 import builtins as _builtins
 from typing import Any, Iterable
 
-from .core import Box, getval, make_dict, make_sequence
+from .core import (
+    Box, DictBox, SequenceBox, SparseObject, VSpace, defjvp, defjvp_argnum, defvjp, defvjp_argnum, getval,
+    make_dict, make_sequence, notrace_primitive, vspace,
+)
+from .core.containers import (
+    ContainerVSpace, DictVSpace, ListVSpace, NamedTupleVSpace, SequenceVSpace, TupleVSpace, container_take,
+    container_untake, sequence_extend_left, sequence_extend_right,
+)
+from .core.primitive import primitive
+from .core.rules import subvals
 
-__all__ = ["tuple", "list", "dict", "isinstance", "type"]
+__all__ = [
+    "tuple", "list", "dict", "isinstance", "type",
+    # autograd.builtins' other names: the traced containers and their spaces
+    "SequenceBox", "DictBox", "ContainerVSpace", "SequenceVSpace", "ListVSpace", "TupleVSpace", "DictVSpace",
+    "NamedTupleVSpace", "container_take", "container_untake", "make_sequence", "sequence_extend_left",
+    "sequence_extend_right", "TupleMeta", "ListMeta", "DictMeta", "tuple_", "list_", "dict_", "isinstance_",
+    "type_", "SparseObject", "VSpace", "vspace", "Box", "primitive", "notrace_primitive", "defvjp", "defjvp",
+    "defvjp_argnum", "defjvp_argnum", "subvals",
+]
 
 _tuple, _list, _dict, _isinstance, _type = (
     _builtins.tuple, _builtins.list, _builtins.dict, _builtins.isinstance, _builtins.type,
 )
+# autograd's names of the builtins themselves
+tuple_, list_, dict_, isinstance_, type_ = _tuple, _list, _dict, _isinstance, _type
 
 
 def _holds_box(x: Any) -> bool:
@@ -69,6 +88,9 @@ class _SeeThrough(_type):
 
     def __subclasscheck__(cls, subclass: type) -> bool:
         return _builtins.issubclass(subclass, cls._builtin)
+
+
+TupleMeta = ListMeta = DictMeta = _SeeThrough  # autograd's names of the metaclass
 
 
 class tuple(_tuple, metaclass=_SeeThrough):  # noqa: A001 - the point is to shadow the builtin

@@ -13,14 +13,16 @@ from __future__ import annotations
 from itertools import product
 from typing import Any, Callable, Sequence
 
-from .core import vspace
+from .core import make_jvp, make_vjp, vspace
 from .differential_operators import _unary
 from .core import make_jvp as _make_jvp
 from .core import make_vjp as _make_vjp
+from .wrap_util import get_name, unary_to_nary  # noqa: F401 - autograd.test_util's names
 
 EPS = 1e-6
 RTOL = 1e-5
 ATOL = 1e-6
+TOL = ATOL  # autograd's name of the absolute tolerance
 
 
 class DerivativeMismatch(AssertionError):
@@ -37,6 +39,11 @@ def _name(f: Callable) -> str:
     return getattr(f, "__name__", repr(f))
 
 
+def _named(f: Callable, name: str) -> Callable:
+    f.__name__ = name
+    return f
+
+
 def numerical_jvp(f: Callable, x: Any, v: Any, eps: float = EPS) -> Any:
     """(f(x + eps/2 v) - f(x - eps/2 v)) / eps, in f's output space."""
     x_vs = vspace(x)
@@ -46,6 +53,16 @@ def numerical_jvp(f: Callable, x: Any, v: Any, eps: float = EPS) -> Any:
     return y_vs.scalar_mul(y_vs.add(plus, y_vs.scalar_mul(minus, -1.0)), 1.0 / eps)
 
 
+def make_numerical_jvp(f: Callable, x: Any) -> Callable[[Any], Any]:
+    """``v -> numerical_jvp(f, x, v)``: finite differences of ``f`` at ``x`` along ``v``.
+
+    >>> import tapegrad.numpy as np
+    >>> round(float(make_numerical_jvp(np.sin, 0.0)(2.0)), 6)
+    2.0
+    """
+    return lambda v: numerical_jvp(f, x, v)
+
+
 def check_vjp(f: Callable, x: Any) -> None:
     """Check ``<u, J v>`` computed by reverse mode against finite differences."""
     vjp, y = _make_vjp(f, x)
@@ -53,13 +70,18 @@ def check_vjp(f: Callable, x: Any) -> None:
     x_v, y_v = x_vs.randn(), y_vs.randn()
     vjp_y = x_vs.covector(vjp(y_vs.covector(y_v)))
     if vspace(vjp_y) != x_vs:
-        raise DerivativeMismatch(f"VJP of {_name(f)} returned {vspace(vjp_y)}, expected {x_vs}")
+        raise DerivativeMismatch(
+            f"Derivative (VJP) check of {_name(f)} failed with arg {x!r:.200}: the VJP returned a value "
+            f"of space {vspace(vjp_y)}, expected {x_vs}"
+        )
     exact = x_vs.inner_prod(x_v, vjp_y)
     numeric = y_vs.inner_prod(y_v, numerical_jvp(f, x, x_v))
     if not scalar_close(exact, numeric):
+        # autograd's wording first, so that code matching its messages still matches
         raise DerivativeMismatch(
-            f"reverse-mode derivative of {_name(f)} disagrees with finite differences at {x!r:.200}:\n"
-            f"  analytic <u, J v>: {exact}\n  numeric  <u, J v>: {numeric}"
+            f"Derivative (VJP) check of {_name(f)} failed with arg {x!r:.200}: the reverse-mode "
+            f"derivative disagrees with finite differences:\n"
+            f"analytic: {exact}\nnumeric:  {numeric}\n(both are <u, J v> for random u and v)"
         )
 
 
@@ -69,7 +91,8 @@ def check_jvp(f: Callable, x: Any) -> None:
     v = x_vs.randn()
     _, exact = _make_jvp(f, x)(v)
     numeric = numerical_jvp(f, x, v)
-    check_equivalent(exact, numeric, f"forward-mode derivative of {_name(f)} at {x!r:.200}")
+    check_equivalent(exact, numeric, f"Derivative (JVP) check of {_name(f)} failed with arg {x!r:.200}: the "
+                                     "forward-mode derivative")
 
 
 def check_equivalent(a: Any, b: Any, what: str = "values") -> None:
@@ -109,7 +132,7 @@ def _check_unary(f: Callable, x: Any, modes: tuple, order: int) -> None:
 
             jvp_f.__name__ = f"jvp_{_name(f)}"
             v = vspace(x).randn()
-            _check_unary(lambda xv: jvp_f(*xv), (x, v), modes, order - 1)
+            _check_unary(_named(lambda xv: jvp_f(*xv), jvp_f.__name__), (x, v), modes, order - 1)
     if "rev" in modes:
         check_vjp(f, x)
         if order > 1:
@@ -118,7 +141,7 @@ def _check_unary(f: Callable, x: Any, modes: tuple, order: int) -> None:
 
             vjp_f.__name__ = f"vjp_{_name(f)}"
             u = vspace(f(x)).randn()
-            _check_unary(lambda xu: vjp_f(*xu), (x, u), modes, order - 1)
+            _check_unary(_named(lambda xu: vjp_f(*xu), vjp_f.__name__), (x, u), modes, order - 1)
 
 
 def combo_check(fun: Callable, *check_args: Any, **check_kwargs: Any) -> Callable:

@@ -143,22 +143,65 @@ make_sequence = primitive(_make_sequence, "make_sequence")
 make_dict = primitive(_make_dict, "make_dict")
 
 
-def _pack_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> list:
-    keys = list(ans) if isinstance(ans, dict) else None
-    return [g[keys[a - 1]] if keys is not None else g[a - 1] for a in argnums]
+def _sequence_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> list:
+    return [g[a - 1] for a in argnums]
 
 
-def _pack_jvp(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwargs: dict) -> Any:
-    items = [vspace(v).zeros() for v in args[1:]]
-    for a, t in zip(argnums, tangents):
-        items[a - 1] = t
-    if isinstance(ans, dict):
-        return make_dict(args[0], *items)
-    return make_sequence(args[0], *items)
+def _dict_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> list:
+    keys = args[0]  # make_dict(keys, *values)
+    return [g[keys[a - 1]] for a in argnums]
 
 
-def_rules(make_sequence, vjp_joint=_pack_vjp, jvp_joint=_pack_jvp)
-def_rules(make_dict, vjp_joint=_pack_vjp, jvp_joint=_pack_jvp)
+def _pack_tangent(pack: Any) -> Any:
+    def jvp(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwargs: dict) -> Any:
+        items = [vspace(v).zeros() for v in args[1:]]
+        for a, t in zip(argnums, tangents):
+            items[a - 1] = t
+        return pack(args[0], *items)
+
+    return jvp
+
+
+# The output may itself be traced at higher order: the rules read the
+# structure from the static first argument (the type, or the keys), not from it.
+def_rules(make_sequence, vjp_joint=_sequence_vjp, jvp_joint=_pack_tangent(make_sequence))
+def_rules(make_dict, vjp_joint=_dict_vjp, jvp_joint=_pack_tangent(make_dict))
+
+
+def _extend_right(seq: Any, *items: Any) -> Any:
+    return _rebuild(type(seq), list(seq) + list(items))
+
+
+def _extend_left(seq: Any, *items: Any) -> Any:
+    return _rebuild(type(seq), list(items) + list(seq))
+
+
+sequence_extend_right = primitive(_extend_right, "sequence_extend_right")  # seq + (items...)
+sequence_extend_left = primitive(_extend_left, "sequence_extend_left")  # (items...) + seq
+
+
+def _extend_vjp(right: bool) -> Any:
+    def vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> list:
+        n_seq, n_items = len(getval(args[0])), len(args) - 1
+        seq_at = slice(0, n_seq) if right else slice(n_items, n_items + n_seq)
+        item_at = n_seq - 1 if right else -1  # position of item a is item_at + a
+        return [container_take(g, seq_at) if a == 0 else container_take(g, item_at + a) for a in argnums]
+
+    return vjp
+
+
+def _extend_jvp(extend: Any) -> Any:
+    def jvp(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwargs: dict) -> Any:
+        parts = [vspace(v).zeros() for v in args]
+        for a, t in zip(argnums, tangents):
+            parts[a] = t
+        return extend(*parts)
+
+    return jvp
+
+
+def_rules(sequence_extend_right, vjp_joint=_extend_vjp(True), jvp_joint=_extend_jvp(sequence_extend_right))
+def_rules(sequence_extend_left, vjp_joint=_extend_vjp(False), jvp_joint=_extend_jvp(sequence_extend_left))
 
 
 def _holds_box(x: Any, trace: Any) -> bool:
@@ -193,6 +236,18 @@ class SequenceBox(Box):
 
     def __iter__(self) -> Iterator[Any]:
         return (container_take(self, i) for i in range(len(self._value)))
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self._value
+
+    def index(self, item: Any) -> int:
+        return self._value.index(item)
+
+    def __add__(self, other: Any) -> Any:
+        return sequence_extend_right(self, *other)
+
+    def __radd__(self, other: Any) -> Any:
+        return sequence_extend_left(self, *other)
 
     def __getattr__(self, name: str) -> Any:
         # namedtuple fields: p.w is p[index of "w"]
@@ -231,6 +286,15 @@ class DictBox(Box):
     def get(self, key: Any, default: Any = None) -> Any:
         return self[key] if key in self._value else default
 
+    def iterkeys(self) -> Iterator[Any]:
+        return iter(self._value)
+
+    def itervalues(self) -> Iterator[Any]:
+        return (self[k] for k in self._value)
+
+    def iteritems(self) -> Iterator[tuple]:
+        return ((k, self[k]) for k in self._value)
+
 
 _CONTAINER_TYPES.update({SequenceBox, DictBox})
 for _t in (tuple, list):
@@ -263,7 +327,7 @@ class ContainerVSpace(VSpace):
         return self._build([s.ones() for s in self.spaces])
 
     def randn(self, rng: Any = None) -> Any:
-        return self._build([s.randn(rng) for s in self.spaces])
+        return self._build([s.randn() if rng is None else s.randn(rng) for s in self.spaces])
 
     def standard_basis(self) -> Iterator[Any]:
         for i, s in enumerate(self.spaces):
@@ -272,16 +336,19 @@ class ContainerVSpace(VSpace):
                 items[i] = b
                 yield self._build(items)
 
-    def add(self, x: Any, y: Any) -> Any:
+    def _add(self, x: Any, y: Any) -> Any:
         return container_add(x, y)
 
-    def scalar_mul(self, x: Any, a: Any) -> Any:
+    def _mut_add(self, x: Any, y: Any) -> Any:
+        return container_add(x, y)
+
+    def _scalar_mul(self, x: Any, a: Any) -> Any:
         return self._build([s.scalar_mul(x[k], a) for s, k in zip(self.spaces, self.keys)])
 
-    def covector(self, x: Any) -> Any:
+    def _covector(self, x: Any) -> Any:
         return self._build([s.covector(x[k]) for s, k in zip(self.spaces, self.keys)])
 
-    def inner_prod(self, x: Any, y: Any) -> Any:
+    def _inner_prod(self, x: Any, y: Any) -> Any:
         total = 0.0
         for s, k in zip(self.spaces, self.keys):
             total = total + s.inner_prod(x[k], y[k])
@@ -299,5 +366,26 @@ class ContainerVSpace(VSpace):
         )
 
 
-for _t in (tuple, list, dict):
-    register_vspace(_t, ContainerVSpace)
+class SequenceVSpace(ContainerVSpace):
+    """The space of a tuple or list (autograd's name)."""
+
+
+class ListVSpace(SequenceVSpace):
+    """The space of a list."""
+
+
+class TupleVSpace(SequenceVSpace):
+    """The space of a tuple (and, through it, of a namedtuple)."""
+
+
+class NamedTupleVSpace(SequenceVSpace):
+    """The space of a namedtuple: subclass it and ``register`` a namedtuple type, as in autograd."""
+
+
+class DictVSpace(ContainerVSpace):
+    """The space of a dict."""
+
+
+register_vspace(tuple, TupleVSpace)
+register_vspace(list, ListVSpace)
+register_vspace(dict, DictVSpace)

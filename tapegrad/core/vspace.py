@@ -7,18 +7,30 @@ ordinary operators and traced functions, so they differentiate too.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Optional
 
 from .box import getval
 from .errors import InputTypeError
 
 
 class VSpace:
-    """The vector space a value lives in."""
+    """The vector space a value lives in.
+
+    Subclasses give ``zeros``, ``ones``, ``standard_basis``, ``randn`` and an
+    inner product, either as the public methods or, autograd's way, as
+    ``_inner_prod`` (and optionally ``_add``, ``_scalar_mul``, ``_covector``,
+    ``_mut_add``), which the public methods call. ``VSpace.register(value_type)``
+    (on a subclass) makes it the space of values of that type;
+    ``VSpace.mappings`` is the registry itself, ``{value type: maker}``.
+    """
 
     size: int = 0
     shape: tuple = ()
     iscomplex: bool = False
+    mappings: dict  # set below: the registry of vector spaces by value type
+
+    def __init__(self, value: Any = None) -> None:
+        pass
 
     def zeros(self) -> Any:
         raise NotImplementedError
@@ -33,20 +45,55 @@ class VSpace:
         raise NotImplementedError
 
     def add(self, x: Any, y: Any) -> Any:
-        return x + y
+        return self._add(x, y)
+
+    def mut_add(self, x_prev: Any, x_new: Any) -> Any:
+        """``x_prev + x_new``, possibly written into ``x_prev`` (``None``: zeros)."""
+        return self._mut_add(self.zeros() if x_prev is None else x_prev, x_new)
 
     def scalar_mul(self, x: Any, a: Any) -> Any:
-        return x * a
+        return self._scalar_mul(x, a)
 
     def inner_prod(self, x: Any, y: Any) -> Any:
-        raise NotImplementedError
+        return self._inner_prod(x, y)
 
     def covector(self, x: Any) -> Any:
+        return self._covector(x)
+
+    def _add(self, x: Any, y: Any) -> Any:
+        return x + y
+
+    def _mut_add(self, x: Any, y: Any) -> Any:
+        x += y
+        return x
+
+    def _scalar_mul(self, x: Any, a: Any) -> Any:
+        return x * a
+
+    def _inner_prod(self, x: Any, y: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} defines no inner product")
+
+    def _covector(self, x: Any) -> Any:
         return x
 
     def promote(self, x: Any) -> Any:
         """The differentiable form of ``x`` (integers become floats)."""
         return x
+
+    @classmethod
+    def register(cls, value_type: type, vspace_maker: Optional[Callable[[Any], "VSpace"]] = None) -> None:
+        """Make this class (or ``vspace_maker``) the vector space of values of ``value_type``.
+
+        >>> class Pair:
+        ...     def __init__(self, a, b):
+        ...         self.a, self.b = a, b
+        >>> class PairSpace(VSpace):
+        ...     size = 2
+        >>> PairSpace.register(Pair)
+        >>> vspace(Pair(1.0, 2.0)).size
+        2
+        """
+        register_vspace(value_type, vspace_maker if vspace_maker is not None else cls)
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.__dict__ == other.__dict__
@@ -56,6 +103,7 @@ class VSpace:
 
 
 _VSPACE_TYPES: dict[type, Callable[[Any], VSpace]] = {}
+VSpace.mappings = _VSPACE_TYPES
 
 
 def register_vspace(value_type: type, maker: Callable[[Any], VSpace]) -> None:

@@ -12,5 +12,6 @@ array([0.5, 1. , 1. , 1. , 1. ])
 from .fixed_points import fixed_point
 from .flatten import flatten, flatten_func
 from .optimizers import adam, rmsprop, sgd, unflatten_optimizer
+from .tracers import const_graph
 
-__all__ = ["flatten", "flatten_func", "fixed_point", "sgd", "rmsprop", "adam", "unflatten_optimizer"]
+__all__ = ["flatten", "flatten_func", "fixed_point", "sgd", "rmsprop", "adam", "unflatten_optimizer", "const_graph"]

@@ -1,9 +1,13 @@
 """``tapegrad.numpy``: NumPy, with derivatives.
 
-Use it as ``import tapegrad.numpy as np``. Every NumPy name is available:
-differentiable functions are tapegrad primitives or compositions of them,
-functions with integer or boolean results run on plain values, and the rest
-(constants, dtypes, classes) are NumPy's own.
+Use it as ``import tapegrad.numpy as np``. Every NumPy name is available, as a
+real attribute of this module (as in ``autograd.numpy``, whose names it holds
+too): differentiable functions are tapegrad primitives or compositions of
+them, functions with integer or boolean results run on plain values, functions
+without rules yet refuse traced values with a clear error, and the rest
+(constants, dtypes, classes) are NumPy's own. NumPy's submodules that NumPy
+itself loads lazily (``numpy.testing``, ``numpy.ma``...) are not here: use them
+from ``numpy``.
 
 >>> import tapegrad.numpy as np
 >>> from tapegrad import grad
@@ -12,8 +16,6 @@ functions with integer or boolean results run on plain values, and the rest
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as _np
 
@@ -34,19 +36,36 @@ from .ufuncs import *  # noqa: F403
 from .writes import *  # noqa: F403
 from .views import *  # noqa: F403 - last: the public, view-linking forms win
 
+from .compat import *  # noqa: F403, E402 - autograd.numpy's own names (r_, c_, make_diagonal, where...)
+
 from . import fft, linalg, random  # noqa: E402, F401 - the submodules, as numpy.fft and friends
 from . import arraycache  # noqa: E402, F401 - installs the derivatives' array cache (arraycache.py)
 
+__version__ = _np.__version__  # as autograd.numpy's: the version of NumPy underneath
 
-def __getattr__(name: str) -> Any:
-    """Any other NumPy name: constants and types as they are, functions guarded."""
-    try:
-        obj = getattr(_np, name)
-    except AttributeError:
-        raise AttributeError(f"module 'tapegrad.numpy' has no attribute {name!r}") from None
+
+def _fill_namespace(namespace: dict) -> None:
+    """Every other public NumPy name, as a real attribute (no module ``__getattr__``: code that
+    copies this module's ``vars()`` must find every name there, and nothing that computes them)."""
     from .missing import is_function, lookup
     from .nondiff import UTILITIES
 
-    if name in UTILITIES:
-        return UTILITIES[name]
-    return lookup(obj) if is_function(obj) else obj
+    for name, obj in list(vars(_np).items()):  # what NumPy has loaded; not its lazy submodules
+        if name.startswith("_") or name in namespace:
+            continue
+        if name in UTILITIES:
+            namespace[name] = UTILITIES[name]
+        else:
+            namespace[name] = lookup(obj) if is_function(obj) else obj
+
+
+_fill_namespace(globals())
+
+from . import numpy_boxes, numpy_jvps, numpy_vjps, numpy_vspaces, numpy_wrapper  # noqa: E402, F401 - autograd's
+
+# The other names of autograd.numpy's namespace (it imports them from its own modules).
+from ..core import Box, notrace_primitive  # noqa: E402, F401
+from ..core.primitive import primitive  # noqa: E402, F401
+from .numpy_wrapper import notrace_functions, wrap_if_boxes_inside, wrap_namespace  # noqa: E402, F401
+
+custom_where = where  # noqa: F405 - autograd's name of its where

@@ -1,7 +1,7 @@
-"""autograd's ``autograd.numpy.numpy_boxes`` names: the traced array types.
+"""autograd's ``autograd.numpy.numpy_boxes`` names: the traced array type.
 
-Arrays are traced as ``ArrayBox``; scalars as ``ScalarBox`` (not a sequence,
-so that NumPy never mistakes one for a list).
+Traced arrays and scalars are instances of ``ArrayBox``, which is registered
+for ``numpy.ndarray`` and NumPy's and Python's numeric scalar types.
 
 >>> import numpy
 >>> from tapegrad.numpy.numpy_boxes import ArrayBox
@@ -12,6 +12,15 @@ so that NumPy never mistakes one for a list).
 [True]
 """
 
+from ..core import Box, SequenceBox  # noqa: F401 - autograd's names
+from ..core.primitive import primitive  # noqa: F401
 from .box import ArrayBox, ScalarBox
 
-__all__ = ["ArrayBox", "ScalarBox"]
+# autograd's lists of the ndarray methods that are NumPy functions (ArrayBox has them all)
+nondiff_methods = ["all", "any", "argmax", "argmin", "argpartition", "argsort", "nonzero", "searchsorted", "round"]
+diff_methods = [
+    "clip", "compress", "cumprod", "cumsum", "diagonal", "max", "mean", "min", "prod", "ptp", "ravel", "repeat",
+    "reshape", "squeeze", "std", "sum", "swapaxes", "take", "trace", "transpose", "var",
+]
+
+__all__ = ["ArrayBox", "ScalarBox", "Box", "SequenceBox", "primitive", "nondiff_methods", "diff_methods"]

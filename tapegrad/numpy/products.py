@@ -36,7 +36,7 @@ def tensordot_vjp_a(g: Any, a: Any, b: Any, a_axes: list, b_axes: list) -> Any:
     g_b_axes = list(range(len(a_free), len(a_free) + len(b_free)))
     res = tensordot(g, b, (g_b_axes, b_free))
     order = a_free + [a_axes[b_axes.index(j)] for j in sorted(b_axes)]
-    return transpose(res, _np.argsort(order))
+    return _real_for(transpose(res, _np.argsort(order)), a)
 
 
 def tensordot_vjp_b(g: Any, a: Any, b: Any, a_axes: list, b_axes: list) -> Any:
@@ -46,7 +46,7 @@ def tensordot_vjp_b(g: Any, a: Any, b: Any, a_axes: list, b_axes: list) -> Any:
     b_free = [i for i in range(b_nd) if i not in b_axes]
     res = tensordot(a, g, (a_free, list(range(len(a_free)))))
     order = [b_axes[a_axes.index(i)] for i in sorted(a_axes)] + b_free
-    return transpose(res, _np.argsort(order))
+    return _real_for(transpose(res, _np.argsort(order)), b)
 
 
 tensordot = wrap(_np.tensordot)
@@ -69,7 +69,7 @@ def _dot_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
     if _float_matrices(g, b) and _ndim(a) == 2:  # dot, unlike matmul, takes scalars
         return g @ b.T
     if _ndim(a) == 1 and _ndim(b) == 2:
-        return dot(b, g)  # x @ B: B g, one matrix-vector product
+        return _real_for(dot(b, g), a)  # x @ B: B g, one matrix-vector product
     if not shape_of(a) or not shape_of(b):
         return unbroadcast(g * b, a)
     return tensordot_vjp_a(g, a, b, *_dot_axes(a, b))
@@ -79,7 +79,7 @@ def _dot_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
     if _float_matrices(g, a) and _ndim(b) == 2:
         return a.T @ g
     if _ndim(a) == 2 and _ndim(b) == 1:
-        return dot(g, a)  # A @ x: g A, one vector-matrix product
+        return _real_for(dot(g, a), b)  # A @ x: g A, one vector-matrix product
     if not shape_of(a) or not shape_of(b):
         return unbroadcast(g * a, b)
     return tensordot_vjp_b(g, a, b, *_dot_axes(a, b))
@@ -97,6 +97,15 @@ def_rules(dot, vjp=(_dot_vjp_a, _dot_vjp_b), vjp_reads={0: (1,), 1: (0,)})
 def_linear(dot, 0, 1)
 
 
+
+
+def _real_for(c: Any, x: Any) -> Any:
+    """The cotangent ``c`` of ``x``, made real when ``x`` is real (a complex operand made it complex)."""
+    if is_complex(c) and not is_complex(x):
+        from .ufuncs import real
+
+        return real(c)
+    return c
 
 
 def _ndim(x: Any) -> int:
@@ -118,9 +127,9 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
         return g.dot(b.T)  # BLAS reads the transpose in place; see _matmul for why .dot
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
-        return g * b
+        return _real_for(g * b, a)
     if a_nd == 1 and b_nd == 2:
-        return matmul(b, g)  # x @ B: B g, one matrix-vector product
+        return _real_for(matmul(b, g), a)  # x @ B: B g, one matrix-vector product
     if a_nd == 1:
         return unbroadcast(matmul(expand_dims(g, -2), swapaxes(b, -1, -2))[..., 0, :], a)
     if b_nd == 1:
@@ -133,7 +142,7 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
         return a.T.dot(g)
     a_nd, b_nd = len(shape_of(a)), len(shape_of(b))
     if a_nd == 1 and b_nd == 1:
-        return g * a
+        return _real_for(g * a, b)
     if a_nd == 1:
         return unbroadcast(expand_dims(a, -1) * expand_dims(g, -2), b)
     if b_nd == 1:
@@ -196,8 +205,8 @@ outer = wrap(_np.outer)
 def_rules(
     outer,
     vjp=(
-        lambda g, ans, a, b: reshape(dot(g, ravel(b)), shape_of(a)),
-        lambda g, ans, a, b: reshape(dot(ravel(a), g), shape_of(b)),
+        lambda g, ans, a, b: _real_for(reshape(dot(g, ravel(b)), shape_of(a)), a),
+        lambda g, ans, a, b: _real_for(reshape(dot(ravel(a), g), shape_of(b)), b),
     ),
 )
 def_linear(outer, 0, 1)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import Box, NonDifferentiableError, def_rules, getval, primitive
+from ..core import Box, NonDifferentiableError, SequenceBox, def_rules, getval, primitive
 from ._wrap import def_linear, dispatches, shape_of, wrap
 from .composite import composite
 from .indexing import getitem, untake, where
@@ -228,9 +228,21 @@ def resize(a: Any, new_shape: Any) -> Any:
     return reshape(picked, new_shape)
 
 
+def _array_of(x: Any) -> Any:
+    """``x`` as an array or a traced one; a traced list or tuple is stacked from its elements."""
+    return as_array(_unpacked(x))
+
+
+def _unpacked(x: Any) -> Any:
+    if isinstance(x, SequenceBox) or type(x) in (list, tuple):
+        return [_unpacked(e) for e in x]
+    return x
+
+
 @composite(_np.append)
 def append(arr: Any, values: Any, axis: Any = None) -> Any:
     """``numpy.append``: concatenate ``values`` at the end (flattened when axis is None)."""
+    arr, values = _array_of(arr), _array_of(values)
     if axis is None:
         return concatenate([ravel(arr), ravel(values)], axis=0)
     return concatenate([arr, values], axis=axis)

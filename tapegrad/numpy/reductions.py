@@ -163,6 +163,9 @@ def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
     Without zeros one primitive with the ``ans / x`` rule; with zeros (where that
     rule divides by zero) a tree of multiplications, whose derivatives are exact.
     """
+    from .shape import as_array
+
+    a = as_array(a)  # a list of traced values is one traced array, as NumPy would make it
     if dtype is not None:
         from .creation import astype
 
@@ -191,8 +194,10 @@ def _ddof(ddof: Any, correction: Any) -> Any:
 def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False, *,
         where: Any = None, mean: Any = None, correction: Any = None) -> Any:
     """``numpy.var``, differentiable as the mean of squared deviations."""
+    from .shape import as_array
     from .ufuncs import conjugate, real
 
+    a = as_array(a)  # a list of traced values is one traced array, as NumPy would make it
     m = mean if mean is not None else _mean(a, axis=axis, keepdims=True, where=where)
     centred = a - m
     sq = real(centred * conjugate(centred)) if _np.iscomplexobj(getval(a)) else centred * centred
@@ -207,8 +212,20 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
 def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False, *,
         where: Any = None, mean: Any = None, correction: Any = None) -> Any:
     """``numpy.std``, the square root of :func:`var`."""
+    from .shape import as_array
     from .ufuncs import sqrt
 
+    a = as_array(a)
+    if where is None and _count(shape_of(a), axis) <= 1:
+        # One entry per result: the deviation is identically zero, whatever the entry is; its
+        # derivative is 0 (as in autograd), not the 0 * inf = nan of the square root at 0.
+        value = _np.std(getval(a), axis=axis, ddof=_ddof(ddof, correction), keepdims=keepdims)
+        zero = sum(a, axis=axis, keepdims=keepdims) * 0.0  # traced, so that the result stays traced
+        if _np.iscomplexobj(getval(a)):
+            from .ufuncs import real
+
+            zero = real(zero)
+        return value + zero
     return sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims, where=where, mean=mean, correction=correction))
 
 

@@ -46,13 +46,13 @@ class ArrayVSpace(VSpace):
             return (_np.asarray(draw(self.shape)) + 1j * _np.asarray(draw(self.shape))).astype(self.dtype)
         return _np.asarray(draw(self.shape)).astype(self.dtype)
 
-    def inner_prod(self, x: Any, y: Any) -> Any:
+    def _inner_prod(self, x: Any, y: Any) -> Any:
         from .reductions import sum
         from .ufuncs import conjugate, real
 
         return real(sum(conjugate(x) * y))
 
-    def covector(self, x: Any) -> Any:
+    def _covector(self, x: Any) -> Any:
         from .ufuncs import conjugate
 
         return conjugate(x)
@@ -65,8 +65,22 @@ class ArrayVSpace(VSpace):
         return _np.asarray(x, dtype=_np.float64)
 
 
+class ComplexArrayVSpace(ArrayVSpace):
+    """Complex arrays (autograd's name; ``vspace`` of a complex value is one)."""
+
+    iscomplex = True
+
+
+def array_vspace(value: Any) -> ArrayVSpace:
+    """The space of an array or number: a :class:`ComplexArrayVSpace` if it is complex."""
+    vs = ArrayVSpace(value)
+    if vs.iscomplex:
+        vs.__class__ = ComplexArrayVSpace  # the same fields; only the class says "complex"
+    return vs
+
+
 for _t in (float, int, bool, complex, _np.ndarray, _np.generic):
-    register_vspace(_t, ArrayVSpace)
+    register_vspace(_t, array_vspace)
 
 # Values that are already differentiable as they are: no vector space needed to promote them.
 for _t in (float, complex, _np.float64, _np.float32, _np.complex128, _np.complex64):

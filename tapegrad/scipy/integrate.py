@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as _np
 import scipy.integrate as _si
 
-from ..core import Box, def_rules
+from ..core import Box, SequenceBox, def_rules
 from ..differential_operators import make_jvp, make_vjp
 from ..numpy import concatenate, ravel, reshape, stack, sum
 from ..numpy._wrap import shape_of, wrap
@@ -123,7 +123,9 @@ def _odeint_jvp(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwargs: 
 
 def odeint(func: Callable, y0: Any, t: Any, args: tuple = (), **kwargs: Any) -> Any:
     """``scipy.integrate.odeint``, differentiable in ``y0``, ``t`` and ``args`` (both modes)."""
-    if not isinstance(args, tuple):
+    if isinstance(args, SequenceBox):  # a traced tuple of arguments (differentiated as one): each one traced
+        args = tuple(args)
+    elif not isinstance(args, tuple):
         args = (args,)
     return _odeint(func, y0, t, *args, **kwargs)
 
