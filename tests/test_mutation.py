@@ -256,3 +256,55 @@ def test_a_read_kept_by_the_tape_survives_later_writes():
         return np.sum(s) + np.sum(y ** 2)
 
     same_as_numpy(program)
+
+
+def test_part_of_a_complex_array_from_itself_is_refused():
+    from tapegrad import NonDifferentiableError
+
+    def program(x):
+        z = x * (1.0 + 1.0j)
+        z.imag[[0, 1]] = z.real[[1, 0]] * 1.0  # a copy: fine
+        z.real[tnp.array([True, False, True])] = z.imag[:2]
+        return tnp.sum(tnp.abs(z) ** 2)
+
+    with pytest.raises(NonDifferentiableError, match="real or imaginary part"):
+        grad(program)(X[0])
+
+
+def test_unsupported_array_attributes_are_named():
+    from tapegrad import NonDifferentiableError
+
+    def probe(x):
+        y = x * 1.0
+        assert not hasattr(y, "tobytes") and not hasattr(y, "__array_interface__")
+        with pytest.raises(NonDifferentiableError, match="ndarray.tobytes"):
+            y.tobytes()
+        with pytest.raises(NonDifferentiableError, match="x.astype"):
+            y.view(onp.int64)
+        with pytest.raises(ValueError, match="np.resize"):
+            y.resize((6,))
+        with pytest.raises(AttributeError, match="'numpy.ndarray' object has no attribute 'nope'"):
+            y.nope
+        assert (y.strides, y.T.strides, y.nbytes, y.itemsize) == ((24, 8), (8, 24), 48, 8)
+        assert y.T.base is y and y.base is None and y.flags.c_contiguous
+        return tnp.sum(y)
+
+    grad(probe)(X)
+
+
+def test_array_methods_that_write_as_numpy():
+    import copy
+
+    def program(np, x):
+        y = x * 1.0
+        v = y.view()
+        v[0, 0] = x[1, 1] ** 2
+        y.flat[[1, 4]] = x[0, :2] * 3
+        y.flat[5] = 7.0
+        z = copy.copy(y)
+        z[1, 1] = 100.0
+        y.partition(1, axis=1)
+        y.put([0, 2], x[1, ::2])
+        return np.sum(np.sin(y)) + np.sum(z) + y.T[0, 1] + x[0, 1].item() * 2
+
+    same_as_numpy(program)

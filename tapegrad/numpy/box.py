@@ -496,6 +496,8 @@ def _plain_index(idx: Any) -> Any:
 def write_out(name: str, out: Any, result: Any) -> Any:
     """``result`` written into a ufunc's ``out=`` argument, as NumPy writes it; ``out`` is returned."""
     target = out[0] if isinstance(out, tuple) else out
+    if isinstance(target, ScalarBox):
+        raise TypeError("return arrays must be of ArrayType")
     ufunc = getattr(_np, name, None)
     if isinstance(ufunc, _np.ufunc):
         memory.check_cast(ufunc, result, target)

@@ -813,8 +813,18 @@ def check_cast(ufunc: Any, result: Any, target: Any, *others: Any) -> None:
         raise TypeError(f"Cannot cast ufunc {ufunc.__name__!r} output from {rdt!r} to {tdt!r} with casting rule 'same_kind'")
 
 
+def _probe_cast(ufunc: Any, target: Any, other: Any) -> None:
+    """NumPy's casting error for ``target op= other``, raised before anything is computed, as NumPy does."""
+    tdt, odt = _dtype(target), _dtype(other)
+    shape = (1, 1) if ufunc is _np.matmul else ()
+    out = _np.zeros(shape, tdt)
+    out.flags.writeable = bool(getattr(getval(target), "flags", _WRITEABLE).writeable)
+    ufunc(_np.zeros(shape, tdt), _np.zeros(shape, odt), out=out)
+
+
 def inplace(target: Box, op: Any, ufunc: Any, other: Any) -> Box:
     """``target op= other``: NumPy's in-place operator (the result cast back into ``target``)."""
+    _probe_cast(ufunc, target, other)
     result = op(target, other)
     check_cast(ufunc, result, target, other)
     rs, ts = shape_of(result), shape_of(target)

@@ -57,11 +57,26 @@ def _sum_jvp(x_dot: Any, ans: Any, x: Any, axis: Any = None, dtype: Any = None, 
     return sum(x_dot, axis=axis, keepdims=keepdims, where=where)
 
 
+def _in_dtype(t: Any, dtype: Any, like: Any = None) -> Any:
+    """A reduction's ``dtype=``: the tangent in it, or (``like``) the cotangent back in the input's dtype."""
+    if dtype is None:
+        return t
+    from .creation import astype
+    from .ufuncs import real
+
+    if like is None:
+        return astype(t, dtype)
+    x_dtype = getattr(getval(like), "dtype", None) or _np.result_type(getval(like))
+    if _np.iscomplexobj(getval(t)) and x_dtype.kind != "c":
+        t = real(t)  # a real input's cotangent is real
+    return astype(t, x_dtype) if x_dtype.kind in "fc" else t
+
+
 sum = wrap(_np.sum)  # noqa: A001 - NumPy's own name
 def_rules(
     sum,
-    vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None: _masked(expand_reduced(g, shape_of(x), axis, keepdims), where),
-    jvp=_sum_jvp,
+    vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None: _in_dtype(_masked(expand_reduced(g, shape_of(x), axis, keepdims), where), dtype, x),
+    jvp=lambda x_dot, ans, x, axis=None, dtype=None, **kw: _in_dtype(_sum_jvp(x_dot, ans, x, axis, dtype, **kw), dtype),
     vjp_reads=(),  # the shape of x
 )
 
@@ -85,8 +100,8 @@ def _mean_jvp(x_dot: Any, ans: Any, x: Any, axis: Any = None, dtype: Any = None,
 mean = wrap(_np.mean)
 def_rules(
     mean,
-    vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None: _masked(expand_reduced(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis, where), where),
-    jvp=_mean_jvp,
+    vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None: _in_dtype(_masked(expand_reduced(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis, where), where), dtype, x),
+    jvp=lambda x_dot, ans, x, axis=None, dtype=None, **kw: _in_dtype(_mean_jvp(x_dot, ans, x, axis, dtype, **kw), dtype),
     vjp_reads=(),
 )
 

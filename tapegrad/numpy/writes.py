@@ -134,6 +134,11 @@ def putmask(a: Any, mask: Any, values: Any) -> None:
     return None
 
 
+def _same_memory(a: Any, b: Any) -> bool:
+    return (type(a) is _np.ndarray and type(b) is _np.ndarray and a.dtype == b.dtype and a.shape == b.shape
+            and a.strides == b.strides and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
 @dispatches(_np.copyto)
 def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
     """``numpy.copyto``: copy ``src`` (broadcast) into ``dst`` where ``where`` holds, in place."""
@@ -141,8 +146,8 @@ def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) ->
     if not isinstance(dst, Box):
         _refuse_plain_target("copyto", src)
         return _np.copyto(dst, getval(src), casting=casting, where=w)
-    if src is dst:
-        return None  # NumPy copies nothing onto itself
+    if _same_memory(getval(src), getval(dst)):
+        return None  # NumPy copies nothing onto itself (and checks nothing)
     _numpy_checks(_np.copyto, dst, src, casting=casting, where=w)
     src = as_array(src)
     if is_complex(src) and not is_complex(dst):
