@@ -289,13 +289,15 @@ def check_cast(ufunc: Any, result: Any, target: Any, *others: Any) -> None:
     if not getattr(getval(target), "flags", _WRITEABLE).writeable:
         out = _np.zeros((), tdt)
         out.flags.writeable = False
-        ufunc(*[_np.zeros((), rdt)] * ufunc.nin, out=out)  # NumPy's own error
+        with _np.errstate(all="ignore"):
+            ufunc(*[_np.ones((), rdt)] * ufunc.nin, out=out)  # NumPy's own error
         raise ValueError("output array is read-only")
     if rdt != tdt and not _np.can_cast(rdt, tdt, "same_kind"):
         # NumPy's own error, from the same operation on 0-d arrays of these dtypes.
-        inputs = [_np.zeros((), rdt)] + [_np.zeros((), dtype_of(o)) for o in others][: ufunc.nin - 1]
-        inputs += [_np.zeros((), rdt)] * (ufunc.nin - len(inputs))
-        ufunc(*inputs, out=_np.zeros((), tdt))
+        inputs = [_np.ones((), rdt)] + [_np.ones((), dtype_of(o)) for o in others][: ufunc.nin - 1]
+        inputs += [_np.ones((), rdt)] * (ufunc.nin - len(inputs))
+        with _np.errstate(all="ignore"):
+            ufunc(*inputs, out=_np.zeros((), tdt))
         raise TypeError(f"Cannot cast ufunc {ufunc.__name__!r} output from {rdt!r} to {tdt!r} with casting rule 'same_kind'")
 
 
@@ -305,7 +307,8 @@ def _probe_cast(ufunc: Any, target: Any, other: Any) -> None:
     shape = (1, 1) if ufunc is _np.matmul else ()
     out = _np.zeros(shape, tdt)
     out.flags.writeable = bool(getattr(getval(target), "flags", _WRITEABLE).writeable)
-    ufunc(_np.zeros(shape, tdt), _np.zeros(shape, odt), out=out)
+    with _np.errstate(all="ignore"):  # only the dtypes matter
+        ufunc(_np.ones(shape, tdt), _np.ones(shape, odt), out=out)
 
 
 def inplace(target: Box, op: Any, ufunc: Any, other: Any) -> Box:
