@@ -2,11 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-PURE_TESTS := tests/test_engine.py tests/test_operators.py tests/test_assignment.py tests/test_errors.py \
-	tests/test_tape_residuals.py tests/test_methods.py tests/test_plain_numpy.py tests/test_builtins.py \
-	tests/test_misc.py tests/test_fastpath.py tests/test_arraycache.py tests/rules/test_ufuncs.py tests/rules/test_products.py
-
-.PHONY: demo test bench fuzz clean
+.PHONY: demo test test-pure bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +14,14 @@ demo: $(BIN)/python
 
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	$(BIN)/python -m pytest -q README.md tests tapegrad
-	# the engine's pure-Python twin of the C fast path, on the tests that exercise the engine
-	TAPEGRAD_PURE_PYTHON=1 $(BIN)/python -m pytest -q $(PURE_TESTS)
+	$(BIN)/python -m pytest -q -n auto README.md tests tapegrad
 	# autograd's own test suite (1.9.1, downloaded into .cache/) through install_as_autograd(): docs/compat.md
 	$(BIN)/python tests/autograd_suite/run.py
+
+# The whole suite again on the engine's pure-Python twin of the C fast path (CI runs it after `make test`).
+test-pure: $(BIN)/python
+	TAPEGRAD_PURE_PYTHON=1 $(BIN)/python -m pytest -q -n auto README.md tests tapegrad
+	TAPEGRAD_PURE_PYTHON=1 $(BIN)/python tests/autograd_suite/run.py
 
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
