@@ -34,8 +34,8 @@ def wrap(np_fun: Callable, name: Optional[str] = None, *, compute: Optional[Call
     """Make ``np_fun`` a primitive and route plain-NumPy calls on boxes to it.
 
     ``compute``, if given, is what the primitive calls instead of ``np_fun``: a
-    function with the same results (up to rounding, where it sums in another
-    order) that is quicker on the common case.
+    function that is quicker on the common case and returns the same results,
+    bit for bit (``tapegrad.numpy.f`` on plain values returns what ``numpy.f`` does).
     """
     ours = primitive(compute or np_fun, name or np_fun.__name__)
     if isinstance(np_fun, _np.ufunc):
@@ -100,11 +100,16 @@ def _into_out(ufunc: _np.ufunc, out: Any, where: Any, result: Any) -> Any:
     """A ufunc's ``out=`` (and ``where=``) on traced values: the result written into ``out``, which is returned."""
     from .box import write_out  # the array layer sits above this module
 
+    target = out[0] if isinstance(out, tuple) else out
     if where is not True:
         from .indexing import where as select
+        from .memory import check_cast
 
-        target = out[0] if isinstance(out, tuple) else out
-        result = select(_np.asarray(getval(where), dtype=bool), result, target)
+        mask = _np.asarray(getval(where))
+        if mask.dtype != bool:
+            raise TypeError(f"Cannot cast array data from {mask.dtype!r} to dtype('bool') according to the rule 'safe'")
+        check_cast(ufunc, result, target)  # NumPy's casting error comes before its broadcasting one
+        result = select(mask, result, target)
     return write_out(ufunc.__name__, out, result)
 
 

@@ -62,13 +62,21 @@ def _in_turn(root: Box, spec: Optional[Spec], idx: Any, value: Any) -> Any:
     derivative).
     """
     root_v, v = getval(root), getval(value)
-    if type(v) is not _np.ndarray or not _np.may_share_memory(v, root_v):
-        return value
+    if type(v) is not _np.ndarray or _is_view_index(idx) or not _np.may_share_memory(v, root_v):
+        return value  # a basic assignment reads all of an overlapping value first: no order to follow
     _refuse_parts(spec, Spec(v, root_v))
     landed = positions_after(root_v, lambda p: assign_at(p, spec, idx, window(p, Spec(v, root_v), p.dtype)))
     written = all_positions(spec, root)[idx]
     sources = landed.reshape(-1)[written.reshape(-1)]
     return as_shape(gather(root, sources, None), written.shape)
+
+
+def _is_view_index(idx: Any) -> bool:
+    """Integers, slices, None and Ellipsis only: the index of a view."""
+    for p in idx if type(idx) is tuple else (idx,):
+        if not (p is None or p is Ellipsis or isinstance(p, (int, slice, _np.integer))):
+            return False
+    return True
 
 
 def _refuse_parts(*specs: Optional[Spec]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import CONSTANT
+from ..core import CONSTANT, getval
 from . import creation, memory, nondiff, products, reductions, shape, ufuncs
 
 
@@ -100,6 +100,8 @@ class ArrayMethods:
         return creation.astype(self, dtype)
 
     def copy(self, order: str = "C") -> Any:
+        if self.ndim == 0 and not isinstance(getval(self), _np.ndarray):
+            return self  # a NumPy scalar's copy is a scalar: immutable, so the same one serves
         return creation.copy(self, order=order)
 
     def cumsum(self, *args: Any, **kwargs: Any) -> Any:
