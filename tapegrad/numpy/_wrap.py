@@ -106,7 +106,7 @@ def _into_out(ufunc: _np.ufunc, out: Any, where: Any, result: Any) -> Any:
         from .memory import check_cast
 
         mask = _np.asarray(getval(where))
-        if mask.dtype != bool:
+        if mask.size and mask.dtype != bool:
             raise TypeError(f"Cannot cast array data from {mask.dtype!r} to dtype('bool') according to the rule 'safe'")
         check_cast(ufunc, result, target)  # NumPy's casting error comes before its broadcasting one
         result = select(mask, result, target)

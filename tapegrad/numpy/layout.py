@@ -183,22 +183,39 @@ def is_basic(idx: Any) -> bool:
     return True
 
 
-def assign_at(root: _np.ndarray, spec: Optional[Spec], idx: Any, value: Any) -> None:
-    (root if spec is None else window(root, spec, root.dtype))[idx] = value
+def assign_at(root: _np.ndarray, spec: Optional[Spec], idx: Any, value: Any, dtype: Any = None) -> None:
+    """``root``'s view ``spec`` (read as ``dtype``), assigned ``value`` at ``idx`` by NumPy."""
+    (root if spec is None else window(root, spec, dtype))[idx] = value
 
 
 def positions_after(root: _np.ndarray, act: Any) -> _np.ndarray:
-    """``act`` done by NumPy on an array of positions with ``root``'s layout: where each element's value came from."""
-    kind = root.dtype if root.dtype.kind in "fc" and root.size < 2 ** 24 else {
-        1: _np.int8, 2: _np.int16, 4: _np.int32, 8: _np.int64}.get(root.itemsize)  # positions, exactly
+    """``act(codes, dtype)`` done by NumPy on an array of codes laid out like ``root``: where each value came from.
+
+    Element ``i`` of a real root holds ``i``; of a complex root, its real part
+    ``2i + 1`` and its imaginary part ``2i + 2`` (so that a 0 is a zero NumPy
+    wrote, as into the imaginary part of a real value). ``act`` gets the codes
+    and the dtype to read views of them with (None: the views' own). Returns
+    the codes after ``act``, C-ordered in ``root``'s shape.
+    """
+    n = root.size
+    if root.dtype.kind == "c" and 2 * n + 2 < 2 ** (24 if root.dtype == _np.complex64 else 53):
+        codes = clone(root)
+        codes.flags.writeable = True
+        ar = _np.arange(n).reshape(root.shape)
+        codes.real[...] = 2 * ar + 1
+        codes.imag[...] = 2 * ar + 2
+        act(codes, None)
+        return _np.array(codes)
+    kind = root.dtype if root.dtype.kind == "f" and n < 2 ** 24 else {
+        1: _np.int8, 2: _np.int16, 4: _np.int32, 8: _np.int64}.get(root.itemsize) if root.dtype.kind != "c" else None
     if kind is None:
         raise NonDifferentiableError(
-            f"an assignment into a traced {root.dtype} array from a view of the same array: assign a copy "
-            "of the value (x[idx] = v.copy())."
+            f"an assignment into a traced {root.dtype} array of {n} elements from a view of the same array: "
+            "assign a copy of the value (x[idx] = v.copy())."
         )
-    positions = clone(root).view(kind)  # the same strides, as numbers of the same size
-    positions.flags.writeable = True
-    positions[...] = _np.arange(root.size).reshape(root.shape)
-    act(positions)
-    return _np.array(_np.real(positions), dtype=_np.intp)
+    codes = clone(root).view(kind)  # the same strides, as numbers of the same size
+    codes.flags.writeable = True
+    codes[...] = _np.arange(n).reshape(root.shape)
+    act(codes, codes.dtype)
+    return _np.array(codes, dtype=_np.intp)
 

@@ -28,7 +28,7 @@ from typing import Any, Optional
 
 import numpy as _np
 
-from ..core import CONSTANT, STATE, Box, NonDifferentiableError, getval
+from ..core import CONSTANT, STATE, Box, getval
 from ..core.reverse import release
 from ._wrap import shape_of
 from .assignment import REBOUND, as_shape, dtype_of, gather, view_of, write_in_place, write_into
@@ -62,29 +62,33 @@ def _in_turn(root: Box, spec: Optional[Spec], idx: Any, value: Any) -> Any:
     derivative).
     """
     root_v, v = getval(root), getval(value)
-    if type(v) is not _np.ndarray or _is_view_index(idx) or not _np.may_share_memory(v, root_v):
-        return value  # a basic assignment reads all of an overlapping value first: no order to follow
-    _refuse_parts(spec, Spec(v, root_v))
-    landed = positions_after(root_v, lambda p: assign_at(p, spec, idx, window(p, Spec(v, root_v), p.dtype)))
+    if type(v) is not _np.ndarray or not _np.may_share_memory(v, root_v):
+        return value
+    read = Spec(v, root_v)
+    codes = positions_after(root_v, lambda p, dt: assign_at(p, spec, idx, window(p, read, dt), dt))
     written = all_positions(spec, root)[idx]
-    sources = landed.reshape(-1)[written.reshape(-1)]
-    return as_shape(gather(root, sources, None), written.shape)
+    landed = codes.reshape(-1)[written.reshape(-1)]
+    return as_shape(_decoded(root, landed, None if spec is None else spec.component), written.shape)
 
 
-def _is_view_index(idx: Any) -> bool:
-    """Integers, slices, None and Ellipsis only: the index of a view."""
-    for p in idx if type(idx) is tuple else (idx,):
-        if not (p is None or p is Ellipsis or isinstance(p, (int, slice, _np.integer))):
-            return False
-    return True
+def _decoded(root: Box, codes: _np.ndarray, part: Optional[str]) -> Any:
+    """The values that ``positions_after``'s ``codes`` name, gathered from ``root`` as it was (traced).
+
+    ``part``: the real or imaginary slot written, where the target is
+    ``z.real`` or ``z.imag`` of a complex root.
+    """
+    if codes.dtype.kind != "c":
+        return gather(root, codes, None)  # a real root: codes are positions
+    if part is None:
+        return _slots(root, codes.real) + 1j * _slots(root, codes.imag)
+    return _slots(root, codes.real if part == "real" else codes.imag)
 
 
-def _refuse_parts(*specs: Optional[Spec]) -> None:
-    if any(spec is not None and spec.component for spec in specs):
-        raise NonDifferentiableError(
-            "an assignment into the real or imaginary part of a traced complex array from a view of the "
-            "same array (or the reverse): assign a copy of the value (x.real[idx] = v.copy())."
-        )
+def _slots(root: Box, codes: _np.ndarray) -> Any:
+    codes = codes.astype(_np.intp)
+    real, imag = (codes % 2 == 1), (codes > 0) & (codes % 2 == 0)
+    element = _np.maximum(codes - 1, 0) // 2
+    return gather(root, element, "real") * real + gather(root, element, "imag") * imag
 
 
 def write_overlapping(target: Box, values: Any, call: Any) -> bool:
@@ -101,12 +105,12 @@ def write_overlapping(target: Box, values: Any, call: Any) -> bool:
     if type(v) is not _np.ndarray or not _np.may_share_memory(v, root_v):
         return False
     spec, read = _spec_of(target, block), Spec(v, root_v)
-    _refuse_parts(spec, read)
-    landed = positions_after(root_v, lambda p: call(
-        p if spec is None else window(p, spec, p.dtype), window(p, read, p.dtype)))
-    changed = _np.flatnonzero(landed.reshape(-1) != _np.arange(landed.size))
+    codes = positions_after(root_v, lambda p, dt: call(p if spec is None else window(p, spec, dt), window(p, read, dt)))
+    initial = positions_after(root_v, lambda p, dt: None).reshape(-1)
+    codes = codes.reshape(-1)
+    changed = _np.flatnonzero(codes != initial)
     if changed.size:
-        write(root, _np.unravel_index(changed, landed.shape), gather(root, landed.reshape(-1)[changed], None))
+        write(root, _np.unravel_index(changed, shape_of(root)), _decoded(root, codes[changed], None))
     return True
 
 
