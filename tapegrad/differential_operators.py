@@ -24,6 +24,7 @@ from .core import (
 from .core import make_jvp as _make_jvp
 from .core import make_vjp as _make_vjp
 from .core.state import STATE
+from .wrap_util import _NARY_DOC, get_name
 
 Argnum = Union[int, Sequence[int]]
 
@@ -135,11 +136,14 @@ def _explained(e: ValueError) -> Exception:
 
 
 def _nary(op_name: str, fun: Callable, argnum: Argnum) -> Callable[[Callable], Callable]:
+    """Name and document an operator's result as autograd does (``grad_of_f_wrt_argnum_0``)."""
+
     def decorate(f: Callable) -> Callable:
         functools.update_wrapper(f, fun, updated=())
-        f.__name__ = f"{op_name}_of_{getattr(fun, '__name__', 'function')}"
+        name = get_name(fun)
+        f.__name__ = f"{op_name}_of_{name}_wrt_argnum_{argnum}"
         f.__qualname__ = f.__name__
-        f.__doc__ = f"{op_name} of {getattr(fun, '__name__', 'a function')} with respect to argument(s) {argnum}."
+        f.__doc__ = _NARY_DOC.format(op=op_name, fun=name, argnum=argnum)
         del f.__wrapped__  # the signature is the wrapped function's, but it is not that function
         return f
 
@@ -147,6 +151,7 @@ def _nary(op_name: str, fun: Callable, argnum: Argnum) -> Callable[[Callable], C
 
 
 _SCALAR_ONES = {float: 1.0, _onp.float64: 1.0}
+_BOOLS = (bool, _onp.bool_)
 
 
 def _scalar_ones(ans: Any, op_name: str) -> Any:
@@ -154,6 +159,16 @@ def _scalar_ones(ans: Any, op_name: str) -> Any:
     one = _SCALAR_ONES.get(type(ans))
     if one is not None:
         return one
+    value = getval(ans)
+    if type(value) in _BOOLS or getattr(getattr(value, "dtype", None), "kind", None) == "b":
+        # autograd has no vector space for a bool and raises a TypeError; promoting it would
+        # return a gradient of zeros for what is a test (np.allclose, x > 0), not a quantity.
+        name = "Grad" if op_name == "grad" else op_name
+        raise NotScalarError(
+            f"{name} only applies to real scalar-output functions. Try jacobian, elementwise_grad "
+            f"or holomorphic_grad. (This function returned a boolean, {value!r:.60}: a comparison "
+            "or test has no derivative. Differentiate the quantity it tests instead.)"
+        )
     vs = vspace(ans)
     if vs.size != 1:
         raise NotScalarError(
@@ -182,6 +197,7 @@ def make_vjp(fun: Callable, argnum: Argnum = 0) -> Callable:
     2.0
     """
 
+    @_nary("make_vjp", fun, argnum)
     def vjp_maker(*args: Any, **kwargs: Any) -> tuple[Callable, Any]:
         return _make_vjp(*_unary(fun, argnum, args, kwargs))
 
@@ -197,6 +213,7 @@ def make_jvp(fun: Callable, argnum: Argnum = 0) -> Callable:
     3.0
     """
 
+    @_nary("make_jvp", fun, argnum)
     def jvp_maker(*args: Any, **kwargs: Any) -> Callable:
         return _make_jvp(*_unary(fun, argnum, args, kwargs))
 
@@ -383,9 +400,16 @@ def hessian(fun: Callable, argnum: Argnum = 0) -> Callable:
            [ 0., 12.]])
     """
     if _is_int(argnum):
-        return jacobian(jacobian(fun, argnum), argnum)
+        twice = jacobian(jacobian(fun, argnum), argnum)
+
+        @_nary("hessian", fun, argnum)
+        def h(*args: Any, **kwargs: Any) -> Any:
+            return twice(*args, **kwargs)
+
+        return h
     argnum = tuple(argnum)
 
+    @_nary("hessian", fun, argnum)
     def blocks(*args: Any, **kwargs: Any) -> tuple:
         # H[i][j] = d/dx_j (d f / dx_i): one Jacobian of each gradient block.
         first = jacobian(fun, argnum)
@@ -408,6 +432,7 @@ def make_hvp(fun: Callable, argnum: Argnum = 0) -> Callable:
     array([6., 0.])
     """
 
+    @_nary("make_hvp", fun, argnum)
     def maker(*args: Any, **kwargs: Any) -> tuple[Callable, Any]:
         unary, x = _unary(fun, argnum, args, kwargs)
         return _make_vjp(grad(unary), x)
@@ -435,22 +460,79 @@ hessian_vector_product = hessian_tensor_product
 
 
 def tensor_jacobian_product(fun: Callable, argnum: Argnum = 0) -> Callable:
-    """``f(*args, v)``: ``v`` contracted with the Jacobian of ``fun`` (one reverse pass).
+    """``f(*args, v)``: ``v`` contracted with the Jacobian of ``fun``, ``np.tensordot(v, J, np.ndim(v))``.
+
+    ``v`` has the output's shape (one reverse pass) or its leading axes (one
+    reverse pass per entry of the remaining axes, which lead the result).
 
     >>> import tapegrad.numpy as np
     >>> tensor_jacobian_product(np.sin)(np.array([0.0, 0.0]), np.array([1.0, 2.0]))
     array([1., 2.])
+    >>> tensor_jacobian_product(lambda x: np.outer(x, x))(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    array([[2., 0.],
+           [2., 1.]])
     """
 
     def tjp(*args: Any, **kwargs: Any) -> Any:
         args, v = args[:-1], args[-1]
-        vjp, _ = _make_vjp(*_unary(fun, argnum, args, kwargs))
-        return vjp(v)
+        unary, x = _unary(fun, argnum, args, kwargs)
+        vjp, ans = _make_vjp(unary, x)
+        out_shape = getattr(vspace(ans), "shape", None)
+        v_value = getval(v)
+        v_shape = _onp.shape(v_value) if isinstance(v_value, _ARRAY_LIKE) else None
+        if out_shape is None or v_shape is None or len(v_shape) >= len(out_shape):
+            return vjp(v)
+        return _contract_leading(vjp, v, tuple(v_shape), tuple(out_shape), ans, x, argnum)
 
     return tjp
 
 
 vector_jacobian_product = tensor_jacobian_product
+_ARRAY_LIKE = (_onp.ndarray, _onp.generic, float, int, complex)
+
+
+def _contract_leading(vjp: Callable, v: Any, v_shape: tuple, out_shape: tuple, ans: Any, x: Any,
+                      argnum: Argnum) -> Any:
+    """``np.tensordot(v, J, v.ndim)`` for ``v`` with fewer axes than the output (as autograd's
+    ``tensor_jacobian_product``): one reverse pass per entry of the remaining output axes."""
+    from . import numpy as np
+
+    if out_shape[:len(v_shape)] != v_shape:
+        raise ValueError(
+            f"tensor_jacobian_product: the vector's shape {v_shape} does not match the leading axes "
+            f"of the output's shape {out_shape}; it is contracted with the Jacobian over its "
+            f"{len(v_shape)} axes (np.tensordot(v, J, axes=np.ndim(v)))."
+        )
+    rest = out_shape[len(v_shape):]
+    column = np.reshape(v, v_shape + (1,) * len(rest))  # v broadcast over the remaining axes
+    basis = vspace(_onp.zeros(rest, dtype=_onp.result_type(getval(ans)))).standard_basis()
+    rows = [vjp(column * e) for e in basis]
+    if _is_int(argnum):
+        return _stack_rows(rows, rest, x)
+    return tuple(_stack_rows([r[i] for r in rows], rest, x[i]) for i in range(len(x)))
+
+
+def make_jvp_reversemode(fun: Callable, argnum: Argnum = 0) -> Callable:
+    """``make_jvp_reversemode(f)(*args)`` returns ``jvp``; ``jvp(v)`` is ``J @ v``, by reverse mode twice.
+
+    autograd's trick (j-towns.github.io/2017/06/12/A-new-trick.html): the VJP is
+    linear in its cotangent, so the VJP of the VJP (taken at a zero cotangent)
+    is the JVP. It needs only reverse-mode rules; :func:`make_jvp` (forward
+    mode) returns ``(f(*args), J @ v)`` for less work.
+
+    >>> import tapegrad.numpy as np
+    >>> jvp = make_jvp_reversemode(lambda x: np.sin(x) * 2.0)(np.array([0.0, 0.0]))
+    >>> jvp(np.array([1.0, 3.0]))
+    array([2., 6.])
+    """
+
+    @_nary("make_jvp_reversemode", fun, argnum)
+    def maker(*args: Any, **kwargs: Any) -> Callable:
+        vjp, ans = _make_vjp(*_unary(fun, argnum, args, kwargs))
+        vjp_vjp, _ = _make_vjp(vjp, vspace(ans).zeros())
+        return vjp_vjp
+
+    return maker
 
 
 def make_ggnvp(f: Callable, g: Callable | None = None, f_argnum: int = 0) -> Callable:

@@ -103,10 +103,7 @@ LEFTOVERS = {
 
 # Names whose module is owned by another piece of work under way (issue 14): they fail
 # here until it lands; strict, so that the entry must go when it does.
-PENDING = {
-    "autograd.differential_operators": {"make_jvp_reversemode"},  # tapegrad/differential_operators.py
-    "autograd.numpy.linalg": {"LinAlgError"},  # tapegrad/numpy/linalg.py: numpy.linalg.LinAlgError
-}
+PENDING: dict = {}  # none at present
 
 
 def _load_runner():

@@ -12,6 +12,8 @@ from tapegrad import (
     make_hvp, make_jvp, make_vjp, multigrad_dict, stop_gradient, tensor_jacobian_product,
     value_and_grad, vector_jacobian_product,
 )
+from tapegrad.differential_operators import make_jvp_reversemode
+from tapegrad.extend import defvjp, primitive
 
 X = onp.array([0.3, -1.2, 2.0])
 
@@ -82,6 +84,63 @@ def test_tensor_jacobian_product():
     u = onp.array([1.0, -1.0])
     assert onp.allclose(tensor_jacobian_product(lambda x: np.dot(A, x))(X, u), u @ A)
     assert onp.allclose(vector_jacobian_product(lambda x: np.dot(A, x))(X, u), u @ A)
+
+
+def test_tensor_jacobian_product_contracts_the_outputs_leading_axes():
+    # autograd's np.tensordot(v, J, np.ndim(v)): a v with fewer axes than the output
+    f = lambda a, b: np.outer(np.sin(a), b) * np.sum(a)  # noqa: E731 - output (3, 2)
+    a, b, v = X, onp.array([0.5, -2.0]), onp.array([1.0, -1.0, 2.0])
+    Ja, Jb = jacobian(f, (0, 1))(a, b)
+    assert onp.allclose(tensor_jacobian_product(f)(a, b, v), onp.tensordot(v, Ja, 1))
+    ta, tb = tensor_jacobian_product(f, (0, 1))(a, b, v)
+    assert onp.allclose(ta, onp.tensordot(v, Ja, 1)) and onp.allclose(tb, onp.tensordot(v, Jb, 1))
+    assert onp.allclose(tensor_jacobian_product(f)(a, b, 2.0), 2.0 * Ja)  # a scalar: no axis contracted
+    with pytest.raises(ValueError, match="leading axes"):
+        tensor_jacobian_product(f)(a, b, onp.ones(2))
+
+
+def test_make_jvp_reversemode_is_the_forward_derivative_by_reverse_mode():
+    f = lambda a, b: np.array([np.sum(a ** 2 * b), np.prod(np.sin(a))])  # noqa: E731
+    a, b, v = X, onp.array([1.0, 2.0, -1.0]), onp.array([0.5, -1.0, 2.0])
+    assert onp.allclose(make_jvp_reversemode(f)(a, b)(v), jacobian(f)(a, b) @ v)
+    assert onp.allclose(make_jvp_reversemode(f, 1)(a, b)(v), make_jvp(f, 1)(a, b)(v)[1])
+
+    @primitive
+    def cube(x):  # reverse-mode rules only (as autograd-gamma's): forward mode cannot, this can
+        return x ** 3
+
+    defvjp(cube, lambda ans, x: lambda g: 3.0 * g * x ** 2)
+    assert onp.allclose(make_jvp_reversemode(lambda x: cube(x) * 2.0)(X)(v), 6.0 * X ** 2 * v)
+    with pytest.raises(NotImplementedError):
+        make_jvp(cube)(X)(v)
+
+
+def test_operators_results_are_named_as_autograds():
+    def foo(x, y):
+        pass
+
+    assert grad(foo, 1).__name__ == "grad_of_foo_wrt_argnum_1"
+    assert grad(foo, 1).__doc__.startswith("    grad of function foo with respect to argument number 1.")
+    assert jacobian(foo).__name__ == "jacobian_of_foo_wrt_argnum_0"
+    assert hessian(foo, (0, 1)).__name__ == "hessian_of_foo_wrt_argnum_(0, 1)"
+    assert make_vjp(foo).__name__ == "make_vjp_of_foo_wrt_argnum_0"
+    assert make_jvp_reversemode(foo).__name__ == "make_jvp_reversemode_of_foo_wrt_argnum_0"
+    assert grad.__name__ == "grad" and "tapegrad.numpy" in grad.__doc__  # grad's own docstring: ours
+
+
+@pytest.mark.parametrize("op", [grad, value_and_grad])
+@pytest.mark.parametrize("test", [
+    lambda x: np.allclose(x, x * 3.0 / 3.0),  # a Python bool
+    lambda x: np.all(x > 0.0),  # a NumPy bool
+    lambda x: np.sum(x) > 0.0,
+    lambda x: np.isfinite(np.sum(x, keepdims=True)),  # a boolean array of one entry
+])
+def test_grad_of_a_boolean_output_raises_autograds_type_error(op, test):
+    with pytest.raises(TypeError, match="Grad only applies to real scalar-output functions|"
+                                        "value_and_grad only applies"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Output seems independent of input"
+            op(test)(X)
 
 
 def test_make_vjp_and_make_jvp():

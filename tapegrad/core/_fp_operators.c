@@ -3,6 +3,31 @@
  */
 #include "_fastpath.h"
 
+static PyObject *op_defer; /* defer(other) -> bool: leave box <op> other to other (configure_operators) */
+static PyTypeObject *plain_type; /* the operand type last found in operand_types (when a frozenset) */
+
+/* Does box <op> other return NotImplemented (so that Python asks other's reflected
+ * operator)? The operand types never do; other operands (not boxes) are asked of the
+ * array layer's defer (numpy/box.py _defers: its own __array_ufunc__...). -1 on error. */
+static int
+defers(PyObject *other)
+{
+    if (op_defer == NULL || operand_types == NULL)
+        return 0;
+    int known = PySet_Contains(operand_types, (PyObject *)Py_TYPE(other));
+    if (known != 0) {
+        if (known > 0 && PyFrozenSet_CheckExact(operand_types))
+            plain_type = Py_TYPE(other); /* held by the frozenset: it stays an operand type */
+        return known < 0 ? -1 : 0;
+    }
+    PyObject *r = PyObject_CallOneArg(op_defer, other);
+    if (r == NULL)
+        return -1;
+    int d = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return d;
+}
+
 /* The number slots of OperatorBase: x <op> y with a box on either side. */
 static PyObject *
 box_op(int k, PyObject *a, PyObject *b)
@@ -10,7 +35,16 @@ box_op(int k, PyObject *a, PyObject *b)
     PyObject *prim = op_prims[k];
     if (prim == NULL || !CONFIGURED())
         Py_RETURN_NOTIMPLEMENTED;
-    return IS_BOX(a) ? bind2(prim, a, b, k) : rbind2(prim, a, b, k);
+    int left = IS_BOX(a);
+    PyObject *box = left ? a : b, *other = left ? b : a;
+    PyTypeObject *t = Py_TYPE(other);
+    /* the hot path (a float, a box of the same class, an ndarray...) skips the rest at a pointer compare */
+    if (t != &PyFloat_Type && t != Py_TYPE(box) && t != plain_type && !IS_BOX(other)) {
+        int d = defers(other);
+        if (d != 0)
+            return d < 0 ? NULL : Py_NewRef(Py_NotImplemented);
+    }
+    return left ? bind2(prim, a, b, k) : rbind2(prim, a, b, k);
 }
 
 static PyObject *nb_add(PyObject *a, PyObject *b) { return box_op(OP_ADD, a, b); }
@@ -125,13 +159,17 @@ PyTypeObject OperatorBaseType = {
 PyObject *
 fp_configure_operators(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"primitives", "direct", "operand_types", NULL};
-    PyObject *prims, *direct, *types;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O:configure_operators", kwlist, &PyDict_Type,
-                                     &prims, &PySet_Type, &direct, &types))
+    static char *kwlist[] = {"primitives", "direct", "operand_types", "defer", NULL};
+    PyObject *prims, *direct, *types, *defer = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O|O:configure_operators", kwlist, &PyDict_Type,
+                                     &prims, &PySet_Type, &direct, &types, &defer))
         return NULL;
     if (!PyAnySet_Check(types)) {
         PyErr_SetString(PyExc_TypeError, "operand_types must be a set or frozenset");
+        return NULL;
+    }
+    if (defer != Py_None && !PyCallable_Check(defer)) {
+        PyErr_SetString(PyExc_TypeError, "defer must be callable or None");
         return NULL;
     }
     for (int k = 0; k < N_OPS; k++) {
@@ -149,5 +187,7 @@ fp_configure_operators(PyObject *self, PyObject *args, PyObject *kwds)
     }
     Py_INCREF(types);
     Py_XSETREF(operand_types, types);
+    Py_XSETREF(op_defer, defer == Py_None ? NULL : Py_NewRef(defer));
+    plain_type = NULL;
     Py_RETURN_NONE;
 }

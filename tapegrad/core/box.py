@@ -9,7 +9,8 @@ write, as in NumPy.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Set
+from typing import Any, Iterator
 
 from .errors import InputTypeError
 from .fastpath import EXT
@@ -35,9 +36,30 @@ class Box(_BoxLayout):
 
     ``Box(value, trace, node)``: subclasses must not define ``__new__`` or
     ``__init__`` (the C path makes boxes without calling them).
+
+    autograd's registry interface: ``BoxClass.register(value_type)`` makes
+    ``BoxClass`` trace values of that type; ``Box.type_mappings`` is the registry
+    (``{value type: box class}``) and ``Box.types`` the set of registered box classes.
     """
 
     __slots__ = ()
+    type_mappings: dict  # set below: the box-type registry that new_box reads
+    types: "Set[type]"  # set below: a live view of the box classes in it
+
+    @classmethod
+    def register(cls, value_type: type) -> None:
+        """Make this box class the one that traces values of ``value_type`` (autograd's way).
+
+        >>> class Celsius(float):
+        ...     pass
+        >>> class CelsiusBox(Box):
+        ...     __slots__ = ()
+        >>> CelsiusBox.register(Celsius)
+        >>> Box.type_mappings[Celsius] is CelsiusBox, CelsiusBox in Box.types
+        (True, True)
+        >>> del Box.type_mappings[Celsius], Box.type_mappings[CelsiusBox]  # unregistered again
+        """
+        register_box(value_type, cls)
 
     def __bool__(self) -> bool:
         return bool(self._value)
@@ -144,6 +166,27 @@ def register_box(value_type: type, box_type: type[Box]) -> None:
     """Declare which box class traces values of ``value_type``."""
     _BOX_TYPES[value_type] = box_type
     _BOX_TYPES[box_type] = box_type
+
+
+class _RegisteredBoxTypes(Set):
+    """The box classes in the registry (autograd's ``Box.types``): a live view of ``_BOX_TYPES``."""
+
+    def __contains__(self, cls: object) -> bool:
+        return isinstance(cls, type) and issubclass(cls, Box) and _BOX_TYPES.get(cls) is cls
+
+    def __iter__(self) -> Iterator[type]:
+        return iter({cls for cls in _BOX_TYPES.values() if isinstance(cls, type)})
+
+    def __len__(self) -> int:
+        return len({cls for cls in _BOX_TYPES.values() if isinstance(cls, type)})
+
+    def add(self, cls: type) -> None:
+        """Register a box class (as the box of its own instances, as autograd's ``register`` does)."""
+        register_box(cls, cls)
+
+
+Box.type_mappings = _BOX_TYPES
+Box.types = _RegisteredBoxTypes()
 
 
 def new_box(value: Any, trace: Any, node: Any) -> Box:

@@ -32,11 +32,40 @@ _MUL = ufuncs.multiply._primitive
 _DIV = ufuncs.divide._primitive
 _POW = ufuncs.power._primitive
 _MATMUL = products.matmul._primitive
+_NDARRAY_UFUNC = _np.ndarray.__array_ufunc__
+_ABSENT = object()
+_PRIORITY = 100.0  # the boxes' __array_priority__
+
+
+def _defers(other: Any) -> bool:
+    """Does ``box <op> other`` return NotImplemented, so that Python asks ``other`` (its reflected operator)?
+
+    As autograd's boxes (and NumPy's binary operators) do, for an operand that is
+    not a box, an ndarray or a scalar, and that handles NumPy's ufuncs itself: it
+    defines its own ``__array_ufunc__`` (``xarray.DataArray``, ``pandas.Series``),
+    opts out of them (``__array_ufunc__ = None``) or, without one, has a higher
+    ``__array_priority__`` than the boxes'. ``x * DataArray(a)`` is then the
+    DataArray's product, a DataArray holding a traced array, as ``DataArray(a) * x``.
+    The operators' hot path (``box <op>`` box, float, ndarray...) never calls this.
+    """
+    t = type(other)
+    if t in ufuncs._OPERANDS or issubclass(t, (Box, _np.ndarray, _np.generic)):
+        return False
+    handler = getattr(t, "__array_ufunc__", _ABSENT)
+    if handler is _ABSENT:
+        try:
+            return float(getattr(t, "__array_priority__", 0.0)) > _PRIORITY
+        except (TypeError, ValueError):
+            return False
+    return handler is not _NDARRAY_UFUNC
+
+
 if EXT is not None:
     EXT.configure_operators(
         primitives={"add": _ADD, "subtract": _SUB, "multiply": _MUL, "divide": _DIV, "power": _POW, "matmul": _MATMUL},
         direct={"add", "subtract", "multiply", "divide", "power"},  # what ufuncs._fast computes with the operator
         operand_types=ufuncs._OPERANDS,
+        defer=_defers,  # asked for operands that are neither boxes nor of operand_types
     )
 # NumPy ufunc -> the primitive that differentiates it (None if a Python function
 # stands in for it), filled on first use: dispatch without the generic wrapper.
@@ -58,7 +87,7 @@ class _ArrayOps(ArrayMethods):
     """
 
     __slots__ = ()
-    __array_priority__ = 100.0
+    __array_priority__ = _PRIORITY
 
     # ----- attributes -----------------------------------------------------------
     @property
@@ -323,42 +352,68 @@ class _ArrayOps(ArrayMethods):
     def __abs__(self) -> Any:
         return ufuncs.absolute(self)
 
-    if EXT is None:  # with the C fast path, OperatorBox's number slots bind these
+    # Without the C fast path (whose number slots bind these and ask _defers the same), the
+    # operators leave foreign array-likes to their reflected operators (see _defers).
+    if EXT is None:
         def __add__(self, other: Any) -> Any:
-            return bind2(_ADD, self, other)
+            if type(other) in _DIRECT or not _defers(other):
+                return bind2(_ADD, self, other)
+            return NotImplemented
 
         def __radd__(self, other: Any) -> Any:
-            return rbind2(_ADD, other, self)
+            if type(other) in _DIRECT or not _defers(other):
+                return rbind2(_ADD, other, self)
+            return NotImplemented
 
         def __sub__(self, other: Any) -> Any:
-            return bind2(_SUB, self, other)
+            if type(other) in _DIRECT or not _defers(other):
+                return bind2(_SUB, self, other)
+            return NotImplemented
 
         def __rsub__(self, other: Any) -> Any:
-            return rbind2(_SUB, other, self)
+            if type(other) in _DIRECT or not _defers(other):
+                return rbind2(_SUB, other, self)
+            return NotImplemented
 
         def __mul__(self, other: Any) -> Any:
-            return bind2(_MUL, self, other)
+            if type(other) in _DIRECT or not _defers(other):
+                return bind2(_MUL, self, other)
+            return NotImplemented
 
         def __rmul__(self, other: Any) -> Any:
-            return rbind2(_MUL, other, self)
+            if type(other) in _DIRECT or not _defers(other):
+                return rbind2(_MUL, other, self)
+            return NotImplemented
 
         def __truediv__(self, other: Any) -> Any:
-            return bind2(_DIV, self, other)
+            if type(other) in _DIRECT or not _defers(other):
+                return bind2(_DIV, self, other)
+            return NotImplemented
 
         def __rtruediv__(self, other: Any) -> Any:
-            return rbind2(_DIV, other, self)
+            if type(other) in _DIRECT or not _defers(other):
+                return rbind2(_DIV, other, self)
+            return NotImplemented
 
         def __pow__(self, other: Any) -> Any:
-            return bind2(_POW, self, other)
+            if type(other) in _DIRECT or not _defers(other):
+                return bind2(_POW, self, other)
+            return NotImplemented
 
         def __rpow__(self, other: Any) -> Any:
-            return rbind2(_POW, other, self)
+            if type(other) in _DIRECT or not _defers(other):
+                return rbind2(_POW, other, self)
+            return NotImplemented
 
         def __matmul__(self, other: Any) -> Any:
-            return bind2(_MATMUL, self, other)
+            if type(other) in _DIRECT or not _defers(other):
+                return bind2(_MATMUL, self, other)
+            return NotImplemented
 
         def __rmatmul__(self, other: Any) -> Any:
-            return rbind2(_MATMUL, other, self)
+            if type(other) in _DIRECT or not _defers(other):
+                return rbind2(_MATMUL, other, self)
+            return NotImplemented
 
     def __floordiv__(self, other: Any) -> Any:
         return nondiff.floor_divide(self, other)
@@ -367,10 +422,14 @@ class _ArrayOps(ArrayMethods):
         return nondiff.floor_divide(other, self)
 
     def __mod__(self, other: Any) -> Any:
-        return UFUNCS[_np.remainder](self, other)
+        if type(other) in _DIRECT or not _defers(other):
+            return UFUNCS[_np.remainder](self, other)
+        return NotImplemented
 
     def __rmod__(self, other: Any) -> Any:
-        return UFUNCS[_np.remainder](other, self)
+        if type(other) in _DIRECT or not _defers(other):
+            return UFUNCS[_np.remainder](other, self)
+        return NotImplemented
 
     # ----- comparisons: plain boolean results ---------------------------------------
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
@@ -496,11 +555,15 @@ def _plain_index(idx: Any) -> Any:
 def write_out(name: str, out: Any, result: Any) -> Any:
     """``result`` written into a ufunc's ``out=`` argument, as NumPy writes it; ``out`` is returned."""
     target = out[0] if isinstance(out, tuple) else out
-    if isinstance(target, ScalarBox):
+    if isinstance(target, ScalarBox) or not isinstance(target, (ArrayBox, _np.ndarray)):
         raise TypeError("return arrays must be of ArrayType")
     ufunc = getattr(_np, name, None)
     if isinstance(ufunc, _np.ufunc):
         memory.check_cast(ufunc, result, target)
+        rs, ts = _np.shape(getval(result)), _np.shape(getval(target))
+        if _np.broadcast_shapes(rs, ts) != ts:
+            raise ValueError(f"non-broadcastable output operand with shape {ts} doesn't match the broadcast shape "
+                             f"{_np.broadcast_shapes(rs, ts)}")
     if isinstance(target, ArrayBox):
         memory.write(target, Ellipsis, result)
         return target
@@ -513,6 +576,9 @@ def write_out(name: str, out: Any, result: Any) -> Any:
         "differentiated function so that it can hold traced values, or use x = x + y.",
     )
 
+
+# Operand types the operators bind without asking _defers (the pure-Python engine's hot path).
+_DIRECT = frozenset(ufuncs._OPERANDS | {ArrayBox, ScalarBox})
 
 register_box(_np.ndarray, ArrayBox)
 MUTABLE_TYPES.add(_np.ndarray)  # operations on arrays made by tapegrad.numpy give arrays that accept traced writes

@@ -159,16 +159,35 @@ def copy(a: Any, *args: Any, **kwargs: Any) -> Any:
     return _fresh(_np.copy(getval(a), *args, **kwargs))
 
 
-def array(obj: Any, dtype: Any = None, copy: Any = True, **kwargs: Any) -> Any:
-    """``numpy.array``; nested lists of traced values become one traced array."""
+def _elements(obj: Any) -> Any:
+    """Nested lists and tuples with each traced tuple or list (a ``SequenceBox``) replaced by the
+    list of its elements, taken out of it by traced indexing."""
     if isinstance(obj, Box):
+        return [_elements(e) for e in obj] if isinstance(getval(obj), (list, tuple)) else obj
+    if isinstance(obj, (list, tuple)):
+        return [_elements(e) for e in obj]
+    return obj
+
+
+def _is_traced_sequence(obj: Any) -> bool:
+    return isinstance(obj, Box) and isinstance(getval(obj), (list, tuple))
+
+
+def array(obj: Any, dtype: Any = None, copy: Any = True, **kwargs: Any) -> Any:
+    """``numpy.array``; nested lists of traced values (and traced tuples) become one traced array."""
+    if _is_traced_sequence(obj):
+        obj = _elements(obj)  # a traced tuple: the array of its elements, as NumPy reads a tuple
+    if isinstance(obj, Box):
+        order = kwargs.get("order") or "K"
         if copy is not True and (dtype is None or _np.dtype(dtype) == obj.dtype):
-            return obj  # copy=None or False: the array itself, as NumPy returns it
-        if copy is False:
-            raise ValueError("Unable to avoid copy while creating an array as requested.")
-        out = _copy_box(obj)
+            if _np.array(getval(obj), copy=None, order=order) is getval(obj):
+                return obj  # copy=None or False, and no copy needed: the array itself, as NumPy returns it
+            if copy is False:
+                raise ValueError("Unable to avoid copy while creating an array as requested.")
+        out = _copy_box(obj, order)  # in NumPy's memory order for ``order``
         return astype(out, dtype) if dtype is not None else out
     if contains_box(obj):
+        obj = _elements(obj)
         shape = nested_shape(obj)
         out = array_from_args(shape, *flatten_nested(obj))
         return astype(out, dtype) if dtype is not None else out
@@ -177,15 +196,20 @@ def array(obj: Any, dtype: Any = None, copy: Any = True, **kwargs: Any) -> Any:
 
 def asarray(obj: Any, dtype: Any = None, **kwargs: Any) -> Any:
     """``numpy.asarray``; a traced array of that dtype is returned as it is (the same object, as in NumPy)."""
+    if _is_traced_sequence(obj):
+        return array(obj, dtype=dtype)
     if isinstance(obj, Box):
+        order = kwargs.get("order")
+        if order is not None and _np.asarray(getval(obj), order=order) is not getval(obj):
+            obj = _copy_box(obj, order)  # NumPy copies into the order asked for
         return astype(obj, dtype) if dtype is not None and _np.dtype(dtype) != obj.dtype else obj
     if contains_box(obj):
         return array(obj, dtype=dtype)
     return _np.asarray(obj, dtype=dtype, **kwargs)
 
 
-def _copy_box(x: Box) -> Any:
-    return copy(x)
+def _copy_box(x: Box, order: str = "K") -> Any:
+    return copy(x, order=order)
 
 
 def _astype(x: Any, dtype: Any) -> Any:
@@ -196,10 +220,17 @@ _astype_p = primitive(_astype, "astype")
 
 
 def _astype_vjp(g: Any, ans: Any, x: Any, dtype: Any) -> Any:
+    """The cotangent in ``x``'s own dtype (float32 in, float32 gradient out), as autograd's;
+    its real part for a real ``x``."""
     from ._wrap import is_complex
     from .ufuncs import real
 
-    return real(g) if is_complex(g) and not is_complex(x) else g
+    if is_complex(g) and not is_complex(x):
+        g = real(g)
+    x_dtype = _np.result_type(getval(x))
+    if x_dtype.kind in "fc" and _np.result_type(getval(g)) != x_dtype:
+        g = _astype_p(g, x_dtype)
+    return g
 
 
 def_rules(_astype_p, vjp=(_astype_vjp,), jvp=lambda x_dot, ans, x, dtype: _astype_p(x_dot, dtype))

@@ -26,6 +26,27 @@ from .shape import moveaxis, reshape, swapaxes
 if svdvals_np is not None:
     from ._linalg_decomp import svdvals  # noqa: F401 - public where NumPy has it
 
+LinAlgError = _np.linalg.LinAlgError  # numpy.linalg's own exception, raised by the same calls
+
+
+def _dot(a: Any, b: Any) -> Any:
+    """Matrix products over the last two axes, broadcast over the leading ones (both at least 2-D).
+
+    autograd's private ``numpy.linalg._dot``, which its tests and some client code call.
+    """
+    from .products import einsum
+
+    return einsum("...ij,...jk->...ik", a, b)
+
+
+def _packed(x: Any) -> Any:
+    """A list or tuple holding traced values (or a traced tuple), as one traced array; ``x`` otherwise."""
+    if type(x) in (list, tuple) or (isinstance(x, Box) and isinstance(getval(x), (list, tuple))):
+        from .creation import array
+
+        return array(x)
+    return x
+
 
 # ----- products and solvers built from the primitives ---------------------------
 
@@ -207,6 +228,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     is 0 rather than NaN. Vector orders below 1 are not differentiable at zero
     entries (nor is the function); the spectral orders 2, -2, 'nuc' rest on the
     singular values and give a subgradient where they coincide."""
+    x = _packed(x)
     nd = len(shape_of(x))
     if axis is None:
         if ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1):
@@ -237,6 +259,7 @@ if _vector_norm_np is not None:
     @composite(_vector_norm_np, "linalg.vector_norm")
     def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:
         """``numpy.linalg.vector_norm`` (the whole array as one vector when ``axis`` is None)."""
+        x = _packed(x)
         if axis is None:
             out = norm(reshape(x, (-1,)), ord=ord)
             return reshape(out, (1,) * len(shape_of(x))) if keepdims else out
@@ -259,6 +282,7 @@ if _matrix_norm_np is not None:
     @composite(_matrix_norm_np, "linalg.matrix_norm")
     def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
         """``numpy.linalg.matrix_norm`` over the last two axes."""
+        x = _packed(x)
         return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
 
     _EXTRA.append("matrix_norm")

@@ -46,34 +46,13 @@ DIFFERENCES = {
     "tests/test_fft.py::test_rfftn_odd_not_implemented":
         "tapegrad differentiates rfftn/irfftn with an odd last length; autograd raises NotImplementedError",
     "tests/test_wrappers.py::test_wrapped_name_and_docs":
-        "tapegrad's operators carry their own docstrings (with tested examples), not autograd's text",
+        "grad.__doc__ (and the other operators' docstrings) are tapegrad's own, with tested examples, "
+        "not autograd's text; the functions the operators return are named and documented as autograd's",
 }
 
 # test id -> the cause, and the module whose fix it waits for (not deliberate: to be fixed).
-PENDING = {
-    "tests/test_linalg.py::test_pinv":
-        "the test calls autograd's private numpy.linalg._dot; tapegrad/numpy/linalg.py has no such alias",
-    "tests/test_linalg.py::test_norm_list_of_boxes":
-        "linalg.norm of a list of traced scalars: the norm primitives of tapegrad/numpy/linalg.py "
-        "do not pack lists (wrap's sequences hook)",
-    "tests/test_logic.py::test_nograd":
-        "grad of a function returning a bool returns zeros; autograd raises TypeError "
-        "(tapegrad/differential_operators.py, _scalar_ones)",
-    "tests/test_numpy.py::test_astype":
-        "astype's VJP returns a float64 cotangent for a float32 input (tapegrad/numpy/creation.py)",
-    "tests/test_tuple.py::test_nested_higher_order":
-        "np.array of a traced tuple copies it as one value instead of stacking its elements "
-        "(tapegrad/numpy/creation.py, array)",
-    "tests/test_ufunc_dispatch.py::test_grad_through_dataarray_binary_ufunc":
-        "traced value * xarray.DataArray: the box's operator computes the product itself (a DataArray, "
-        "which cannot be boxed) instead of returning NotImplemented so that the DataArray handles it, "
-        "as autograd's does (tapegrad/numpy/box.py operators and their C slots)",
-    "tests/test_ufunc_dispatch.py::test_grad_through_box_times_dataarray_holding_box":
-        "the same: traced value * xarray.DataArray holding a traced value (tapegrad/numpy/box.py)",
-    "tests/test_wrappers.py::test_tensor_jacobian_product":
-        "tensor_jacobian_product contracts only a vector of the output's full shape; autograd "
-        "contracts the leading axes with np.tensordot (tapegrad/differential_operators.py)",
-}
+# Empty: every known gap is fixed. A new one goes here, with docs/compat.md's "Known gaps".
+PENDING: dict = {}
 
 
 def _download(dest: pathlib.Path) -> pathlib.Path | None:

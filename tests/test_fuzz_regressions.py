@@ -1,0 +1,53 @@
+"""Programs the differential fuzzer once found wrong, shrunk: each must now match NumPy and finite differences.
+
+Inputs are the fuzzer's fixed ``x`` (3 x 4) and ``y`` (4,) of ``tests/test_fuzz.py``; a
+statement NumPy refuses is wrapped in ``try``/``except`` and the exception kind compared.
+"""
+
+import pytest
+
+from tests.fuzz import check
+from tests.test_fuzz import program
+
+
+def _guarded(stmt: str) -> str:
+    return f"try:\n    {stmt}\nexcept Exception as err:\n    probe(err)"
+
+
+REGRESSIONS = {
+    "np.real of a real array is a view": ["a = np.real(y)", "y -= y", "probe(a)"],
+    "writes through np.real reach the array": ["np.real(y)[...] = 2.0"],
+    "np.asarray of the same dtype is the array itself": ["c = np.asarray(y, dtype=float)", "c -= c",
+                                                         "probe(np.shares_memory(np.asarray(x, dtype=float).ravel(), x))"],
+    "np.imag of a complex array is a writable view": ["b = np.empty_like(y, dtype=complex)", "b[...] = y",
+                                                      "np.imag(b)[True] -= 3"],
+    "a masked write reading the memory it writes": ["x[x < 0.5] = x.ravel()[:4]", "y[y > 0.0] = y[::-1][:3]"],
+    "np.place reading the array it writes": ["np.place(y, y < 0.2122, y)"],
+    "a fancy write into .real reading the array": ["np.real(y)[[0, 1, -1, -1]] += x.ravel()[:4]"],
+    "ufunc out= a view": ["np.add(y, 2.0, out=y[:])"],
+    "view() and put()": ["b = y.view()", "b.put([0, -1], x[0, :2])"],
+    "item() is a Python number in NumPy's promotion": ["a = x.item(9)", "a *= np.float32(2.0)",
+                                                       "b = x.astype(np.float32).item(0)"],
+    "an empty diagonal": ["b = np.diagonal(np.full((1, 4), 2.0), -1, 0, 1)"],
+    "traced values into an integer buffer": ["c = y.astype(int) * (1 + 2.0j)", "c -= y[0]"],
+    "np.put into an array held twice": ["L0 = [y, y]", "np.put(L0[1], [1, 1], 2.0, mode='wrap')"],
+    "ravel(order='K') of a view, then writes": ["y = np.swapaxes(x, 0, 1)", "y /= (2.0 + x[2, 1] ** 2)",
+                                                 "b = np.ravel(y, order='K')", "b *= y.ravel()[:12]"],
+    "a real input through a complex reduction": ["b = np.sum(y, dtype=complex)"],
+    "negative element indices": ["y[-1] = 3.0", "y[-2] += 2.0"],
+    "write functions raise NumPy's errors": [_guarded("np.place(x, [True] * 4, y[-2])"),
+                                             _guarded("np.putmask(np.diag(x), [False] * 3, y)"),
+                                             _guarded("np.add(2.0, 1.0, out=x[1, 0])")],
+    "in-place matmul checks casting first": ["e = np.eye(3, dtype=bool)", _guarded("e @= 3")],
+    "copyto onto its own memory": ["L0 = x.diagonal()", "np.copyto(L0, L0)", "np.copyto(x, x, where=[False, True, True, True])"],
+    "a scalar's copy is a scalar": ["c = np.sum(x).copy()", "d = c", "d += 1.0", "probe(c)"],
+    "in-place arithmetic on part of a complex array": ["c = x + 1j", "c.real[0] += 2.0", "c.imag[1:] *= 2.0"],
+    "ufunc out= of the wrong shape": ["c = y[None]", _guarded("np.add(c, 2.0, out=c[0])")],
+    "where= must be boolean": [_guarded("np.multiply(x, 2.0, out=x, where=x * 1.0)")],
+}
+
+
+@pytest.mark.parametrize("name", list(REGRESSIONS))
+def test_shrunk_program_matches_numpy(name):
+    src = program(*REGRESSIONS[name])
+    assert check(src, second_order=True) == []
