@@ -17,12 +17,14 @@ from .memory import link
 
 
 def _has_box(args: tuple, kwargs: dict) -> bool:
-    for a in args:
-        if isinstance(a, Box):
-            return True
-        if isinstance(a, (list, tuple)) and any(isinstance(b, Box) for b in a):
-            return True
-    return any(isinstance(v, Box) for v in kwargs.values())
+    return any(_holds_box(a) for a in args) or any(_holds_box(v) for v in kwargs.values())
+
+
+def _holds_box(a: Any) -> bool:
+    """A box, or a (nested) list or tuple holding one."""
+    if isinstance(a, Box):
+        return True
+    return isinstance(a, (list, tuple)) and any(_holds_box(b) for b in a)
 
 
 def _views_of(base: Box, out: Any) -> Any:
