@@ -221,10 +221,10 @@ def _value_cotangent(g: Any, w: _Written, value: Any) -> Any:
 def _value_tangent(v_dot: Any, w: _Written, ans: Any) -> Any:
     """The tangent of the written elements, in ``dst`` order, ready for the root's dtype."""
     t = gather(_broadcast_value(v_dot, w.shape), w.src, None)
-    if dtype_of(ans).kind != "c" and dtype_of(t).kind == "c":
+    if (w.component or dtype_of(ans).kind != "c") and dtype_of(t).kind == "c":
         from .ufuncs import real
 
-        t = real(t)  # NumPy keeps the real part of a complex value written into a real array
+        t = real(t)  # NumPy keeps the real part of a complex value written into real slots
     return t * w.sign if w.sign != 1.0 else t
 
 
