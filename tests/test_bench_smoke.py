@@ -3,21 +3,29 @@
 Each workload's tapegrad result is checked against finite differences of its
 plain NumPy forward pass (always), and against autograd's and PyTorch's
 versions when those are installed, so the benchmark compares equal work.
+The runner itself runs once on the writes workloads at tiny size (issue 13's
+targets, CPU times, the hand-written reference where autograd cannot run).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 
 import numpy as onp
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 
+from benchmarks import report  # noqa: E402
 from benchmarks.workloads import ORDER, WORKLOADS, Skip, to_numpy  # noqa: E402
+from benchmarks.writes import FAMILY as WRITES  # noqa: E402
 
-GRADIENTS = ("chain", "chain1m", "taylor", "rnn", "logreg", "mlp")  # results are gradients of a scalar
+# results are gradients of a scalar
+GRADIENTS = ("chain", "chain1m", "taylor", "rnn", "logreg", "mlp") + WRITES
 
 
 def _tree_map(f, *trees):  # noqa: ANN001, ANN202
@@ -88,3 +96,67 @@ def test_floor_products_are_the_gradients_products() -> None:
     assert floor._logreg_products(d)().shape == d["params"].shape
     d = WORKLOADS["mlp"].data("tiny")
     assert floor._mlp_products(d)().shape == d["params"][0][0].shape
+
+
+def test_writes_workload_is_in_the_suite() -> None:
+    assert set(WRITES) <= set(ORDER)
+    assert [WORKLOADS[k].sizes["full"]["n"] for k in WRITES] == [1_000, 10_000, 100_000]
+    with pytest.raises(Skip, match="assign"):
+        WORKLOADS["writes1k"].build("autograd", WORKLOADS["writes1k"].data("tiny"))
+
+
+def test_writes_by_hand_is_the_gradient() -> None:
+    # The hand-written gradient is the writes' reference in the runner (autograd cannot run
+    # them): check it against finite differences too, component by component.
+    data = WORKLOADS["writes1k"].data("tiny")
+    g_y0, g_v = WORKLOADS["writes1k"].build("by_hand", data)()
+    eps = 1e-6
+    for which, g in ((0, g_y0), (1, g_v)):
+        for i in (0, 3, len(g) - 1):
+            params = [p.copy() for p in data["params"]]
+            params[which][i] += eps
+            up = _forward("writes1k", data, params=tuple(params))
+            params[which][i] -= 2 * eps
+            down = _forward("writes1k", data, params=tuple(params))
+            onp.testing.assert_allclose(g[i], (up - down)[0] / (2 * eps), rtol=1e-6, atol=1e-8)
+
+
+def _entry(n: int, tg: float, torch: float) -> dict:
+    libs = {"tapegrad": {"median": tg, "cpu_median": tg}, "torch": {"median": torch, "cpu_median": torch}}
+    e = {"key": f"w{n}", "title": "", "group": "writes", "size": {"n": n}, "libs": libs}
+    e["ratios"] = report.ratios(e)
+    e["checks"] = report.checks(e)
+    return e
+
+
+def test_writes_targets() -> None:
+    # time per write: 10 us at 10^3; at 10^5 within 1.5x (passes) or not (fails); tg/torch <= 1
+    # (the targets read CPU time: wall and CPU are equal here)
+    results = [_entry(1_000, 0.01, 0.01), _entry(100_000, 1.5, 3.0)]
+    report.add_family_checks(results)
+    assert [c["status"] for e in results for c in e["checks"]] == ["PASS", "PASS", "PASS"]
+    assert results[-1]["checks"][-1]["value"] == pytest.approx(1.5)
+    results = [_entry(1_000, 0.01, 0.009), _entry(100_000, 1.6, 3.0)]
+    report.add_family_checks(results)
+    assert [c["status"] for e in results for c in e["checks"]] == ["FAIL", "PASS", "FAIL"]
+    assert "10.0 us / 10.0 us" in report.writes_table(results)
+
+
+def test_runner_on_the_writes_workloads(tmp_path) -> None:  # noqa: ANN001
+    # The whole runner at tiny size (one timed call each, a second or two): CPU and wall
+    # times, agreement with the hand-written gradient, issue 13's targets and the table.
+    out = tmp_path / "writes.json"
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "run.py"), "--tiny", "--only", "writes",
+         "--libs", "tapegrad,autograd,numpy,by_hand", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Time per write" in proc.stdout and "WARNING" not in proc.stdout
+    results = json.loads(out.read_text())["results"]
+    assert [e["key"] for e in results] == list(WRITES)
+    for e in results:
+        assert e["reference"] == "by_hand" and e["agrees"] == {"tapegrad": True}
+        assert "assign" in e["libs"]["autograd"]["skip"]
+        for lib in ("tapegrad", "numpy", "by_hand"):
+            assert e["libs"][lib]["cpu_median"] > 0 and e["libs"][lib]["median"] > 0
+    assert results[-1]["checks"][-1]["metric"] == "flat tg CPU"
