@@ -13,3 +13,9 @@ def test_coverage_table_is_current():
     assert (ROOT / "docs" / "coverage.md").read_text() == module.render(), (
         "docs/coverage.md is stale: run python tools/coverage_table.py"
     )
+def test_howto_optimize_page_runs():
+    import doctest
+
+    result = doctest.testfile(str(ROOT / "docs" / "howto-optimize.md"), module_relative=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.failed == 0

@@ -11,7 +11,7 @@ array([0.5, 1. , 1. , 1. , 1. ])
 
 from .fixed_points import fixed_point
 from .flatten import flatten, flatten_func
-from .optimizers import adam, rmsprop, sgd, unflatten_optimizer
+from .optimizers import adam, momentum, rmsprop, sgd, unflatten_optimizer
 from .tracers import const_graph
 
-__all__ = ["flatten", "flatten_func", "fixed_point", "sgd", "rmsprop", "adam", "unflatten_optimizer", "const_graph"]
+__all__ = ["flatten", "flatten_func", "fixed_point", "sgd", "momentum", "rmsprop", "adam", "unflatten_optimizer", "const_graph"]

@@ -4,7 +4,9 @@
 ufuncs also dispatch from plain ``scipy.special`` calls on traced values);
 ``tapegrad.scipy.stats`` holds one module per distribution (``norm``, ``t``, ...)
 written as compositions of those primitives; ``linalg``, ``signal`` and
-``integrate`` follow SciPy's signatures.
+``integrate`` follow SciPy's signatures; ``optimize`` calls SciPy's solvers
+(``minimize``, ``least_squares``, ``root``) with derivatives computed from the
+function.
 
 >>> import tapegrad.numpy as np
 >>> from tapegrad import grad
@@ -18,7 +20,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["special", "stats", "linalg", "signal", "integrate"]
+__all__ = ["special", "stats", "linalg", "signal", "integrate", "optimize"]
 
 
 def __getattr__(name: str) -> Any:
