@@ -311,3 +311,24 @@ def test_array_methods_that_write_as_numpy():
         return np.sum(np.sin(y)) + np.sum(z) + y.T[0, 1] + x[0, 1].item() * 2
 
     same_as_numpy(program)
+
+
+def test_element_reads_of_a_large_array_stay_sparse_in_the_backward_pass(monkeypatch):
+    from tapegrad.numpy.assignment import ElementReads
+
+    added = []
+    original = ElementReads.add_into
+    monkeypatch.setattr(ElementReads, "add_into", staticmethod(lambda p, t: added.append(1) or original(p, t)))
+
+    def simulate(x, v):
+        y = x * 1.0
+        for i in range(1, len(y)):
+            y[i] += 0.1 * v[i] * y[i - 1]  # two element reads a write
+        return tnp.sum(y * y)
+
+    n = ElementReads.MIN_SIZE + 44
+    x, v = onp.linspace(0.1, 1.0, n), onp.linspace(1.0, 2.0, n)
+    check_grads(simulate, modes=["rev", "fwd"], order=1)(x, v)
+    added.clear()
+    grad(simulate)(x, v)
+    assert len(added) >= n - 1  # each read's cotangent added into the array's, not a dense array of zeros

@@ -46,9 +46,11 @@ def add_cotangents(a: Any, b: Any) -> Any:
     if ta in LEAF_TYPES:
         return a + b
     if ta is Partial:
-        return a.merge(b) if type(b) is Partial else container_add(a.dense(), b)
+        if type(b) is Partial:
+            return a.merge(b)
+        return a.dense() + b if a.kind is not None else container_add(a.dense(), b)
     if type(b) is Partial:
-        return container_add(a, b.dense())
+        return a + b if b.kind is not None else container_add(a, b.dense())
     if ta in _CONTAINER_TYPES or isinstance(a, (tuple, list, dict, SequenceBox, DictBox)):
         return container_add(a, b)
     LEAF_TYPES.add(ta)
@@ -76,13 +78,25 @@ class Partial:
     container of zeros per take, to be added together: here contributions are
     collected by index and zeros are made once, only for elements never used.
     At higher order (boxed cotangents) the traced ``container_untake`` is used.
+
+    An array layer makes Partials of elements of an array (``x[i, j]`` reads)
+    with a ``kind`` that knows arrays: ``kind.dense(partial)``, and
+    ``kind.add_into(partial, total)`` that adds the parts into a dense cotangent
+    (``total + partial`` in the sweep).
     """
 
-    __slots__ = ("container", "parts")
+    __slots__ = ("container", "parts", "kind")
+    __array_ufunc__ = None  # array + Partial: NumPy leaves the sum to __radd__
 
-    def __init__(self, container: Any, parts: dict) -> None:
+    def __init__(self, container: Any, parts: dict, kind: Any = None) -> None:
         self.container = container
         self.parts = parts
+        self.kind = kind
+
+    def __radd__(self, total: Any) -> Any:
+        if self.kind is not None:
+            return self.kind.add_into(self, total)
+        return container_add(total, self.dense())
 
     def merge(self, other: "Partial") -> "Partial":
         parts = self.parts
@@ -91,6 +105,8 @@ class Partial:
         return self
 
     def dense(self) -> Any:
+        if self.kind is not None:
+            return self.kind.dense(self)
         c = getval(self.container)
         keys = list(c) if isinstance(c, dict) else range(len(c))
         items = [self.parts[k] if k in self.parts else vspace(c[k]).zeros() for k in keys]

@@ -295,18 +295,21 @@ _CALIBRATING = False
 def _calibrate_owned(mode: str) -> int:
     """The references an array has on the path to :func:`_owned` when only the sweep holds it."""
     global _CALIBRATING
+
     def program(x: Any) -> Any:
         y = x * 1.0  # its cotangent / tangent is the sweep's own array
+        if mode == "sum":
+            return y[(0,)] + y * 2.0  # y's cotangent: y * 2's (the sweep's own), then y[0]'s added into it
         y[0] = x[1]
         return y * 2.0
 
-    x = _np.ones(3)
+    x = _np.ones(ElementReads.MIN_SIZE)
     _CALIBRATING = True
     try:
-        if mode == "vjp":
-            make_vjp(program, x)[0](_np.ones(3))
+        if mode == "jvp":
+            make_jvp(program, x)(_np.ones(x.shape))
         else:
-            make_jvp(program, x)(_np.ones(3))
+            make_vjp(program, x)[0](_np.ones(x.shape))
     finally:
         _CALIBRATING = False
     _OWNED[mode] = _SEEN.get(mode, -1)
@@ -358,3 +361,30 @@ for _write in (write_into, write_in_place):
     # The rules read shapes and dtypes only: the tape may keep nothing else (see _in_place).
     def_rules(_write, vjp_joint=_write_vjp, jvp_joint=_write_jvp, vjp_reads=())
 
+
+
+class ElementReads:
+    """The ``kind`` of a ``core.containers.Partial`` of cotangents of single elements of a large array.
+
+    ``x[i, j]`` read in a loop would otherwise give, per read, a cotangent of
+    zeros the size of ``x``, added into the sweep's total: here each read adds
+    its element into the total in place, when the sweep alone holds the total.
+    """
+
+    MIN_SIZE = 256  # smaller arrays: a dense cotangent is as cheap
+
+    @staticmethod
+    def dense(partial: Any) -> Any:
+        shape, dtype = partial.container
+        out = _np.zeros(shape, dtype)
+        for idx, g in partial.parts.items():
+            out[idx] += g
+        return out
+
+    @staticmethod
+    def add_into(partial: Any, total: Any) -> Any:
+        if not _owned(total, "sum"):
+            total = _np.array(total, copy=True)
+        for idx, g in partial.parts.items():
+            total[idx] += g
+        return total

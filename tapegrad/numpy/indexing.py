@@ -12,6 +12,8 @@ from typing import Any
 import numpy as _np
 
 from ..core import def_rules, getval, primitive
+from ..core.containers import Partial
+from .assignment import ElementReads
 from ._wrap import broadcast_tangent, dispatches, shape_of, unbroadcast, wrap
 
 
@@ -52,9 +54,23 @@ def _dtype_of(x: Any) -> Any:
     return v.dtype if hasattr(v, "dtype") else _np.result_type(v)
 
 
+def _getitem_vjp(g: Any, ans: Any, x: Any, idx: Any) -> Any:
+    shape = shape_of(x)
+    dtype = _np.result_type(_dtype_of(x), _dtype_of(g))
+    parts = idx if type(idx) is tuple else (idx,)
+    if ((type(g) in _REAL_SCALARS or type(g) is _np.ndarray and g.shape == ()) and len(parts) == len(shape)
+            and dtype == _np.float64
+            and all(type(i) is int for i in parts) and _np.prod(shape) >= ElementReads.MIN_SIZE):
+        # an element read of a large array, at first order: kept sparse (see ElementReads)
+        return Partial((shape, dtype), {tuple(i % n for i, n in zip(parts, shape)): g}, ElementReads)
+    return untake(g, idx, shape, dtype)
+
+
+_REAL_SCALARS = frozenset({float, _np.float64})
+
 def_rules(
     getitem,
-    vjp=lambda g, ans, x, idx: untake(g, idx, shape_of(x), _np.result_type(_dtype_of(x), _dtype_of(g))),
+    vjp=_getitem_vjp,
     jvp=lambda x_dot, ans, x, idx: getitem(x_dot, idx),
     vjp_reads=(),  # x's shape and dtype only: a loop of x[i] keeps no copies of x on the tape
 )
