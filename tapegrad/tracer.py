@@ -25,10 +25,10 @@ depends on its input:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping
 from typing import Any, Iterator
 
-from .core.box import _BOX_TYPES, Box, getval, isbox, new_box, register_box
+from .core.box import _BOX_TYPES, Box, getval, isbox, new_box
 from .core.nodes import Node, NodeTrace, TraceStack, notrace_primitives, register_notrace, toposort, trace, trace_stack
 from .core.primitive import ALL_PRIMITIVES, notrace_primitive, primitive
 from .core.rules import subvals
@@ -44,24 +44,7 @@ __all__ = [
 box_type_mappings = _BOX_TYPES
 
 
-class _BoxTypes(Set):
-    """The registered box classes (autograd's ``Box.types``), a live view of the box registry."""
-
-    def __contains__(self, cls: object) -> bool:
-        return isinstance(cls, type) and issubclass(cls, Box) and cls in _BOX_TYPES
-
-    def __iter__(self) -> Iterator[type]:
-        return iter({cls for cls in _BOX_TYPES.values() if isinstance(cls, type)})
-
-    def __len__(self) -> int:
-        return len({cls for cls in _BOX_TYPES.values() if isinstance(cls, type)})
-
-    def add(self, cls: type) -> None:
-        """Register a box class (that boxes itself)."""
-        register_box(cls, cls)
-
-
-box_types = _BoxTypes()
+box_types = Box.types  # the registered box classes, a live view of the registry
 
 
 class _TracePrimitives(Mapping):
