@@ -172,7 +172,9 @@ def unbroadcast(g: Any, x: Any) -> Any:
                 # a bias added to every row of a float matrix: one BLAS
                 # matrix-vector product, 2-5x quicker than the reduction
                 return ones_vector(g_shape[0]).dot(g)
-            return _reduce_to(g, x_shape, _np.add.reduce)
+            g = _reduce_to(g, x_shape, _np.add.reduce)
+            # a Python number's cotangent is float64, whatever precision NumPy's promotion gave the result
+            return g.astype(_F8) if type(x) is float and g.dtype != _F8 and g.dtype.kind == "f" else g
     elif tg in _REAL_SCALARS and type(x) in _REAL_SCALARS:
         return g  # scalar code: nothing to undo
     elif isinstance(g, Box):  # higher order: the same test on the values underneath

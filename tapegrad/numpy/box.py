@@ -19,7 +19,7 @@ from ..core.errors import UnsupportedAttributeError
 from ..core.fastpath import EXT
 from ..core.primitive import bind1, bind2, rbind2
 from ..core.reverse import register_sized_type
-from . import indexing, memory, nondiff, products, reductions, shape, ufuncs
+from . import creation, indexing, memory, nondiff, products, reductions, shape, ufuncs
 from ._wrap import FUNCTIONS, UFUNCS
 from .methods import ArrayMethods
 
@@ -482,6 +482,13 @@ class ArrayBox(_ArrayOps, OperatorBox):
         memory.write(self, _plain_index(idx), value)
 
 
+def _pythonic(result: Any, box: Any, other: Any) -> Any:
+    """``result`` as a Python number where Python would have computed it (a float box and a Python number)."""
+    if type(getval(box)) is float and type(other) in (int, float) and result is not NotImplemented:
+        return creation.item(result) if isinstance(result, Box) else float(result)
+    return result
+
+
 def _immutable(op: Any) -> Any:
     def rebinding(self: Any, other: Any) -> Any:
         return op(self, other)
@@ -509,6 +516,20 @@ class ScalarBox(ArrayBox):
 
     def __setitem__(self, idx: Any, value: Any) -> None:
         raise TypeError(f"{type(self._value).__name__!r} object does not support item assignment")
+
+    # A Python float under the box, with a Python number: Python's own % and //, whose results stay
+    # Python floats (weakly typed in NumPy's promotion), not NumPy's float64.
+    def __mod__(self, other: Any) -> Any:
+        return _pythonic(_ArrayOps.__mod__(self, other), self, other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return _pythonic(_ArrayOps.__rmod__(self, other), self, other)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return _pythonic(_ArrayOps.__floordiv__(self, other), self, other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return _pythonic(_ArrayOps.__rfloordiv__(self, other), self, other)
 
     __iadd__ = _immutable(lambda x, y: x + y)
     __isub__ = _immutable(lambda x, y: x - y)

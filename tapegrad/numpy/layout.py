@@ -118,6 +118,8 @@ class Private(_np.ndarray):
 
 
 def _on(mem: _np.ndarray, offset: int, shape: tuple, strides: tuple, dtype: Any, writeable: bool) -> _np.ndarray:
+    if 0 in shape:
+        offset = 0  # an empty view has no elements: any place in the buffer is its place
     out = _np.ndarray(shape, dtype, buffer=mem, offset=offset, strides=strides)
     if not writeable:
         out.flags.writeable = False
