@@ -46,8 +46,8 @@ REGRESSIONS = {
     "where= must be boolean": [_guarded("np.multiply(x, 2.0, out=x, where=x * 1.0)")],
     "a Python float stays weakly typed through % and //": ["s = np.sum(y).item()", "s %= 2", "s //= 0.5",
                                                           "s -= np.sum(np.eye(2, dtype=np.float32))"],
-    "an empty view of a written array": ["x[[False, True, False]] -= 2.0",
-                                         "c = np.diagonal(np.diagonal(x, 1, 1, 0), -1, 1, 0)"],
+    "an empty view of a written array": ["z = x[None] * np.ones((2, 1, 1))", "z[[False, True]] -= 2.0",
+                                         "c = np.diagonal(np.diagonal(z, 1, 1, 0), -1, 1, 0)"],
     "a Python float's cotangent through a float32 sum": ["a = np.full((3, 1), 2.0, dtype=np.float32)",
                                                          "t = np.sum(x).item()", "b = a.real", "b[b > 1.0] += t"],
 }
