@@ -105,9 +105,10 @@ def _into_out(ufunc: _np.ufunc, out: Any, where: Any, result: Any) -> Any:
         from .indexing import where as select
         from .memory import check_cast
 
-        mask = _np.asarray(getval(where))
-        if mask.size and mask.dtype != bool:
+        mask = getval(where)
+        if isinstance(mask, _np.ndarray) and mask.dtype != bool:  # an array is cast safely; a list is read as booleans
             raise TypeError(f"Cannot cast array data from {mask.dtype!r} to dtype('bool') according to the rule 'safe'")
+        mask = _np.asarray(mask, dtype=bool)
         check_cast(ufunc, result, target)  # NumPy's casting error comes before its broadcasting one
         result = select(mask, result, target)
     return write_out(ufunc.__name__, out, result)

@@ -144,9 +144,10 @@ def _same_memory(a: Any, b: Any) -> bool:
 @dispatches(_np.copyto)
 def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
     """``numpy.copyto``: copy ``src`` (broadcast) into ``dst`` where ``where`` holds, in place."""
-    w = _np.asarray(getval(where))
-    if w.dtype != bool:  # NumPy converts where= with safe casting, before anything else
+    w = getval(where)
+    if isinstance(w, _np.ndarray) and w.dtype != bool:  # an array is cast safely, before anything else
         raise TypeError(f"Cannot cast array data from {w.dtype!r} to dtype('bool') according to the rule 'safe'")
+    w = _np.asarray(w, dtype=bool)  # a list is read as booleans
     if not isinstance(dst, Box):
         _refuse_plain_target("copyto", src)
         return _np.copyto(dst, getval(src), casting=casting, where=w)
