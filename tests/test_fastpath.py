@@ -26,6 +26,7 @@ from tapegrad.core.errors import NonDifferentiableError
 from tapegrad.extend import defvjp, primitive
 
 PURE = os.environ.get("TAPEGRAD_PURE_PYTHON", "") not in ("", "0")
+FAST_RULES_OFF = os.environ.get("TAPEGRAD_FAST_RULES", "") == "0"
 
 # Each case: a name and a zero-argument function returning an array or a list of arrays.
 CASE_SOURCE = '''
@@ -217,7 +218,7 @@ def test_rule_twins_match_their_python_rules() -> None:
     from tapegrad.numpy import fastrules, products, ufuncs
 
     if fastrules.EXT is None:
-        assert PURE or not _compiler_available()
+        assert PURE or FAST_RULES_OFF or not _compiler_available()
         return
     rng = numpy.random.RandomState(3)
     g, h, w, b = rng.randn(8, 5), rng.randn(8, 5), rng.randn(5, 5), rng.randn(5)
@@ -242,3 +243,16 @@ def test_rule_twins_match_their_python_rules() -> None:
         assert numpy.asarray(fast).dtype == numpy.asarray(reference).dtype
     with pytest.raises(ValueError, match="no C twin"):
         fastrules.EXT.rule("nonesuch", len)
+
+
+def test_environment_variable_turns_the_rule_twins_off() -> None:
+    # TAPEGRAD_FAST_RULES=0: every rule is its Python function; the gradients are the same bits.
+    code = ("import numpy, tapegrad.numpy as np; from tapegrad import grad; from tapegrad.numpy import fastrules, ufuncs\n"
+            "w = numpy.random.RandomState(0).randn(5, 5)\n"
+            "g = grad(lambda x: np.sum(np.tanh(x @ w + x) ** 2))(numpy.linspace(-1, 1, 10).reshape(2, 5))\n"
+            "print(fastrules.EXT is None, type(ufuncs.tanh._primitive.vjps[0]).__name__, g.tobytes().hex())")
+    outs = [subprocess.run([sys.executable, "-c", code], env={**os.environ, "TAPEGRAD_FAST_RULES": value},
+                           capture_output=True, text=True, check=True).stdout.split() for value in ("0", "1")]
+    assert outs[0][:2] == ["True", "function"]
+    assert outs[1][0] == str(PURE or not _compiler_available())
+    assert outs[0][2] == outs[1][2]

@@ -14,7 +14,6 @@ import numpy as _np
 from ..core import def_rules, primitive
 from ._einsum import einsum, einsum_args  # noqa: F401 - einsum_args is shared with the linalg modules
 from ._wrap import _F8, def_linear, is_complex, shape_of, unbroadcast, wrap, wrap_nondiff
-from . import _gemv
 from .composite import composite
 from .fastrules import twin
 
@@ -85,17 +84,9 @@ def _dot_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
     return tensordot_vjp_b(g, a, b, *_dot_axes(a, b))
 
 
-def _dot(a: Any, b: Any, /, *args: Any, **kwargs: Any) -> Any:
-    # A matrix-vector product streams a large matrix (see _gemv); otherwise numpy.dot.
-    if not args and not kwargs and _gemv.applies(a, b):
-        return _gemv.product(a, b)
-    return _np.dot(a, b, *args, **kwargs)
-
-
-dot = wrap(_np.dot, compute=_dot)
+dot = wrap(_np.dot)
 def_rules(dot, vjp=(_dot_vjp_a, _dot_vjp_b), vjp_reads={0: (1,), 1: (0,)})
 def_linear(dot, 0, 1)
-
 
 
 
@@ -153,15 +144,15 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul(a: Any, b: Any, /, **kwargs: Any) -> Any:
-    # On two float64 matrices ndarray.dot runs the same BLAS product as
-    # numpy.matmul (bit for bit) at half the call overhead: matmul is a
-    # generalized ufunc, and its dispatch costs more than an 8x32 product.
-    # (_float_matrices(a, b), inlined: every forward product comes here.)
+    # On two C-contiguous float64 matrices ndarray.dot makes the same BLAS call
+    # as numpy.matmul, so the same bits (tests/rules/test_products.py), at half
+    # the call overhead: matmul is a generalized ufunc, and its dispatch costs
+    # more than an 8x32 product. Other layouts can differ (NumPy 1.26's matmul
+    # runs its own loop on operands BLAS cannot take as they are, where dot
+    # copies them): numpy.matmul itself. (_float_matrices, inlined: every forward product comes here.)
     if (type(a) is _np.ndarray and type(b) is _np.ndarray and not kwargs and a.ndim == 2 and b.ndim == 2
-            and a.dtype is _F8 and b.dtype is _F8):
+            and a.dtype is _F8 and b.dtype is _F8 and a.flags.c_contiguous and b.flags.c_contiguous):
         return a.dot(b)
-    if not kwargs and _gemv.applies(a, b):  # a large matrix times a vector (see _gemv)
-        return _gemv.product(a, b)
     return _np.matmul(a, b, **kwargs)
 
 
@@ -181,8 +172,6 @@ def _vector_and_matrix(v: Any, v_dot: Any, m: Any) -> bool:
 def _matmul_value_and_jvp_a(a_dot: Any, a: Any, b: Any) -> Any:
     if not _vector_and_matrix(a, a_dot, b):
         return None
-    if _gemv.applies(a, b):  # beyond the cache a stacked dgemm is slower than streaming
-        return _gemv.vecmat_pair(a, a_dot, b)
     both = _np.stack((a, a_dot)).dot(b)  # rows: a @ b, a_dot @ b
     return both[0], both[1]
 
@@ -190,8 +179,6 @@ def _matmul_value_and_jvp_a(a_dot: Any, a: Any, b: Any) -> Any:
 def _matmul_value_and_jvp_b(b_dot: Any, a: Any, b: Any) -> Any:
     if not _vector_and_matrix(b, b_dot, a):
         return None
-    if _gemv.applies(a, b):
-        return _gemv.matvec_pair(a, b, b_dot)
     both = _np.stack((b, b_dot)).dot(a.T)  # rows: a @ b, a @ b_dot
     return both[0], both[1]
 

@@ -105,15 +105,57 @@ def test_plain_numpy_dispatch_reaches_rules():
     onp.testing.assert_allclose(grad(lambda a: onp.sum(onp.kron(a, onp.ones(2))))(x), 2 * onp.ones((3, 3)))
 
 
+def _layouts(rng):
+    """Pairs of plain operands for dot and matmul: vectors, matrices of every memory layout, stacks, dtypes."""
+    a, b, big = rng.randn(7, 5), rng.randn(5, 6), rng.randn(20000, 200)  # big: 32 MB, beyond most caches
+    return [
+        (a, b), (b.T, a.T), (a[::2], b), (a[:, ::2], b[::2]), (a[::-1], b), (onp.asfortranarray(a), b[:, 1:]),
+        (a[2:3], b), (a, b[:, :1]), (a[:1, :1], b[:1]), (a, a.T), (a.T, a), (a[:0], b), (rng.randn(5), b),
+        (a, rng.randn(5)), (rng.randn(5), rng.randn(5)), (big, rng.randn(200)), (rng.randn(20000), big),
+        (rng.randn(300, 1000), rng.randn(1000)), (rng.randn(64), rng.randn(64, 2048)),
+        (rng.randn(2, 3, 4), rng.randn(4, 2)), (a.astype(onp.float32), b.astype(onp.float32)),
+        (a + 1j * a, b), (onp.arange(35).reshape(7, 5), b), (onp.arange(6), onp.arange(6)),
+    ]
+
+
+def test_products_of_plain_arrays_are_numpys_bit_for_bit():
+    # tapegrad.numpy.f on plain arrays returns exactly numpy.f's result: the same
+    # bits (==, not allclose) on every machine, whatever the shapes and layouts.
+    from tapegrad.numpy.products import _matmul
+
+    for x, y in _layouts(onp.random.RandomState(0)):
+        want_dot = onp.dot(x, y)
+        for got in (np.dot(x, y), x.dot(y)):
+            assert got.dtype == want_dot.dtype and onp.array_equal(got, want_dot), (x.shape, y.shape)
+        if x.ndim and y.ndim:
+            want = onp.matmul(x, y)
+            for got in (np.matmul(x, y), _matmul(x, y), x @ y):
+                assert got.dtype == want.dtype and onp.array_equal(got, want), (x.shape, y.shape)
+
+
+def test_traced_products_compute_numpys_values():
+    # The value a traced product records is NumPy's too (reverse mode, each operand traced).
+    for x, y in _layouts(onp.random.RandomState(1)):
+        if not (x.ndim and y.ndim) or x.dtype.kind not in "fc" or y.dtype.kind not in "fc":
+            continue
+        want, seen = onp.matmul(x, y), []
+
+        def f(a, b):
+            out = a @ b
+            seen.append(out._value)
+            return np.sum(np.real(out))
+
+        grad(f, argnum=(0, 1))(x, y)
+        assert onp.array_equal(seen[0], want), (x.shape, y.shape)
+
+
 def test_matrix_product_shortcut_is_numpy_matmul():
-    # Two float64 matrices are multiplied with ndarray.dot (less call overhead):
-    # the same BLAS product, so the same bits, whatever the operands' layout.
+    # Two C-contiguous float64 matrices are multiplied with ndarray.dot (less
+    # call overhead than the matmul ufunc): the same BLAS call, the same bits.
     from tapegrad.numpy.products import _matmul
 
     rng = onp.random.RandomState(0)
     a, b = rng.randn(7, 5), rng.randn(5, 6)
-    for x, y in [(a, b), (b.T, a.T), (a[::2], b), (onp.asfortranarray(a), b[:, 1:])]:
-        assert onp.array_equal(_matmul(x, y), onp.matmul(x, y))
     # anything else goes to numpy.matmul itself (stacks, vectors, other dtypes, keywords)
     assert _matmul(rng.randn(2, 3, 4), rng.randn(4, 2)).shape == (2, 3, 2)
     assert _matmul(a.astype(onp.float32), b.astype(onp.float32)).dtype == onp.float32
@@ -156,114 +198,3 @@ def test_forward_mode_reads_a_large_matrix_once(side, monkeypatch):
     fd = (g(x + eps * v) - g(x - eps * v)) / (2 * eps)
     onp.testing.assert_allclose(hessian_vector_product(loss)(x, v), fd, rtol=1e-6, atol=1e-8)
     assert len(calls) >= 3
-
-
-# A matrix-vector product with a matrix larger than the cache streams the
-# matrix (tapegrad.numpy._gemv); min sizes of 0 let small matrices take that
-# path, so that its values and every derivative rule through it are checked.
-STREAMED = [
-    ("matmul", lambda a, b: a @ b, (6, 70), (70,)),
-    ("matmul", lambda a, b: a @ b, (6,), (6, 70)),
-    ("dot", np.dot, (6, 70), (70,)),
-    ("dot", np.dot, (6,), (6, 70)),
-]
-
-
-@pytest.fixture
-def streamed(monkeypatch):
-    from tapegrad.numpy import _gemv
-
-    calls = []
-    product, matvec_pair, vecmat_pair = _gemv.product, _gemv.matvec_pair, _gemv.vecmat_pair
-    monkeypatch.setattr(_gemv, "MATVEC_MIN_BYTES", 0)
-    monkeypatch.setattr(_gemv, "VECMAT_MIN_BYTES", 0)
-    monkeypatch.setattr(_gemv, "product", lambda a, b: calls.append((a.shape, b.shape)) or product(a, b))
-    monkeypatch.setattr(_gemv, "matvec_pair", lambda *a: calls.append("matrix-vector") or matvec_pair(*a))
-    monkeypatch.setattr(_gemv, "vecmat_pair", lambda *a: calls.append("vector-matrix") or vecmat_pair(*a))
-    return calls
-
-
-@pytest.mark.parametrize("name,f,a_shape,b_shape", STREAMED, ids=[f"{r[0]}{r[2]}{r[3]}" for r in STREAMED])
-def test_streamed_matrix_vector_products(name, f, a_shape, b_shape, streamed):
-    from tapegrad.test_util import check_grads
-
-    rng = onp.random.RandomState(5)
-    a, b = rng.randn(*a_shape), rng.randn(*b_shape)
-    onp.testing.assert_allclose(getattr(np, name)(a, b), onp.dot(a, b), rtol=1e-13)
-    assert streamed == [(a_shape, b_shape)], "the streaming kernel was not used"
-    for argnum in (0, 1):  # each operand traced, the other constant: the forward product and one VJP
-        check_grads(lambda x: np.tanh(f(x, b) if argnum == 0 else f(a, x)), modes=("fwd", "rev"), order=2)(
-            a if argnum == 0 else b)
-    check_grads(lambda a, b: np.sin(f(a, b)), argnum=(0, 1), order=2)(a, b)
-    # the backward pass's product of the constant matrix is streamed too
-    streamed.clear()
-    grad(lambda x: np.sum(f(x, b) ** 2) if a.ndim == 1 else np.sum(f(a, x) ** 2))(a if a.ndim == 1 else b)
-    assert len(streamed) >= 2, streamed
-
-
-@pytest.mark.parametrize("side", ["matrix-vector", "vector-matrix"])
-def test_streamed_forward_mode_pairs(side, streamed, monkeypatch):
-    # make_jvp through a constant matrix: value and tangent in one streamed pass
-    from tapegrad import make_jvp
-    from tapegrad.numpy import products
-
-    rng = onp.random.RandomState(8)
-    m = rng.randn(150, 130)
-    x, v = (rng.randn(130), rng.randn(130)) if side == "matrix-vector" else (rng.randn(150), rng.randn(150))
-    f = (lambda x: np.sin(m @ x)) if side == "matrix-vector" else (lambda x: np.sin(x @ m))
-    pairs = []
-    prim = products.matmul._primitive
-    for argnum, rule in list(prim.value_and_jvp.items()):
-        monkeypatch.setitem(prim.value_and_jvp, argnum, lambda *a, rule=rule: pairs.append(1) or rule(*a))
-    ans, t = make_jvp(f)(x)(v)
-    z, z_dot = (m @ x, m @ v) if side == "matrix-vector" else (x @ m, v @ m)
-    assert pairs, "the fused rule was not used"
-    assert streamed == [side], "the streamed pair was not used"
-    onp.testing.assert_allclose(ans, onp.sin(z), rtol=1e-13, atol=1e-13)
-    onp.testing.assert_allclose(t, onp.cos(z) * z_dot, rtol=1e-12, atol=1e-13)
-
-
-def test_streamed_pairs_without_vecdot(monkeypatch):
-    from tapegrad.numpy import _gemv
-
-    monkeypatch.setattr(_gemv, "_vecdot", None)
-    rng = onp.random.RandomState(9)
-    a, x, v = rng.randn(9, 70), rng.randn(70), rng.randn(70)
-    for got, want in zip(_gemv.matvec_pair(a, x, v), (a @ x, a @ v)):
-        onp.testing.assert_allclose(got, want, rtol=1e-13)
-
-
-def test_streaming_applies_only_to_large_float_matrices_with_moderate_rows(monkeypatch):
-    from tapegrad.numpy import _gemv
-
-    monkeypatch.setattr(_gemv, "MATVEC_MIN_BYTES", 64 * 100 * 8)
-    monkeypatch.setattr(_gemv, "VECMAT_MIN_BYTES", 64 * 200 * 8)
-    big, vec = onp.ones((100, 64)), onp.ones(64)
-    assert _gemv.applies(big, vec) and not _gemv.applies(onp.ones(100), big)  # each product its own size
-    assert _gemv.applies(onp.ones(200), onp.ones((200, 64)))
-    assert not _gemv.applies(big[:99], vec)  # smaller than the size
-    assert not _gemv.applies(onp.ones((200, 32)), onp.ones(32))  # rows too short: dgemv is as fast
-    assert not _gemv.applies(onp.ones((20, 2048)), onp.ones(2048))  # rows too long
-    assert not _gemv.applies(onp.ones((64, 100)).T, onp.ones(64))  # not C-contiguous
-    assert not _gemv.applies(big.astype(onp.float32), vec.astype(onp.float32))
-    assert not _gemv.applies(big, onp.ones(63))  # mismatched: numpy's own error
-    with pytest.raises(ValueError):
-        np.matmul(big, onp.ones(63))
-    assert _gemv.last_level_cache_bytes() > 0
-
-
-def test_cache_sizes_as_sysfs_writes_them():
-    from tapegrad.numpy import _gemv
-
-    assert _gemv._cache_size("32768K\n") == 32 << 20
-    assert _gemv._cache_size("1M") == 1 << 20
-    assert _gemv._cache_size("512") == 512
-    assert _gemv._cache_size("") is None and _gemv._cache_size("unknown") is None
-
-
-def test_streamed_matrix_vector_without_vecdot(monkeypatch):
-    from tapegrad.numpy import _gemv
-
-    monkeypatch.setattr(_gemv, "_vecdot", None)  # NumPy 1.26 has no vecdot: einsum streams the rows
-    a, x = onp.random.RandomState(6).randn(9, 70), onp.random.RandomState(7).randn(70)
-    onp.testing.assert_allclose(_gemv.product(a, x), a @ x, rtol=1e-13)
