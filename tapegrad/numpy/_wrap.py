@@ -33,11 +33,15 @@ def _register(np_fun: Any, ours: Callable) -> None:
 def wrap(np_fun: Callable, name: Optional[str] = None, *, compute: Optional[Callable] = None) -> Callable:
     """Make ``np_fun`` a primitive and route plain-NumPy calls on boxes to it.
 
-    ``compute``, if given, is what the primitive calls instead of ``np_fun``: a
-    function that is quicker on the common case and returns the same results,
-    bit for bit (``tapegrad.numpy.f`` on plain values returns what ``numpy.f`` does).
+    ``compute``, if given, is what the primitive computes traced values with
+    instead of ``np_fun``: a function that is quicker on the common case and
+    returns the same values, bit for bit (``add`` of two Python floats with
+    Python's ``+``, as the traced program's own ``x + 1.0`` would). Called on
+    plain values, ``tapegrad.numpy.f`` is ``numpy.f`` itself.
     """
-    ours = primitive(compute or np_fun, name or np_fun.__name__)
+    ours = primitive(np_fun, name or np_fun.__name__)
+    if compute is not None:
+        ours._primitive.fun = compute  # what the binds call for traced values
     if isinstance(np_fun, _np.ufunc):
         ours._primitive.keywords = functools.partial(ufunc_keywords, np_fun)
     ours._primitive.sequences = pack_sequences

@@ -40,7 +40,11 @@ left_shift = wrap_nondiff(_np.left_shift)
 bitwise_left_shift = left_shift
 right_shift = wrap_nondiff(_np.right_shift)
 bitwise_right_shift = right_shift
-bitwise_count = wrap_nondiff(_np.bitwise_count)
+if hasattr(_np, "bitwise_count"):  # NumPy 2
+    bitwise_count = wrap_nondiff(_np.bitwise_count)
+    _NUMPY2 = ["bitwise_count"]
+else:
+    _NUMPY2 = []
 gcd = wrap_nondiff(_np.gcd)
 lcm = wrap_nondiff(_np.lcm)
 
@@ -108,7 +112,6 @@ __all__ = [
     "bitwise_left_shift",
     "right_shift",
     "bitwise_right_shift",
-    "bitwise_count",
     "gcd",
     "lcm",
     "sign",
@@ -143,7 +146,7 @@ __all__ = [
     "any",
     "count_nonzero",
     "searchsorted",
-]
+] + _NUMPY2
 
 # ----- utilities: printing, I/O, dtype and memory queries, error state ------------------
 # They inspect or store values but compute nothing to differentiate; traced
