@@ -98,10 +98,17 @@ def test_floor_products_are_the_gradients_products() -> None:
     assert floor._mlp_products(d)().shape == d["params"][0][0].shape
 
 
+def _has_autograd() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("autograd") is not None
+
+
 def test_writes_workload_is_in_the_suite() -> None:
     assert set(WRITES) <= set(ORDER)
     assert [WORKLOADS[k].sizes["full"]["n"] for k in WRITES] == [1_000, 10_000, 100_000]
-    with pytest.raises(Skip, match="assign"):
+    # autograd (a bench extra) cannot write into arrays: its turn is skipped, saying so when it is installed
+    with pytest.raises(Skip, match="assign" if _has_autograd() else "not importable"):
         WORKLOADS["writes1k"].build("autograd", WORKLOADS["writes1k"].data("tiny"))
 
 
@@ -156,7 +163,7 @@ def test_runner_on_the_writes_workloads(tmp_path) -> None:  # noqa: ANN001
     assert [e["key"] for e in results] == list(WRITES)
     for e in results:
         assert e["reference"] == "by_hand" and e["agrees"] == {"tapegrad": True}
-        assert "assign" in e["libs"]["autograd"]["skip"]
+        assert ("assign" if _has_autograd() else "not importable") in e["libs"]["autograd"]["skip"]
         for lib in ("tapegrad", "numpy", "by_hand"):
             assert e["libs"][lib]["cpu_median"] > 0 and e["libs"][lib]["median"] > 0
     assert results[-1]["checks"][-1]["metric"] == "flat tg CPU"
