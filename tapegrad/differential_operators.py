@@ -23,6 +23,7 @@ from .core import (
 )
 from .core import make_jvp as _make_jvp
 from .core import make_vjp as _make_vjp
+from .core.box import is_finished
 from .core.state import STATE
 from .wrap_util import _NARY_DOC, get_name
 
@@ -256,7 +257,7 @@ def value_and_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
 def _strip(x: Any, level: int) -> Any:
     """Remove the boxes of traces at ``level`` and above (a finished trace) from ``x``."""
     if isinstance(x, Box):
-        while isinstance(x, Box) and (x._trace.level >= level or x._trace.level == 0):  # 0: finished
+        while isinstance(x, Box) and (x._trace.level >= level or is_finished(x._trace)):
             x = x._value
         return x
     if isinstance(x, dict):
@@ -277,7 +278,7 @@ def grad_and_aux(fun: Callable, argnum: Argnum = 0) -> Callable:
 
     @_nary("grad_and_aux", fun, argnum)
     def ga(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        level = STATE.depth + 1
+        level = STATE.last_level + 1  # the level the trace opened next gets
         saved: list = []
 
         def main_only(*a: Any, **k: Any) -> Any:

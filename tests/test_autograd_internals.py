@@ -75,9 +75,13 @@ def test_output_independent_of_the_input_warns_and_has_no_node():
 def test_trace_levels_nest_and_close():
     before = trace_stack.top
     with trace_stack.new_trace() as t1:
+        assert trace_stack.top == t1.level > before
         with trace_stack.new_trace() as t2:
-            assert t2.level == t1.level + 1 == before + 2
+            assert trace_stack.top == t2.level == t1.level + 1
+        assert trace_stack.top == t1.level
     assert trace_stack.top == before
+    with trace_stack.new_trace() as t3:  # levels only increase: a later trace outranks finished ones
+        assert t3.level > t2.level
 
 
 def test_hand_trace_of_a_tuple_of_arguments():

@@ -332,3 +332,32 @@ def test_element_reads_of_a_large_array_stay_sparse_in_the_backward_pass(monkeyp
     added.clear()
     grad(simulate)(x, v)
     assert len(added) >= n - 1  # each read's cotangent added into the array's, not a dense array of zeros
+
+
+def test_a_finished_trace_keeps_wrapping_what_its_boxes_compute():
+    # PennyLane's rules strip one box layer from g * cos(p), p a box of the finished inner
+    # differentiation around a live outer one: autograd keeps the finished layer, and so must we
+    from tapegrad.extend import defvjp, primitive
+
+    class Tape:
+        pass
+
+    @primitive
+    def execute(p, tape):
+        return tnp.sin(p)
+
+    def vjp(ans, p, tape):
+        def rule(g):
+            out = g * tnp.cos(tape.p)
+            return getattr(out, "_value", out)
+
+        return rule
+
+    defvjp(execute, vjp)
+
+    def f(x):
+        tape = Tape()
+        tape.p = x
+        return execute(x, tape)
+
+    assert grad(grad(f))(0.6) == pytest.approx(-onp.sin(0.6))

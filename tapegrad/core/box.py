@@ -119,29 +119,41 @@ class ConstantTrace:
 
 
 def finish(trace: Any) -> None:
-    """End a differentiation: from now on its boxes stand for their values, as constants.
+    """End a differentiation: its boxes then stand for their values and record nothing.
 
-    A box kept past its differentiation (by a closure, a generator, a list) and
-    met in a later one is a constant there, as in autograd; operations on it
-    alone compute values and record nothing.
+    As in autograd, operations on a finished trace's boxes alone still wrap
+    their results in boxes of it (code that strips one box layer, as PennyLane's
+    rules do, finds the live box under it), and met together with the boxes of
+    a trace opened later, they are constants there (``primitive._frozen``).
     """
     cls = type(trace)
     finished = _FINISHED.get(cls)
     if finished is None:
         finished = _FINISHED[cls] = type(f"Finished{cls.__name__}", (cls,), {
-            "__slots__": (), "fuses": False, "record": ConstantTrace.record,
-            "record_one": ConstantTrace.record_one, "record2": ConstantTrace.record2,
+            "__slots__": (), "fuses": False, "finished": True,
+            "record": lambda self, prim, argnums, parents, vals, kwargs, ans: _wrapped(self, ans),
+            "record_one": lambda self, prim, argnums, node, vals, ans: _wrapped(self, ans),
+            "record2": lambda self, prim, node0, node1, v0, v1, ans: _wrapped(self, ans),
         })
-    trace.level = 0
     trace.__class__ = finished
+
+
+def _wrapped(trace: Any, ans: Any) -> Any:
+    cls = _BOX_TYPES.get(type(ans))
+    return ans if cls is None else cls(ans, trace, None)
 
 
 _FINISHED: dict = {}
 
 
+def is_finished(trace: Any) -> bool:
+    """True for the constant trace and for finished differentiations."""
+    return trace.level == 0 or getattr(trace, "finished", False)
+
+
 def unwrap_constant(x: Any) -> Any:
     """``x`` without the boxes of constants and finished differentiations around it."""
-    while isinstance(x, Box) and x._trace.level == 0:
+    while isinstance(x, Box) and is_finished(x._trace):
         x = x._value
     return x
 

@@ -8,7 +8,7 @@ from .box import _BOX_TYPES, Box, finish, new_box, unwrap_constant
 from .containers import LEAF_TYPES, add_cotangents, pack_output
 from .primitive import _ARG01, Primitive
 from .reverse import aligned_rules
-from .state import SCOPE, STATE
+from .state import SCOPE, STATE, new_level
 from .vspace import promote, vspace
 
 _UNRESOLVED = object()  # a cache miss (None means: a joint rule)
@@ -94,7 +94,7 @@ def make_jvp(fun: Callable[[Any], Any], x: Any) -> Callable[[Any], tuple[Any, An
         token = scope.enter()
         state.depth += 1
         try:
-            trace = ForwardTrace(state.depth)
+            trace = ForwardTrace(new_level())
             out = pack_output(fun(new_box(x, trace, v)), trace)
         finally:
             state.depth -= 1

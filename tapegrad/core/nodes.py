@@ -35,7 +35,7 @@ from .box import Box, new_box, register_box
 from .containers import add_cotangents, dense
 from .primitive import Primitive, def_rules, primitive
 from .rules import primitive_jvps, primitive_vjps
-from .state import STATE
+from .state import STATE, new_level
 from .vspace import VSpace, register_vspace, vspace
 
 __all__ = [
@@ -110,16 +110,19 @@ class TraceStack:
 
     @property
     def top(self) -> int:
-        """The level of the innermost open trace (0: none)."""
-        return STATE.depth
+        """The level of the innermost trace opened here and still open (0: none)."""
+        return STATE.open_levels[-1] if STATE.open_levels else 0
 
     @contextlib.contextmanager
     def new_trace(self) -> Iterator[NodeTrace]:
         state = STATE
         state.depth += 1
+        trace = NodeTrace(new_level())
+        state.open_levels.append(trace.level)
         try:
-            yield NodeTrace(state.depth)
+            yield trace
         finally:
+            state.open_levels.pop()
             state.depth -= 1
 
 

@@ -26,7 +26,7 @@ import functools
 import weakref
 from typing import Any, Callable, Iterable, Optional
 
-from .box import Box, getval
+from .box import Box, getval, is_finished, unwrap_constant
 from .errors import TapegradError
 from .fastpath import EXT
 
@@ -193,8 +193,8 @@ def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
 def _frozen(box: Box) -> Any:
     """A box of another trace, as it is now: later in-place writes rebind the
     original box, and must not change what this trace recorded."""
-    if box._trace.level == 0:  # a constant: record its value
-        return box._value
+    if is_finished(box._trace):  # a constant, or a box of a finished differentiation: its value
+        return unwrap_constant(box)
     return type(box)(box._value, box._trace, box._node)
 
 

@@ -18,7 +18,7 @@ from .errors import NonDifferentiableError
 from . import primitive as _primitive
 from .fastpath import EXT
 from .primitive import _ARG0, _ARG1, _ARG01, Primitive
-from .state import SCOPE, STATE
+from .state import SCOPE, STATE, new_level
 from .vspace import promote, vspace
 
 _ROOT = (None, (), (), None, None, None, ())
@@ -278,7 +278,7 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
     token = scope.enter()
     state.depth += 1
     try:
-        trace = ReverseTrace(state.depth)
+        trace = ReverseTrace(new_level())
         state.tapes.append(trace)
         start = trace.new_root(x)
         out = pack_output(fun(start), trace)

@@ -20,12 +20,22 @@ class TraceState(threading.local):
 
     def __init__(self) -> None:
         self.depth = 0
+        # Trace levels only increase, as autograd's trace ids do: a trace opened
+        # later outranks every box made before it, finished traces' included.
+        self.last_level = 0
+        self.open_levels: list = []  # of the traces opened by hand (autograd's trace_stack)
         # The reverse traces open on this thread, innermost last: their tapes
         # are what an array layer must look through before it writes in place.
         self.tapes: list = []
 
 
 STATE = TraceState()
+
+
+def new_level() -> int:
+    """The level of a trace opening now: above every trace opened before on this thread."""
+    STATE.last_level += 1
+    return STATE.last_level
 
 
 def tracing() -> bool:
