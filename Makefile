@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-.PHONY: demo test test-pure bench fuzz clean
+.PHONY: demo test test-pure bench fuzz clients clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ bench: $(BIN)/python
 fuzz: $(BIN)/python
 	$(BIN)/python -c "import tapegrad" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m tests.fuzz --n $(or $(N),10000) $(FUZZ_ARGS)
+
+# the libraries built on autograd (lifelines with autograd-gamma, pymanopt, PennyLane): their own tests, on
+# autograd and on tapegrad through install_as_autograd(), each in its own environment under .cache/clients/
+# (tools/clients.py; not part of make test): make clients [CLIENTS_ARGS="pennylane --src pennylane=DIR"]
+clients: $(BIN)/python
+	$(BIN)/python tools/clients.py $(CLIENTS_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info benchmarks/results .cache
