@@ -46,8 +46,8 @@ it), the summary in ``.cache/clients/summary.json``.
 The test subsets (``Suite.tests``, and ``Suite.why`` for the reason) keep each
 client's pair of runs within a few minutes of CPU on a 2-core machine.
 
-``--preload FILE`` (tools/clients_triage.py) tries proposed fixes of tapegrad on
-the clients' suites without editing tapegrad: see that file.
+``--preload FILE`` runs FILE in the test process first (on tapegrad's runs): a
+way to try a proposed fix of tapegrad on the clients' suites without editing it.
 
 The exit status is 0 when every client that ran has no test passing on
 autograd and failing on tapegrad, 1 otherwise (2 for a usage error). A suite
