@@ -138,7 +138,7 @@ def _same_memory(a: Any, b: Any) -> bool:
     """NumPy's shortcut in assignment: a value with the target's data, dtype, shape and strides copies nothing
     (a 0-d value is assigned as a scalar instead, and checked)."""
     return (type(a) is _np.ndarray and type(b) is _np.ndarray and a.ndim and a.dtype == b.dtype and a.shape == b.shape
-            and a.strides == b.strides and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+            and all(sa == sb or n == 1 for sa, sb, n in zip(a.strides, b.strides, a.shape)) and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
 @dispatches(_np.copyto)
