@@ -48,6 +48,8 @@ REGRESSIONS = {
                                                           "s -= np.sum(np.eye(2, dtype=np.float32))"],
     "an empty view of a written array": ["z = x[None] * np.ones((2, 1, 1))", "z[[False, True]] -= 2.0",
                                          "c = np.diagonal(np.diagonal(z, 1, 1, 0), -1, 1, 0)"],
+    "copyto onto a read-only unit diagonal from its own memory": ["a = np.atleast_2d(y)",
+                                                                   "np.copyto(np.diag(a), a.ravel()[:1].reshape(1,))"],
     "a Python float's cotangent through a float32 sum": ["a = np.full((3, 1), 2.0, dtype=np.float32)",
                                                          "t = np.sum(x).item()", "b = a.real", "b[b > 1.0] += t"],
 }
