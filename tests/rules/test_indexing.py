@@ -5,6 +5,7 @@ import pytest
 
 import tapegrad.numpy as np
 from tapegrad import grad
+from tapegrad.numpy.assignment import erase, gather, scatter
 from tapegrad.numpy.indexing import untake
 
 from .harness import BINARY_SHAPES, Row, expand, run
@@ -14,6 +15,8 @@ V = ((4,),)
 M = ((3, 4),)
 T3 = ((2, 3, 4),)
 
+_P = onp.array([0, 5, 6, 11, 3])  # C-order positions in a (3, 4) array
+_P2 = onp.array([1, 7, 1, 10])  # with a repeat: scatter adds
 MASK = onp.array([[True, False, False, True], [False, False, True, False], [True, True, False, False]])
 ROWS_MASK = onp.array([True, False, True])
 
@@ -121,6 +124,16 @@ ROWS = [
     Row("where fixed", lambda x, y: np.where(MASK, x, y), [((3, 4), (3, 4)), ((4,), ()), ((3, 1), (1, 4))], dtypes=C),
     Row("where constant", lambda x: np.where(MASK, x, 2.0), [V, M]),
     Row("where constant first", lambda y: np.where(MASK, 1.5, y), [((3, 4),), ((4,),)]),
+    # the logical operations behind views and writes (tapegrad.numpy.assignment), on C-order positions
+    Row("assignment.gather", lambda a: gather(a, _P, None), [((3, 4),)], dtypes=C),
+    Row("assignment.gather real part", lambda a: gather(a, _P, "real"), [((3, 4),)], dtypes=("complex128",)),
+    Row("assignment.gather imaginary part", lambda a: gather(a, _P, "imag"), [((3, 4),)], dtypes=("complex128",)),
+    Row("assignment.scatter", lambda t: scatter(t, _P, None, (3, 4), onp.float64, True), [((5,),)]),
+    Row("assignment.scatter repeated", lambda t: scatter(t, _P2, None, (3, 4), onp.float64, False), [((4,),)]),
+    Row("assignment.erase", lambda g: erase(g, _P, None), [((3, 4),)], dtypes=C),
+    Row("assignment.erase real part", lambda g: erase(g, _P, "real"), [((3, 4),)], dtypes=("complex128",)),
+    Row("assignment.erase imaginary part", lambda g: erase(g, _P, "imag"), [((3, 4),)], dtypes=("complex128",)),
+    Row("item", lambda a: a.item(2) * a, [((2, 3),)]),
 ]
 
 
