@@ -8,7 +8,6 @@ Plain ``numpy`` functions reach tapegrad's rules through ``__array_ufunc__`` and
 from __future__ import annotations
 
 import math
-import weakref
 from typing import Any, Iterator
 
 import numpy as _np
@@ -328,10 +327,10 @@ class _ArrayOps(ArrayMethods):
         return bool(_np.any(getval(self) == getval(value)))
 
     def __copy__(self) -> Any:
-        return methods_copy(self)
+        return self.copy()
 
     def __deepcopy__(self, memo: Any) -> Any:
-        return methods_copy(self)
+        return self.copy()
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names the traced array does not define (and unset slots).
@@ -489,13 +488,6 @@ def _pythonic(result: Any, box: Any, other: Any) -> Any:
     return result
 
 
-def _immutable(op: Any) -> Any:
-    def rebinding(self: Any, other: Any) -> Any:
-        return op(self, other)
-
-    return rebinding
-
-
 class ScalarBox(ArrayBox):
     """A traced scalar: immutable as NumPy's scalars are (``y = x; y += 1`` leaves ``x`` alone).
 
@@ -531,14 +523,14 @@ class ScalarBox(ArrayBox):
     def __rfloordiv__(self, other: Any) -> Any:
         return _pythonic(_ArrayOps.__rfloordiv__(self, other), self, other)
 
-    __iadd__ = _immutable(lambda x, y: x + y)
-    __isub__ = _immutable(lambda x, y: x - y)
-    __imul__ = _immutable(lambda x, y: x * y)
-    __itruediv__ = _immutable(lambda x, y: x / y)
-    __ipow__ = _immutable(lambda x, y: x ** y)
-    __imatmul__ = _immutable(lambda x, y: x @ y)
-    __ifloordiv__ = _immutable(lambda x, y: x // y)
-    __imod__ = _immutable(lambda x, y: x % y)
+    __iadd__ = lambda self, other: self + other
+    __isub__ = lambda self, other: self - other
+    __imul__ = lambda self, other: self * other
+    __itruediv__ = lambda self, other: self / other
+    __ipow__ = lambda self, other: self ** other
+    __imatmul__ = lambda self, other: self @ other
+    __ifloordiv__ = lambda self, other: self // other
+    __imod__ = lambda self, other: self % other
 
 
 
@@ -558,10 +550,6 @@ def _load_scipy_rules(ufunc: Any) -> Any:
     except ImportError:
         return None
     return UFUNCS.get(ufunc)
-
-
-def methods_copy(x: Any) -> Any:
-    return x.copy()
 
 
 def _plain_index(idx: Any) -> Any:

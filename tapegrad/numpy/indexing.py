@@ -14,22 +14,8 @@ import numpy as _np
 from ..core import def_rules, getval, primitive
 from ..core.containers import Partial
 from .assignment import ElementReads
+from .layout import is_basic
 from ._wrap import broadcast_tangent, dispatches, shape_of, unbroadcast, wrap
-
-
-def _is_basic(idx: Any) -> bool:
-    """True for indices that cannot select an element twice: ints, slices, None, Ellipsis
-    and boolean masks (a mask selects each position at most once)."""
-    parts = idx if isinstance(idx, tuple) else (idx,)
-    for p in parts:
-        if not (
-            p is None
-            or p is Ellipsis
-            or isinstance(p, (int, slice, _np.integer))
-            or (type(p) is _np.ndarray and p.dtype == bool)
-        ):
-            return False
-    return True
 
 
 def _getitem(x: Any, idx: Any) -> Any:
@@ -38,7 +24,7 @@ def _getitem(x: Any, idx: Any) -> Any:
 
 def _untake(g: Any, idx: Any, shape: tuple, dtype: Any) -> Any:
     out = _np.zeros(shape, dtype=dtype)
-    if _is_basic(idx):
+    if is_basic(idx):
         out[idx] = g
     else:
         _np.add.at(out, idx, g)  # repeated indices accumulate
@@ -102,7 +88,7 @@ def _winners(shape: tuple, idx: Any, v_shape: tuple) -> Any:
 
 def _setitem_vjp_v(g: Any, ans: Any, x: Any, idx: Any, v: Any) -> Any:
     picked = getitem(g, idx)
-    if not _is_basic(idx):
+    if not is_basic(idx):
         picked = where(_winners(shape_of(x), idx, shape_of(v)), picked, 0.0)
     extra = len(shape_of(v)) - len(shape_of(picked))
     if extra > 0:  # NumPy lets the value carry extra leading unit axes

@@ -220,12 +220,13 @@ def write(target: Box, idx: Any, value: Any) -> None:
     """``target[idx] = value`` as NumPy does it, recorded as a derivative of the values written."""
     block = _block_of(target)
     root = block.root
-    live = []
+    live, refs = [], []
     for ref in block.views:  # every view's place, while its value still points into the root
         view = ref()
         if view is not None:
             _spec_of(view, block)
             live.append(view)
+            refs.append(ref)
     spec = _spec_of(target, block)
     if dtype_of(root).kind not in "fc":
         value = getval(value)  # an integer or boolean buffer truncates: no derivative reaches it
@@ -238,7 +239,7 @@ def write(target: Box, idx: Any, value: Any) -> None:
         Box._assign(root, assign(root, spec, idx, value))
     finally:
         REBOUND.tangent = None
-    block.views = [weakref.ref(v) for v in live]
+    block.views = refs
     for view in live:
         Box._assign(view, view_of(root, view._spec))
 
@@ -288,17 +289,16 @@ def _in_place(block: Block, live: list, value: Any) -> bool:
     return sys.getrefcount(mem) == _BY_LOCAL + len(live) + 1  # the arrays that view it, and this function
 
 
-class _Writeable:
-    writeable = True
-
-
-_WRITEABLE = _Writeable()
+def _writeable(target: Any) -> bool:
+    """NumPy's writeable flag of ``target``'s value (scalars, which have none, count as writeable here)."""
+    flags = getattr(getval(target), "flags", None)
+    return True if flags is None else bool(flags.writeable)
 
 
 def check_cast(ufunc: Any, result: Any, target: Any, *others: Any) -> None:
     """Raise NumPy's error where a ufunc may not write ``result`` into ``target`` (``same_kind`` casting)."""
     rdt, tdt = dtype_of(result), dtype_of(target)
-    if not getattr(getval(target), "flags", _WRITEABLE).writeable:
+    if not _writeable(target):
         out = _np.zeros((), tdt)
         out.flags.writeable = False
         with _np.errstate(all="ignore"):
@@ -318,7 +318,7 @@ def _probe_cast(ufunc: Any, target: Any, other: Any) -> None:
     tdt, odt = dtype_of(target), dtype_of(other)
     shape = (1, 1) if ufunc is _np.matmul else ()
     out = _np.zeros(shape, tdt)
-    out.flags.writeable = bool(getattr(getval(target), "flags", _WRITEABLE).writeable)
+    out.flags.writeable = _writeable(target)
     with _np.errstate(all="ignore"):  # only the dtypes matter
         ufunc(_np.ones(shape, tdt), _np.ones(shape, odt), out=out)
 
