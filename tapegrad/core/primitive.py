@@ -34,7 +34,7 @@ from .fastpath import EXT
 class Primitive:
     """The derivative rules of one wrapped function."""
 
-    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "value_and_jvp", "keywords", "sequences", "__weakref__")
+    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "value_and_jvp", "keywords", "sequences", "batch", "__weakref__")
 
     def __init__(self, fun: Callable, name: str) -> None:
         self.fun = fun
@@ -60,6 +60,8 @@ class Primitive:
         # sequences(args, kwargs) -> (args, kwargs) with lists of traced values packed
         # into traced values, or None if there are none (see _sequences); None: no hook.
         self.sequences: Optional[Callable] = None
+        # The batching rule (vmap): see tapegrad/core/batching.py; None: no rule yet.
+        self.batch: Optional[Callable] = None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -342,6 +344,7 @@ def def_rules(
     jvp_joint: Optional[Callable] = None,
     vjp_reads: Any = None,
     value_and_jvp: Any = None,
+    batch: Optional[Callable] = None,
 ) -> None:
     """Register the rules of ``fun``, VJPs and JVPs side by side.
 
@@ -378,6 +381,8 @@ def def_rules(
         prim.vjp_joint = vjp_joint
     if jvp_joint is not None:
         prim.jvp_joint = jvp_joint
+    if batch is not None:
+        prim.batch = batch
 
 
 def _reads(reads: Iterable[Any]) -> tuple[bool, frozenset]:

@@ -338,6 +338,15 @@ def setitem(b) -> str | None:
     return f"{e}[{idx}] {op} {rhs(b, sub)}"
 
 
+def unary_in_place(v) -> list[str]:
+    """Unary ufuncs for ``f(e, out=e)``. NumPy 2.4's ``negative`` reads the wrong elements when its
+    operand and ``out`` are the same strided float32 view (``np.negative(a[:, 1], out=a[:, 1])``), so the
+    oracle itself is wrong there and such programs are not generated."""
+    if v.dtype == onp.float32 and not v.flags.c_contiguous:
+        return ["sin", "square"]
+    return ["sin", "negative", "square"]
+
+
 def writefn(b) -> str | None:
     """Functions that write into an argument: copyto, put, place, putmask, fill_diagonal,
     put_along_axis, ufuncs' ``out=`` (and ``where=``), ``fill``."""
@@ -359,7 +368,7 @@ def writefn(b) -> str | None:
         uf = r.choice(["add", "subtract", "multiply"])
         opts += [f"np.{uf}({rhs(b, sh)}, {rhs(b, sh)}, out={e})",
                  f"{b.fresh()} = np.{uf}({e}, {rhs(b, sh)}, out={e})",  # the result is the out array itself
-                 f"np.{r.choice(['sin', 'negative', 'square'])}({e}, out={e})",
+                 f"np.{r.choice(unary_in_place(v))}({e}, out={e})",
                  f"np.multiply({e}, {rhs(b, sh)}, out={e}, where={mask})",
                  f"np.add({rhs(b, sh)}, 1.0, out={e}[{basic_index(r, sh)}])" if sh[0] else f"{e}.fill(1.0)"]
     if v.ndim >= 2:
