@@ -1,6 +1,6 @@
 """What each optional speed mechanism buys: the suite's workloads with it on and off.
 
-    python benchmarks/mechanisms.py                                # both mechanisms, 5 runs of each state
+    python benchmarks/mechanisms.py                                # every mechanism, 5 runs of each state
     python benchmarks/mechanisms.py fast_rules --only rnn,tanh4 --runs 7
     python benchmarks/mechanisms.py array_cache --libs tapegrad,autograd,torch   # PyTorch in the process too
 
@@ -8,6 +8,7 @@ The mechanisms and the switch that turns each off (read once, at import):
 
     fast_rules    TAPEGRAD_FAST_RULES=0    C twins of add's, matmul's and tanh's first-order rules (_fastrules.c)
     array_cache   TAPEGRAD_ARRAY_CACHE=0   derivatives' array buffers reused from call to call (_arraycache.c)
+    speed_hints   TAPEGRAD_SPEED_HINTS=0   what VJPs read, matmul's fused value and JVP, and the C twins (numpy/hints.py)
 
 Each run is a fresh interpreter, started with every mechanism on or with one
 off, in turns (all on, the first off, the second off, all on...), so that a
@@ -33,7 +34,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-MECHANISMS = {"fast_rules": "TAPEGRAD_FAST_RULES", "array_cache": "TAPEGRAD_ARRAY_CACHE"}
+MECHANISMS = {"fast_rules": "TAPEGRAD_FAST_RULES", "array_cache": "TAPEGRAD_ARRAY_CACHE",
+              "speed_hints": "TAPEGRAD_SPEED_HINTS"}
 WORKLOADS = "rnn,logreg,mlp,hvp,jacobian,tanh4,chain"
 REPEATS = {"full": (5, 200, 1.5), "quick": (3, 20, 0.2), "tiny": (1, 1, 0.0)}  # as benchmarks/run.py
 

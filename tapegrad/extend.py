@@ -27,7 +27,7 @@ Define a new primitive and its derivatives the way autograd does::
 from __future__ import annotations
 
 from .core import (
-    Box, JVPNode, SequenceBox, SparseObject, VJPNode, VSpace, def_linear, def_rules, defjvp, defjvp_argnum,
+    Box, JVPNode, SequenceBox, SparseObject, VJPNode, VSpace, def_hints, def_linear, def_rules, defjvp, defjvp_argnum,
     defjvp_argnums, defvjp, defvjp_argnum, defvjp_argnums, notrace_primitive, register_notrace, register_vspace,
     vspace,
 )
@@ -35,7 +35,7 @@ from .core.box import register_box
 from .core.primitive import primitive
 
 __all__ = [
-    "primitive", "notrace_primitive", "def_rules", "defvjp", "defvjp_argnum", "defvjp_argnums", "defjvp",
+    "primitive", "notrace_primitive", "def_rules", "def_hints", "defvjp", "defvjp_argnum", "defvjp_argnums", "defjvp",
     "defjvp_argnum", "defjvp_argnums", "def_linear", "vspace", "VSpace", "Box", "SequenceBox",
     "register_box", "register_vspace", "JVPNode", "VJPNode", "SparseObject", "register_notrace",
 ]

@@ -69,13 +69,14 @@ def test_unread_values_are_dropped_and_read_ones_kept(monkeypatch):
     assert type(entries["tanh"][4]) is onp.ndarray
 
 
-def test_redefining_a_vjp_without_vjp_reads_keeps_every_value():
-    from tapegrad.extend import primitive
+def test_redefining_a_vjp_drops_the_hint_of_what_the_old_one_read():
+    from tapegrad.extend import def_hints, primitive
 
     p = primitive(lambda x: x * 2.0)
-    def_rules(p, vjp=lambda g, ans, x: 2.0 * g, vjp_reads=())
+    def_rules(p, vjp=lambda g, ans, x: 2.0 * g)
+    def_hints(p, vjp_reads=())
     assert p._primitive.reads == {None: (False, frozenset())}
     def_rules(p, vjp=lambda g, ans, x: 2.0 * g)
     assert p._primitive.reads is None
     with pytest.raises(ValueError, match="vjp_reads"):
-        def_rules(p, vjp_reads=("x",))
+        def_hints(p, vjp_reads=("x",))

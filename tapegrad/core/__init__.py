@@ -27,7 +27,7 @@ from .nodes import (
     notrace_primitives, register_notrace, sparse_add, sparse_object_types, sum_outgrads, toposort, trace,
     trace_stack,
 )
-from .primitive import Primitive, def_rules, get_primitive, notrace_primitive
+from .primitive import Primitive, def_hints, def_rules, get_primitive, notrace_primitive
 from .primitive import primitive as primitive_  # autograd.core's name of the plain one
 from .reverse import ReverseTrace, make_vjp
 from .rules import (
@@ -56,7 +56,7 @@ __all__ = [
     "DictBox", "SequenceBox", "add_cotangents", "container_take", "make_dict", "make_sequence",
     "InputTypeError", "NonDifferentiableError", "NotScalarError", "TapegradError", "TraceLeakError",
     "ForwardTrace", "make_jvp",
-    "Primitive", "def_rules", "get_primitive", "notrace_primitive", "primitive", "primitive_",
+    "Primitive", "def_hints", "def_rules", "get_primitive", "notrace_primitive", "primitive", "primitive_",
     "ReverseTrace", "backward_pass", "make_vjp",
     "SCOPE", "STATE", "TraceScope", "TraceState", "tracing",
     "VSpace", "register_vspace", "vspace",

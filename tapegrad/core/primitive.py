@@ -342,41 +342,29 @@ def def_rules(
     *,
     vjp_joint: Optional[Callable] = None,
     jvp_joint: Optional[Callable] = None,
-    vjp_reads: Any = None,
-    value_and_jvp: Any = None,
     batch: Optional[Callable] = None,
 ) -> None:
-    """Register the rules of ``fun``, VJPs and JVPs side by side.
+    """Register the rules of ``fun``: its VJPs, JVPs and batching rule side by side.
 
     ``vjp`` and ``jvp`` are one function (argument 0), a tuple with one entry per
     positional argument (``None`` where the argument is not differentiable), or a
-    dict mapping argument numbers to functions.
+    dict mapping argument numbers to functions. ``vjp_joint``/``jvp_joint`` take
+    every differentiated argument at once (see the module docstring); ``batch``
+    is the rule of ``tapegrad.vmap`` (tapegrad/core/batching.py).
 
-    ``vjp_reads`` lists the values the VJPs read: ``"ans"`` and argument
-    positions, or a dict of such lists per differentiated argument. The tape
-    keeps only the shape and dtype of the other (large) arrays, so their memory
-    is freed as soon as the function itself drops them. Left out, the tape
-    keeps every value; redefining a VJP without it resets it.
-
-    ``value_and_jvp`` (one function, a tuple or a dict, as ``jvp``) adds rules
-    that compute the output and its tangent together; see the module docstring.
+    The rules are complete as given. Facts that only make them cheaper (what a
+    VJP reads, a fused value-and-JVP) are declared apart with :func:`def_hints`;
+    a new VJP drops the hints about what the old one read.
     """
     prim = get_primitive(fun)
     prim.vjp_cache.clear()
     prim.jvp_cache.clear()
-    if vjp is not None or vjp_joint is not None or vjp_reads is not None:
-        if vjp_reads is None:
-            prim.reads = None
-        elif isinstance(vjp_reads, dict):
-            prim.reads = {a: _reads(r) for a, r in vjp_reads.items()}
-        else:
-            prim.reads = {None: _reads(vjp_reads)}
+    if vjp is not None or vjp_joint is not None:
+        prim.reads = None  # the new rule may read anything
     if vjp is not None:
         prim.vjps.update(_by_argnum(vjp))
     if jvp is not None:
         prim.jvps.update(_by_argnum(jvp))
-    if value_and_jvp is not None:
-        prim.value_and_jvp.update(_by_argnum(value_and_jvp))
     if vjp_joint is not None:
         prim.vjp_joint = vjp_joint
     if jvp_joint is not None:
@@ -399,3 +387,39 @@ def _by_argnum(rules: Any) -> dict[int, Callable]:
     if isinstance(rules, dict):
         return dict(rules)
     return {i: r for i, r in enumerate(rules) if r is not None}
+def def_hints(fun: Callable, *, vjp_reads: Any = None, value_and_jvp: Any = None) -> None:
+    """Declare optional speed hints for the rules of ``fun`` (registered first with :func:`def_rules`).
+
+    Each hint lets the engine do less work for the same result:
+
+    ``vjp_reads`` lists the values the VJPs read: ``"ans"`` and argument
+    positions, or a dict of such lists per differentiated argument. The tape
+    keeps only the shape and dtype of the other (large) arrays, so their memory
+    is freed as soon as the function itself drops them, and an in-place write
+    into them need not copy them first. A VJP that reads more than declared
+    raises (it meets a ``ShapeOnly``), never computes a wrong number.
+
+    ``value_and_jvp`` (one function, a tuple or a dict, as ``jvp`` in
+    :func:`def_rules`) adds rules that compute the output and its tangent
+    together; see the module docstring. (They may round differently from
+    computing the two apart.)
+
+    >>> from tapegrad import grad
+    >>> scale = primitive(lambda x, k: x * k, "scale")
+    >>> def_rules(scale, vjp=lambda g, ans, x, k: g * k)
+    >>> def_hints(scale, vjp_reads=(1,))   # the VJP of x reads k only
+    >>> float(grad(scale)(3.0, 2.0))
+    2.0
+    """
+    prim = get_primitive(fun)
+    prim.vjp_cache.clear()
+    prim.jvp_cache.clear()
+    if vjp_reads is not None:
+        if isinstance(vjp_reads, dict):
+            prim.reads = {a: _reads(r) for a, r in vjp_reads.items()}
+        else:
+            prim.reads = {None: _reads(vjp_reads)}
+    if value_and_jvp is not None:
+        prim.value_and_jvp.update(_by_argnum(value_and_jvp))
+
+

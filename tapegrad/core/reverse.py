@@ -46,6 +46,25 @@ class ShapeOnly:
         return f"ShapeOnly(shape={self.shape}, dtype={self.dtype})"
 
 
+_SHAPES: dict = {}  # (shape, dtype) -> its one ShapeOnly
+
+
+def shape_only(value: Any) -> ShapeOnly:
+    """The ``ShapeOnly`` of ``value``, one object per shape and dtype.
+
+    A loop of element writes into one array leaves several per write on the tape;
+    sharing them keeps the objects the garbage collector scans from growing with
+    the tape (each is immutable).
+    """
+    key = (value.shape, value.dtype)
+    found = _SHAPES.get(key)
+    if found is None:
+        if len(_SHAPES) >= 1024:  # a program of ever-new shapes: start again
+            _SHAPES.clear()
+        found = _SHAPES[key] = ShapeOnly(value)
+    return found
+
+
 # Value types that may be replaced by ShapeOnly (plain arrays, registered by
 # tapegrad.numpy); boxes are always kept: looking at their size is not free.
 _SIZED_TYPES: set = set()
@@ -72,9 +91,9 @@ def _slim(keeps: tuple, vals: tuple, ans: Any) -> tuple[tuple, Any]:
         if i not in kept and _big(v):
             if out is None:
                 out = list(vals)
-            out[i] = ShapeOnly(v)
+            out[i] = shape_only(v)
     if not keep_ans and _big(ans):
-        ans = ShapeOnly(ans)
+        ans = shape_only(ans)
     return (vals if out is None else tuple(out)), ans
 
 
@@ -196,9 +215,9 @@ def release(trace: ReverseTrace, start: int, owns: Callable[[Any], bool], copy: 
             if owns(v):
                 if new_vals is None:
                     new_vals = list(vals)
-                new_vals[i] = copy(v) if keeps is None or i in keeps[1] else ShapeOnly(v)
+                new_vals[i] = copy(v) if keeps is None or i in keeps[1] else shape_only(v)
         if owns(ans):
-            ans = copy(ans) if keeps is None or keeps[0] else ShapeOnly(ans)
+            ans = copy(ans) if keeps is None or keeps[0] else shape_only(ans)
         elif new_vals is None:
             continue
         tape[k] = (rules, parents, vals if new_vals is None else tuple(new_vals), kwargs, ans, prim, argnums)

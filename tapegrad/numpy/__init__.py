@@ -40,6 +40,7 @@ from .compat import *  # noqa: F403, E402 - autograd.numpy's own names (r_, c_, 
 
 from . import fft, linalg, random  # noqa: E402, F401 - the submodules, as numpy.fft and friends
 from . import arraycache  # noqa: E402, F401 - installs the derivatives' array cache (arraycache.py)
+from . import hints as _hints  # noqa: E402, F401 - the optional speed hints (hints.py), declared last
 
 __version__ = _np.__version__  # as autograd.numpy's: the version of NumPy underneath
 

@@ -146,7 +146,6 @@ def_rules(
     view_of,
     vjp=(_view_vjp,),
     jvp=(lambda root_dot, ans, root, spec: gather(root_dot, spec.positions(), spec.component),),
-    vjp_reads=(),
 )
 
 
@@ -358,8 +357,7 @@ def _write_jvp(argnums: tuple, tangents: tuple, ans: Any, vals: tuple, kwargs: d
 
 
 for _write in (write_into, write_in_place):
-    # The rules read shapes and dtypes only: the tape may keep nothing else (see _in_place).
-    def_rules(_write, vjp_joint=_write_vjp, jvp_joint=_write_jvp, vjp_reads=())
+    def_rules(_write, vjp_joint=_write_vjp, jvp_joint=_write_jvp)
 
 
 

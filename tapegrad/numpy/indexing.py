@@ -58,13 +58,11 @@ def_rules(
     getitem,
     vjp=_getitem_vjp,
     jvp=lambda x_dot, ans, x, idx: getitem(x_dot, idx),
-    vjp_reads=(),  # x's shape and dtype only: a loop of x[i] keeps no copies of x on the tape
 )
 def_rules(
     untake,
     vjp=lambda g, ans, x, idx, shape, dtype: getitem(g, idx),
     jvp=lambda x_dot, ans, x, idx, shape, dtype: untake(x_dot, idx, shape, dtype),
-    vjp_reads=(),
 )
 
 

@@ -15,7 +15,6 @@ from ..core import def_rules, primitive
 from ._einsum import einsum, einsum_args  # noqa: F401 - einsum_args is shared with the linalg modules
 from ._wrap import _F8, def_linear, is_complex, shape_of, unbroadcast, wrap, wrap_nondiff
 from .composite import composite
-from .fastrules import twin
 
 
 def _normalize_axes(axes: Any, a_ndim: int, b_ndim: int) -> tuple[list, list]:
@@ -85,7 +84,7 @@ def _dot_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 dot = wrap(_np.dot)
-def_rules(dot, vjp=(_dot_vjp_a, _dot_vjp_b), vjp_reads={0: (1,), 1: (0,)})
+def_rules(dot, vjp=(_dot_vjp_a, _dot_vjp_b))
 def_linear(dot, 0, 1)
 
 
@@ -156,36 +155,8 @@ def _matmul(a: Any, b: Any, /, **kwargs: Any) -> Any:
     return _np.matmul(a, b, **kwargs)
 
 
-# Forward mode through a product with a large constant matrix: the value and
-# the tangent in one product of the matrix with both vectors stacked, so the
-# matrix is read from memory once instead of twice (a Hessian-vector product
-# makes two such pairs). Small matrices gain nothing from it.
-_FUSE_MIN_SIZE = 1 << 14
-
-
-def _vector_and_matrix(v: Any, v_dot: Any, m: Any) -> bool:
-    return (type(v) is _np.ndarray and type(v_dot) is _np.ndarray and type(m) is _np.ndarray
-            and v.ndim == 1 and m.ndim == 2 and m.size >= _FUSE_MIN_SIZE
-            and v.dtype is _F8 and v_dot.dtype is _F8 and m.dtype is _F8 and v_dot.shape == v.shape)
-
-
-def _matmul_value_and_jvp_a(a_dot: Any, a: Any, b: Any) -> Any:
-    if not _vector_and_matrix(a, a_dot, b):
-        return None
-    both = _np.stack((a, a_dot)).dot(b)  # rows: a @ b, a_dot @ b
-    return both[0], both[1]
-
-
-def _matmul_value_and_jvp_b(b_dot: Any, a: Any, b: Any) -> Any:
-    if not _vector_and_matrix(b, b_dot, a):
-        return None
-    both = _np.stack((b, b_dot)).dot(a.T)  # rows: a @ b, a @ b_dot
-    return both[0], both[1]
-
-
 matmul = wrap(_np.matmul, compute=_matmul)
-def_rules(matmul, vjp=(twin("matmul_a", _matmul_vjp_a), twin("matmul_b", _matmul_vjp_b)), vjp_reads={0: (1,), 1: (0,)},
-          value_and_jvp=(_matmul_value_and_jvp_a, _matmul_value_and_jvp_b))
+def_rules(matmul, vjp=(_matmul_vjp_a, _matmul_vjp_b))
 def_linear(matmul, 0, 1)
 
 outer = wrap(_np.outer)

@@ -77,7 +77,6 @@ def_rules(
     sum,
     vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None: _in_dtype(_masked(expand_reduced(g, shape_of(x), axis, keepdims), where), dtype, x),
     jvp=lambda x_dot, ans, x, axis=None, dtype=None, **kw: _in_dtype(_sum_jvp(x_dot, ans, x, axis, dtype, **kw), dtype),
-    vjp_reads=(),  # the shape of x
 )
 
 
@@ -102,7 +101,6 @@ def_rules(
     mean,
     vjp=lambda g, ans, x, axis=None, dtype=None, out=None, keepdims=False, where=None: _in_dtype(_masked(expand_reduced(g, shape_of(x), axis, keepdims) / _count(shape_of(x), axis, where), where), dtype, x),
     jvp=lambda x_dot, ans, x, axis=None, dtype=None, **kw: _in_dtype(_mean_jvp(x_dot, ans, x, axis, dtype, **kw), dtype),
-    vjp_reads=(),
 )
 
 

@@ -26,7 +26,6 @@ import numpy as _np
 
 from ..core import Box, def_rules, primitive
 from ._wrap import _REAL_SCALARS, broadcast_tangent, def_elementwise, is_complex, unbroadcast, wrap
-from .fastrules import twin
 
 # ----- products in which zero times anything is zero ----------------------------
 
@@ -170,17 +169,15 @@ def _passed_on(g: Any, ans: Any, x: Any, y: Any) -> Any:
 add = _wrap_fast(_np.add, operator.add)
 def_rules(
     add,
-    vjp=(twin("pass_x", _passed_on), twin("pass_y", lambda g, ans, x, y: _passed_on(g, ans, y, x))),
+    vjp=(_passed_on, lambda g, ans, x, y: _passed_on(g, ans, y, x)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot, ans), lambda y_dot, ans, x, y: broadcast_tangent(y_dot, ans)),
-    vjp_reads=(),  # shapes only
 )
 
 subtract = _wrap_fast(_np.subtract, operator.sub)
 def_rules(
     subtract,
-    vjp=(twin("pass_x", _passed_on), lambda g, ans, x, y: unbroadcast(-g, y)),
+    vjp=(_passed_on, lambda g, ans, x, y: unbroadcast(-g, y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot, ans), lambda y_dot, ans, x, y: broadcast_tangent(-y_dot, ans)),
-    vjp_reads=(),
 )
 
 multiply = _wrap_fast(_np.multiply, operator.mul)
@@ -188,7 +185,6 @@ def_rules(
     multiply,
     vjp=(lambda g, ans, x, y: unbroadcast(g * y, x), lambda g, ans, x, y: unbroadcast(x * g, y)),
     jvp=(lambda x_dot, ans, x, y: broadcast_tangent(x_dot * y, ans), lambda y_dot, ans, x, y: broadcast_tangent(x * y_dot, ans)),
-    vjp_reads={0: (1,), 1: (0,)},
 )
 
 # A zero divisor in the unselected branch of a where must not poison the gradient.
@@ -198,11 +194,10 @@ def_rules(
     divide,
     vjp=_QUOTIENT_VJP,
     jvp=_QUOTIENT_JVP,
-    vjp_reads={0: (1,), 1: (1, "ans")},
 )
 
 negative = wrap(_np.negative)
-def_rules(negative, vjp=lambda g, ans, x: -g, jvp=lambda x_dot, ans, x: -x_dot, vjp_reads=())
+def_rules(negative, vjp=lambda g, ans, x: -g, jvp=lambda x_dot, ans, x: -x_dot)
 
 positive = wrap(_np.positive)
 def_rules(positive, vjp=lambda g, ans, x: g, jvp=lambda x_dot, ans, x: x_dot)
@@ -283,14 +278,12 @@ _LN10 = float(_np.log(10.0))
 
 exp = wrap(_np.exp)
 def_elementwise_safe(exp, lambda ans, x: ans)
-def_rules(exp, vjp_reads=("ans",))
 exp2 = wrap(_np.exp2)
 def_elementwise_safe(exp2, lambda ans, x: ans * _LN2)
 expm1 = wrap(_np.expm1)
 def_elementwise_safe(expm1, lambda ans, x: ans + 1)
 log = wrap(_np.log)
 def_elementwise_quotient(log, lambda ans, x: x)
-def_rules(log, vjp_reads=(0,))
 log2 = wrap(_np.log2)
 def_elementwise_quotient(log2, lambda ans, x: x * _LN2)
 log10 = wrap(_np.log10)
@@ -326,7 +319,6 @@ def_rules(
     one_minus_square,
     vjp=lambda g, ans, t: -2 * (g * t),
     jvp=lambda t_dot, ans, t: -2 * (t_dot * t),
-    vjp_reads=(0,),
 )
 
 
@@ -342,7 +334,7 @@ def _tanh_vjp(g: Any, ans: Any, x: Any) -> Any:
 
 
 tanh = wrap(_np.tanh)
-def_rules(tanh, vjp=twin("tanh", _tanh_vjp), jvp=lambda x_dot, ans, x: x_dot * one_minus_square(ans), vjp_reads=("ans",))
+def_rules(tanh, vjp=_tanh_vjp, jvp=lambda x_dot, ans, x: x_dot * one_minus_square(ans))
 
 arcsin = wrap(_np.arcsin)
 def_elementwise_quotient(arcsin, lambda ans, x: sqrt(1 - x * x))
