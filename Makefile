@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-.PHONY: demo test test-pure bench fuzz clients clean
+.PHONY: demo test test-pure bench fuzz clients docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,5 +39,11 @@ fuzz: $(BIN)/python
 clients: $(BIN)/python
 	$(BIN)/python tools/clients.py $(CLIENTS_ARGS)
 
+# the documentation site (mkdocs.yml; pages in docs/, API pages from the docstrings) into site/;
+# every page's code runs in make test (tests/test_docs.py), which does not need these tools
+docs: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) build *.egg-info benchmarks/results .cache
+	rm -rf $(VENV) build *.egg-info benchmarks/results .cache site

@@ -170,7 +170,14 @@ def _scalar_ones(ans: Any, op_name: str) -> Any:
             f"or holomorphic_grad. (This function returned a boolean, {value!r:.60}: a comparison "
             "or test has no derivative. Differentiate the quantity it tests instead.)"
         )
-    vs = vspace(ans)
+    vs = _output_vspace(ans, op_name, "a real scalar (the loss)")
+    if vs.size != 1 and isinstance(getval(ans), (tuple, list, dict)):
+        raise NotScalarError(
+            f"{op_name} needs a function that returns one real scalar, but this one returned a "
+            f"{type(getval(ans)).__name__} of {len(getval(ans))} values. Return the loss alone; to get "
+            "other values along with its gradient, return (loss, aux) and use tapegrad.grad_and_aux; "
+            "for derivatives of several outputs, use tapegrad.jacobian on an array of them."
+        )
     if vs.size != 1:
         raise NotScalarError(
             f"{op_name} only applies to functions with a scalar output, but this one returned a "
@@ -187,6 +194,19 @@ def _scalar_ones(ans: Any, op_name: str) -> Any:
             "np.real or np.abs of it for a real loss, or use holomorphic_grad if it is holomorphic.)"
         )
     return vs.ones()
+
+
+def _output_vspace(ans: Any, op_name: str, wanted: str) -> Any:
+    """The vector space of a function's output; an output that is no vector is named as the output."""
+    try:
+        return vspace(ans)
+    except InputTypeError:
+        pass
+    what = "None (is a return statement missing?)" if ans is None else f"a {type(ans).__name__}, {ans!r:.40}"
+    raise NotScalarError(
+        f"{op_name} differentiates the output of the function, and needs {wanted}, but the function "
+        f"returned {what}."
+    ) from None
 
 
 def make_vjp(fun: Callable, argnum: Argnum = 0) -> Callable:
@@ -282,7 +302,15 @@ def grad_and_aux(fun: Callable, argnum: Argnum = 0) -> Callable:
         saved: list = []
 
         def main_only(*a: Any, **k: Any) -> Any:
-            ans, aux = fun(*a, **k)
+            out = fun(*a, **k)
+            try:
+                ans, aux = out
+            except (TypeError, ValueError):
+                what = f"{len(out)} values" if isinstance(out, (tuple, list)) else f"{getval(out)!r:.40}"
+                raise TypeError(
+                    f"grad_and_aux needs a function that returns a pair (loss, aux), but this one returned "
+                    f"{what}. Return (loss, aux), or use tapegrad.grad for a function that returns the loss alone."
+                ) from None
             saved.append(aux)
             return ans
 
@@ -303,7 +331,7 @@ def elementwise_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
     @_nary("elementwise_grad", fun, argnum)
     def eg(*args: Any, **kwargs: Any) -> Any:
         vjp, ans = _make_vjp(*_unary(fun, argnum, args, kwargs))
-        vs = vspace(ans)
+        vs = _output_vspace(ans, "elementwise_grad", "an array or a scalar")
         if vs.iscomplex:
             raise TypeError("elementwise_grad only applies to real-valued functions; use holomorphic_grad or jacobian.")
         return vjp(vs.ones())
@@ -348,8 +376,16 @@ def jacobian(fun: Callable, argnum: Argnum = 0) -> Callable:
     @_nary("jacobian", fun, argnum)
     def jac(*args: Any, **kwargs: Any) -> Any:
         unary, x = _unary(fun, argnum, args, kwargs)
+        for value in (x,) if _is_int(argnum) else x:
+            if getattr(vspace(value), "shape", None) is None:
+                raise TypeError(
+                    "jacobian and hessian differentiate with respect to an array or a number, not a "
+                    f"{type(getval(value)).__name__}. Flatten the parameters into one vector first: "
+                    "vector, unflatten = tapegrad.misc.flatten(params), then differentiate "
+                    "lambda v: f(unflatten(v)) at vector."
+                )
         vjp, ans = _make_vjp(unary, x)
-        out_vs = vspace(ans)
+        out_vs = _output_vspace(ans, "jacobian", "an array or a scalar")
         out_shape = getattr(out_vs, "shape", None)
         if out_shape is None:
             raise TypeError("jacobian needs an array (or scalar) output; flatten containers first.")
@@ -383,13 +419,30 @@ def holomorphic_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
 
 
 def grad_named(fun: Callable, argname: str) -> Callable:
-    """The gradient with respect to the argument called ``argname``.
+    """The gradient with respect to the argument called ``argname``, passed by position or by keyword.
 
     >>> float(grad_named(lambda a, b: a * b ** 2, "b")(3.0, 2.0))
     12.0
+    >>> float(grad_named(lambda a, b: a * b ** 2, "b")(3.0, b=2.0))
+    12.0
     """
     params = list(inspect.signature(fun).parameters)
-    return grad(fun, params.index(argname))
+    if argname not in params:
+        raise ValueError(f"grad_named: {get_name(fun)} has no parameter named {argname!r} (its parameters: "
+                         f"{', '.join(params)}).")
+    index = params.index(argname)
+    positional = grad(fun, index)
+
+    def gradfun(*args: Any, **kwargs: Any) -> Any:
+        if argname not in kwargs:
+            if index >= len(args):
+                raise TypeError(f"grad_named: argument {argname!r} of {get_name(fun)} was not passed; pass it, "
+                                "by position or by keyword, to differentiate with respect to it.")
+            return positional(*args, **kwargs)
+        rest = {k: v for k, v in kwargs.items() if k != argname}  # passed by keyword: differentiate it there
+        return grad(lambda value: fun(*args, **{argname: value}, **rest))(kwargs[argname])
+
+    return gradfun
 
 
 def hessian(fun: Callable, argnum: Argnum = 0) -> Callable:

@@ -8,6 +8,7 @@ Plain ``numpy`` functions reach tapegrad's rules through ``__array_ufunc__`` and
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Iterator
 
 import numpy as _np
@@ -18,7 +19,7 @@ from ..core.errors import UnsupportedAttributeError
 from ..core.fastpath import EXT
 from ..core.primitive import bind1, bind2, rbind2
 from ..core.reverse import register_sized_type
-from . import creation, indexing, memory, nondiff, products, reductions, shape, ufuncs
+from . import callsite, creation, indexing, memory, nondiff, products, reductions, shape, ufuncs
 from ._wrap import FUNCTIONS, UFUNCS
 from .methods import ArrayMethods
 
@@ -176,6 +177,10 @@ class _ArrayOps(ArrayMethods):
     def _scalar(self, kind: type) -> Any:
         if self._trace is CONSTANT:
             return kind(self._value)
+        # math.sin(x) calls float(x) from C: the caller's frame (past __float__) says which function it was.
+        hint = callsite.math_function_hint(sys._getframe(2))
+        if hint is not None:
+            raise _leak(f"{hint[0]}(), which converts its argument with {kind.__name__}(),", hint[1])
         raise _leak(
             f"{kind.__name__}() of a traced value",
             "Keep it as an array (x.item() and x[()] stay traced), or use "
