@@ -412,7 +412,12 @@ def holomorphic_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
             warnings.warn("Input to holomorphic_grad is not complex", stacklevel=2)
         from . import numpy as np
 
-        vjp, ans = _make_vjp(lambda z: np.real(unary(z)), x)
+        def real_part(z: Any) -> Any:
+            out = unary(z)
+            _output_vspace(out, "holomorphic_grad", "a scalar")  # None is no output to differentiate
+            return np.real(out)
+
+        vjp, ans = _make_vjp(real_part, x)
         return vjp(_scalar_ones(ans, "holomorphic_grad"))
 
     return hg

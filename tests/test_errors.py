@@ -56,14 +56,28 @@ def test_primitive_without_forward_rule():
         deriv(f)(1.0)
 
 
-def test_unsupported_ufunc_method():
-    def f(x):
+def test_ufunc_methods_are_differentiable_or_refused_by_name():
+    # at, reduce, accumulate, reduceat and outer are differentiated (tests/test_ufunc_methods.py checks
+    # them against NumPy and finite differences); what cannot be is refused by name.
+    def into_tapegrad_array(x):
         y = np.zeros(3)
         onp.add.at(y, [0, 0], x[:2])
+        return np.sum(y ** 2)
+
+    assert onp.allclose(grad(into_tapegrad_array)(X), [2 * (X[0] + X[1])] * 2 + [0.0])
+
+    def into_plain_array(x):
+        y = onp.zeros(3)
+        np.add.at(y, [0, 0], x[:2])
         return np.sum(y)
 
-    with pytest.raises((NonDifferentiableError, TraceLeakError)):
-        grad(f)(X)
+    with pytest.raises(TraceLeakError, match=r"numpy\.add\.at would write traced values into a plain ndarray.*"
+                                             r"Create the array with tapegrad\.numpy"):
+        grad(into_plain_array)(X)
+    special = pytest.importorskip("scipy.special")
+    with pytest.raises(NonDifferentiableError, match=r"scipy\.special\.struve\.reduce received a traced value, "
+                                                     r"and scipy\.special\.struve has no derivative rule.*extend"):
+        grad(lambda x: special.struve.reduce(x))(X)
 
 
 def test_traced_count_is_refused():
@@ -71,10 +85,89 @@ def test_traced_count_is_refused():
         grad(lambda n: np.sum(np.arange(n)))(3.0)
 
 
-@pytest.mark.parametrize("convert", [onp.asarray, onp.array, lambda x: onp.asarray(x, dtype=float)])
-def test_conversion_to_plain_array(convert):
-    with pytest.raises(TraceLeakError, match="numpy.asarray.*stop_gradient"):
+@pytest.mark.parametrize("convert, named", [
+    (onp.asarray, "numpy.asarray"), (onp.array, "numpy.array"), (lambda x: onp.asarray(x, dtype=float), "numpy.asarray"),
+])
+def test_conversion_to_plain_array(convert, named):
+    # The code that converted is named, with its line (here, this test's own lambda).
+    names = named if sys.version_info >= (3, 11) else "numpy.asarray"  # the call's source position is 3.11's
+    with pytest.raises(TraceLeakError, match=rf"^{re.escape(names)}\(\) of a traced value in .*<lambda> "
+                                             rf"\(.*test_errors.py:\d+\).*stop_gradient"):
         grad(lambda x: onp.sum(convert(x)))(X)
+
+
+def test_third_party_function_converting_a_traced_array_is_named(tmp_path, monkeypatch):
+    # A library function that converts (through its own helpers) is named, not only numpy.asarray.
+    linalg = pytest.importorskip("scipy.linalg")
+    integrate = pytest.importorskip("scipy.integrate")
+    with pytest.raises(TraceLeakError, match=r"^scipy\.linalg\.expm\(\), which converts its argument with "
+                                             r"numpy\.asarray, .*Use tapegrad\.scipy\.linalg\.expm instead"):
+        grad(lambda a: np.sum(linalg.expm(a)))(onp.eye(2))
+    # A converting function tapegrad has no rules for; the conversion is float() here.
+    with pytest.raises(TraceLeakError, match=r"^scipy\.integrate\.quad\(\), which converts its argument with "
+                                             r"float\(\), .*no rules for scipy\.integrate\.quad.*stop_gradient"):
+        grad(lambda b: integrate.quad(onp.sin, 0.0, b)[0])(1.0)
+    # Any other package: the first function outside NumPy, SciPy and tapegrad, with its line.
+    (tmp_path / "thirdparty.py").write_text("import numpy\n\n\ndef helper(a):\n    return numpy.asarray(a).sum()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import thirdparty
+
+    with pytest.raises(TraceLeakError, match=r"numpy\.asarray(\(\))? of a traced value in thirdparty\.helper "
+                                             r"\(.*thirdparty\.py:5\)"):
+        grad(lambda x: thirdparty.helper(x))(X)
+
+
+RNG = onp.random.default_rng(0)
+
+
+@pytest.mark.parametrize("sample, said", [
+    (lambda s: np.random.normal(0.0, s, 3), r"numpy\.random\.normal received a traced value \(its parameter scale\)"),
+    (lambda s: onp.random.normal(0.0, s, 3), r"numpy\.random\.normal\(\), which converts its parameters"),
+    (lambda s: RNG.normal(1.0, s), r"numpy\.random\.Generator\.normal\(\), which converts its parameters"),
+])
+def test_traced_sampler_parameter_shows_the_reparameterisation(sample, said):
+    if "which converts" in said and sys.version_info < (3, 11):
+        pytest.skip("the call's source position (co_positions) is Python 3.11's")
+    trick = "rng.standard_normal" if "Generator" in said else "np.random.standard_normal"
+    with pytest.raises((NonDifferentiableError, TraceLeakError),
+                       match=rf"^{said}.*Reparameterise: .*loc \+ scale \* {re.escape(trick)}\(size\)"):
+        grad(lambda s: np.sum(sample(s)))(onp.array([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("name, args", [
+    ("normal", dict(loc=0.5, scale=2.0)), ("uniform", dict(low=-1.0, high=3.0)), ("exponential", dict(scale=2.0)),
+    ("lognormal", dict(mean=0.5, sigma=0.3)), ("laplace", dict(loc=0.5, scale=2.0)),
+    ("logistic", dict(loc=0.5, scale=2.0)), ("gumbel", dict(loc=0.5, scale=2.0)), ("rayleigh", dict(scale=2.0)),
+    ("weibull", dict(a=1.5)), ("pareto", dict(a=3.0)), ("power", dict(a=2.5)), ("gamma", dict(shape=2.0, scale=3.0)),
+])
+def test_the_reparameterisation_shown_draws_numpys_samples(name, args):
+    # The expression in the message, evaluated: the same samples as NumPy's sampler with the same seed.
+    from tapegrad.numpy.random import _REPARAMETERISED
+
+    expression = re.sub(r" \(for .*\)$", "", _REPARAMETERISED[name]).format(rng="np.random")
+    onp.random.seed(3)
+    theirs = getattr(onp.random, name)(size=5, **args)
+    onp.random.seed(3)
+    ours = eval(expression, {"np": np, "size": 5, **args})
+    onp.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_the_multivariate_normal_reparameterisation_has_the_right_moments():
+    from tapegrad.numpy.random import _REPARAMETERISED
+
+    mean, cov, size = onp.array([1.0, -2.0]), onp.array([[2.0, 0.6], [0.6, 1.0]]), (20000,)
+    onp.random.seed(4)
+    draws = eval(_REPARAMETERISED["multivariate_normal"].format(rng="np.random"),
+                 {"np": np, "len": len, "mean": mean, "cov": cov, "size": size})
+    assert onp.allclose(draws.mean(axis=0), mean, atol=0.05) and onp.allclose(onp.cov(draws.T), cov, atol=0.06)
+
+
+def test_scipy_ufuncs_are_named_as_scipys():
+    special = pytest.importorskip("scipy.special")
+    with pytest.raises(NonDifferentiableError, match=r"^scipy\.special\.struve has no derivative rule"):
+        grad(lambda x: np.sum(special.struve(0.0, x)))(X)
+    with pytest.raises(NonDifferentiableError, match=r"^scipy\.special\.xlogy\(\.\.\., where=\)"):
+        grad(lambda x: np.sum(special.xlogy(x, x, where=x > 0)))(X)
 
 
 @pytest.mark.parametrize("convert", [float, int, complex])
@@ -119,6 +212,14 @@ def test_output_independent_of_input_warns():
 def test_holomorphic_grad_of_real_input_warns():
     with pytest.warns(UserWarning, match="not complex"):
         holomorphic_grad(lambda z: z**2)(1.0)
+
+
+@pytest.mark.parametrize("output, said", [(lambda z: None, "returned None .*return statement"),
+                                          (lambda z: "z", "returned a str")])
+def test_holomorphic_grad_of_function_returning_no_number(output, said):
+    # Not the gradient of a zero output (0j), as the real part of None would give.
+    with pytest.raises(NotScalarError, match=f"^holomorphic_grad differentiates the output .*{said}"):
+        holomorphic_grad(output)(1.0 + 2.0j)
 
 
 def test_elementwise_grad_of_complex_output():
@@ -210,3 +311,34 @@ def test_math_function_on_traced_value_names_numpy(call, named, instead):
 def test_float_of_traced_value_keeps_its_message():
     with pytest.raises(TraceLeakError, match=r"^float\(\) of a traced value"):
         grad(lambda x: float(x[0]))(X)
+
+
+def test_ndarray_attributes_are_numpys_or_refused_by_name():
+    # The layout attributes read NumPy's own values (the arrays underneath are laid out as NumPy lays them
+    # out); what has no derivative is refused by name, never a bare AttributeError or a wrong value.
+    def program(x, numpy):
+        y = x * 1.0
+        v = y.T[::2]
+        return [(a.strides, a.nbytes, a.itemsize, a.flags.c_contiguous, a.flags.f_contiguous, a.flags.owndata,
+                 a.flags.writeable, a.base is y, onp.shape(a.tolist())) for a in (y, v, y[0], y.ravel())]
+
+    base = onp.arange(12.0).reshape(3, 4)
+    seen = []
+    grad(lambda x: seen.append(program(x, np)) or np.sum(x))(base)
+    assert seen[0] == program(base, onp)
+
+    def probe(x):
+        y = x * 1.0
+        for name in ("ctypes", "data", "tofile", "tobytes", "dump", "dumps", "byteswap", "setflags"):
+            with pytest.raises(NonDifferentiableError, match=rf"^ndarray\.{name} is not supported on a traced "
+                                                              r"array.*stop_gradient") as info:
+                getattr(y, name)
+            assert isinstance(info.value, AttributeError)  # so that hasattr(y, name) is False
+        with pytest.raises(ValueError, match=r"ndarray\.resize .*np\.resize"):
+            y.resize((6,))
+        rows = y.tolist()  # traced scalars: differentiable
+        return rows[0][1] * 3.0 + np.sum(y)
+
+    expected = onp.ones((3, 4))
+    expected[0, 1] += 3.0
+    assert onp.array_equal(grad(probe)(base), expected)

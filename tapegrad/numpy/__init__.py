@@ -41,6 +41,7 @@ from .compat import *  # noqa: F403, E402 - autograd.numpy's own names (r_, c_, 
 from . import fft, linalg, random  # noqa: E402, F401 - the submodules, as numpy.fft and friends
 from . import arraycache  # noqa: E402, F401 - installs the derivatives' array cache (arraycache.py)
 from . import hints as _hints  # noqa: E402, F401 - the optional speed hints (hints.py), declared last
+from .ufunc_methods import attach as _attach_ufunc_methods  # noqa: E402
 
 __version__ = _np.__version__  # as autograd.numpy's: the version of NumPy underneath
 
@@ -61,6 +62,7 @@ def _fill_namespace(namespace: dict) -> None:
 
 
 _fill_namespace(globals())
+_attach_ufunc_methods(globals())  # np.add.at, np.add.reduce, ... (ufunc_methods.py)
 
 from . import numpy_boxes, numpy_jvps, numpy_vjps, numpy_vspaces, numpy_wrapper  # noqa: E402, F401 - autograd's
 

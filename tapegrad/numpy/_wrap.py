@@ -9,6 +9,7 @@ most rules need: undoing broadcasting, and rules built from a derivative.
 from __future__ import annotations
 
 import functools
+import sys
 from typing import Any, Callable, Optional
 
 import numpy as _np
@@ -89,7 +90,7 @@ def ufunc_keywords(ufunc: _np.ufunc, args: tuple, kwargs: dict) -> tuple[tuple, 
     where = rest.pop("where", True) if out is not None else True
     if rest:
         raise NonDifferentiableError(
-            f"numpy.{ufunc.__name__}(..., {', '.join(f'{k}=' for k in rest)}) on a traced value is not "
+            f"{ufunc_name(ufunc)}(..., {', '.join(f'{k}=' for k in rest)}) on a traced value is not "
             "supported by tapegrad: instead of where=, compute everywhere and select with "
             "where(mask, result, other); instead of out=, assign the result (y[...] = result)."
         )
@@ -98,6 +99,24 @@ def ufunc_keywords(ufunc: _np.ufunc, args: tuple, kwargs: dict) -> tuple[tuple, 
     if out is not None:
         return args, {}, functools.partial(_into_out, ufunc, out, where)
     return args, {}
+
+
+def ufunc_name(ufunc: Any) -> str:
+    """The name users know a ufunc by: ``numpy.add``, ``scipy.special.struve`` (SciPy's named as SciPy's).
+
+    >>> ufunc_name(_np.add)
+    'numpy.add'
+    """
+    name = getattr(ufunc, "__name__", repr(ufunc))
+    if getattr(_np, name, None) is ufunc:
+        return f"numpy.{name}"
+    # Another library's ufunc (SciPy's, mostly): the public module, already loaded, that holds it.
+    modules = [m for m in ("scipy.special",) if m in sys.modules]
+    modules += sorted(m for m in list(sys.modules) if "._" not in m and not m.startswith("_"))
+    for module in modules:
+        if getattr(sys.modules.get(module), name, None) is ufunc:
+            return f"{module}.{name}"
+    return f"the ufunc {name}"
 
 
 def _into_out(ufunc: _np.ufunc, out: Any, where: Any, result: Any) -> Any:

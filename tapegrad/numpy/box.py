@@ -19,8 +19,8 @@ from ..core.errors import UnsupportedAttributeError
 from ..core.fastpath import EXT
 from ..core.primitive import bind1, bind2, rbind2
 from ..core.reverse import register_sized_type
-from . import callsite, creation, indexing, memory, nondiff, products, reductions, shape, ufuncs
-from ._wrap import FUNCTIONS, UFUNCS
+from . import callsite, creation, indexing, memory, nondiff, products, shape, ufunc_methods, ufuncs
+from ._wrap import FUNCTIONS, UFUNCS, ufunc_name
 from .methods import ArrayMethods
 
 
@@ -167,6 +167,9 @@ class _ArrayOps(ArrayMethods):
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         if self._trace is CONSTANT:
             return _np.asarray(self._value, dtype=dtype)
+        site = callsite.conversion_site(sys._getframe(1), "numpy.asarray")  # who converted, if not tapegrad
+        if site is not None:
+            raise _leak(site.what, site.fix)
         raise _leak(
             "Converting a traced array with numpy.asarray/numpy.array (or passing it to code "
             "that does)",
@@ -181,6 +184,9 @@ class _ArrayOps(ArrayMethods):
         hint = callsite.math_function_hint(sys._getframe(2))
         if hint is not None:
             raise _leak(f"{hint[0]}(), which converts its argument with {kind.__name__}(),", hint[1])
+        site = callsite.conversion_site(sys._getframe(2), f"{kind.__name__}()")
+        if site is not None and not site.direct:  # a library function converted it (scipy.integrate.quad...)
+            raise _leak(site.what, site.fix)
         raise _leak(
             f"{kind.__name__}() of a traced value",
             "Keep it as an array (x.item() and x[()] stay traced), or use "
@@ -216,25 +222,15 @@ class _ArrayOps(ArrayMethods):
             ours = UFUNCS.get(ufunc) or _load_scipy_rules(ufunc)
             if ours is None:
                 raise NonDifferentiableError(
-                    f"numpy.{ufunc.__name__} has no derivative rule in tapegrad, and a traced value "
+                    f"{ufunc_name(ufunc)} has no derivative rule in tapegrad, and a traced value "
                     "reached it. Define one with tapegrad.extend, or apply it to "
                     "tapegrad.stop_gradient(x)."
                 )
             result = ours(*inputs, **kwargs)  # keywords: see _wrap.ufunc_keywords
-        elif method == "reduce" and ufunc in (_np.add, _np.multiply, _np.maximum, _np.minimum):
-            red = {
-                _np.add: reductions.sum,
-                _np.multiply: reductions.prod,
-                _np.maximum: reductions.max,
-                _np.minimum: reductions.min,
-            }[ufunc]
-            kwargs.setdefault("axis", 0)
-            result = red(*inputs, **kwargs)
-        else:
-            raise NonDifferentiableError(
-                f"numpy.{ufunc.__name__}.{method} on a traced value is not supported by tapegrad; "
-                "write it with tapegrad.numpy functions (sum, cumsum, ...) instead."
-            )
+        else:  # at, reduce, accumulate, reduceat, outer
+            if ufunc not in UFUNCS:
+                _load_scipy_rules(ufunc)  # SciPy's ufuncs get their rules on demand
+            result = ufunc_methods.apply(ufunc, method, inputs, kwargs)
         if out is None:
             return result
         return write_out(ufunc.__name__, out, result)
