@@ -71,18 +71,24 @@ def check_vjp(f: Callable, x: Any) -> None:
     vjp_y = x_vs.covector(vjp(y_vs.covector(y_v)))
     if vspace(vjp_y) != x_vs:
         raise DerivativeMismatch(
-            f"Derivative (VJP) check of {_name(f)} failed with arg {x!r:.200}: the VJP returned a value "
-            f"of space {vspace(vjp_y)}, expected {x_vs}"
+            f"VSpace mismatch:\nx: {vspace(vjp_y)}\ny: {x_vs}\n(the reverse-mode derivative of "
+            f"{_name(f)} at arg {_arg(x)} is not in its argument's space: x is the VJP's, y the argument's)"
         )
     exact = x_vs.inner_prod(x_v, vjp_y)
     numeric = y_vs.inner_prod(y_v, numerical_jvp(f, x, x_v))
     if not scalar_close(exact, numeric):
-        # autograd's wording first, so that code matching its messages still matches
+        # autograd's message, line for line, then what it means
         raise DerivativeMismatch(
-            f"Derivative (VJP) check of {_name(f)} failed with arg {x!r:.200}: the reverse-mode "
-            f"derivative disagrees with finite differences:\n"
-            f"analytic: {exact}\nnumeric:  {numeric}\n(both are <u, J v> for random u and v)"
+            f"Derivative (VJP) check of {_name(f)} failed with arg {_arg(x)}:\n"
+            f"analytic: {exact}\nnumeric:  {numeric}\n"
+            "(the reverse-mode derivative disagrees with finite differences; both are <u, J v> for random u and v)"
         )
+
+
+def _arg(x: Any) -> str:
+    """The argument as autograd's messages print it (``str``), cut short."""
+    text = str(x)
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def check_jvp(f: Callable, x: Any) -> None:
@@ -91,19 +97,33 @@ def check_jvp(f: Callable, x: Any) -> None:
     v = x_vs.randn()
     _, exact = _make_jvp(f, x)(v)
     numeric = numerical_jvp(f, x, v)
-    check_equivalent(exact, numeric, f"Derivative (JVP) check of {_name(f)} failed with arg {x!r:.200}: the "
-                                     "forward-mode derivative")
+    check_equivalent(exact, numeric, f"the forward-mode derivative (JVP) of {_name(f)} at arg {_arg(x)}")
 
 
-def check_equivalent(a: Any, b: Any, what: str = "values") -> None:
-    """Check that two vectors agree, by their inner products with a random vector."""
+def check_equivalent(a: Any, b: Any, what: str = "the two values") -> None:
+    """Check that two vectors agree, by their inner products with a random vector.
+
+    The failures are autograd's messages (``VSpace mismatch``, ``Value mismatch``,
+    with ``x`` the first vector and ``y`` the second), then a line that says what was compared.
+
+    >>> check_equivalent(1.0, 1.5, "a guess")
+    Traceback (most recent call last):
+        ...
+    tapegrad.test_util.DerivativeMismatch: Value mismatch:
+    x: 1.0
+    y: 1.5
+    (a guess disagrees with finite differences: x is the analytic value, y the numeric one)
+    """
     a_vs, b_vs = vspace(a), vspace(b)
     if a_vs != b_vs:
-        raise DerivativeMismatch(f"{what}: vector spaces differ:\n  {a_vs}\n  {b_vs}")
+        raise DerivativeMismatch(f"VSpace mismatch:\nx: {a_vs}\ny: {b_vs}\n({what}: the two are in different spaces)")
     u = a_vs.randn()
     ia, ib = a_vs.inner_prod(a, u), a_vs.inner_prod(b, u)
     if not scalar_close(ia, ib):
-        raise DerivativeMismatch(f"{what} disagrees with finite differences:\n  analytic: {a}\n  numeric:  {b}")
+        raise DerivativeMismatch(
+            f"Value mismatch:\nx: {a}\ny: {b}\n"
+            f"({what} disagrees with finite differences: x is the analytic value, y the numeric one)"
+        )
 
 
 def check_grads(f: Callable, argnum: Any = 0, modes: Sequence[str] = ("fwd", "rev"), order: int = 2) -> Callable:

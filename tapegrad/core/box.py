@@ -68,11 +68,19 @@ class Box(_BoxLayout):
         return f"{type(self).__name__}({self._value!r}, level={self._trace.level})"
 
     def _assign(self, result: object) -> None:
-        """Make this box stand for ``result`` (an in-place write rebinds, never mutates)."""
+        """Make this box stand for ``result`` (an in-place write rebinds, never mutates).
+
+        A constant written a traced value becomes a box of its traced form
+        (``register_mutable``): from then on it is a traced value for ``isinstance`` too.
+        """
         if isinstance(result, Box):
             self._value = result._value
             self._trace = result._trace
             self._node = result._node
+            if result._trace is not CONSTANT:
+                traced = _TRACED_FORMS.get(type(self))
+                if traced is not None:
+                    self.__class__ = traced
         else:
             self._value = result
             self._trace = CONSTANT
@@ -109,13 +117,13 @@ class ConstantTrace:
     fuses = False  # never asked to record_fused (see Primitive.value_and_jvp)
 
     def record(self, prim, argnums, parents, vals, kwargs, ans):  # noqa: ANN001, ANN201
-        return _constant(ans)
+        return constant(ans)
 
     def record_one(self, prim, argnums, node, vals, ans):  # noqa: ANN001, ANN201
-        return _constant(ans)
+        return constant(ans)
 
     def record2(self, prim, node0, node1, v0, v1, ans):  # noqa: ANN001, ANN201
-        return _constant(ans)
+        return constant(ans)
 
 
 def finish(trace: Any) -> None:
@@ -158,20 +166,53 @@ def unwrap_constant(x: Any) -> Any:
     return x
 
 
-# Value types that can be written into (arrays): a constant result of this type stays boxed.
-MUTABLE_TYPES: set = set()
+# Value types that can be written into (arrays) -> the box class of their constants: a constant
+# of such a type stays boxed while tracing, so that a traced value written into it is recorded.
+MUTABLE_TYPES: dict = {}
+# That box class -> the box class it becomes once a traced value is written into it.
+_TRACED_FORMS: dict = {}
 
 
-def _constant(ans: Any) -> Any:
-    if type(ans) in MUTABLE_TYPES:
-        return _BOX_TYPES[type(ans)](ans, CONSTANT, None)
-    return ans
+def register_mutable(value_type: type, constant_box: type[Box], traced_box: type[Box]) -> None:
+    """Constants of ``value_type`` made while tracing are ``constant_box``es; one written a traced
+    value becomes a ``traced_box`` in place (the two classes must have one layout).
+
+    The array layer keeps the two apart so that code written for autograd, which asks
+    ``isinstance(x, ArrayBox)`` to find traced values, does not take constants for them.
+    """
+    MUTABLE_TYPES[value_type] = constant_box
+    _TRACED_FORMS[constant_box] = traced_box
+
+
+def constant(value: Any) -> Any:
+    """``value`` as a box of the constant trace where its type can be written into, else ``value``."""
+    cls = MUTABLE_TYPES.get(type(value))
+    return value if cls is None else cls(value, CONSTANT, None)
+
 
 
 CONSTANT = ConstantTrace()
 
 
-_BOX_TYPES: dict[type, type[Box]] = {}
+class TypeRegistry(dict):
+    """A registry by value type (``Box.type_mappings``, ``VSpace.mappings``) that tells its
+    ``watchers`` of each type entered, however it is entered: through ``register``, or by item
+    assignment, as libraries written for autograd register their array types."""
+
+    __slots__ = ("watchers",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.watchers: list = []
+
+    def __setitem__(self, value_type: Any, entry: Any) -> None:
+        dict.__setitem__(self, value_type, entry)
+        for watcher in self.watchers:
+            watcher(value_type)
+
+
+_BOX_TYPES: dict[type, type[Box]] = TypeRegistry()
+
 
 
 def register_box(value_type: type, box_type: type[Box]) -> None:

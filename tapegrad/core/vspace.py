@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Optional
 
-from .box import getval
+from .box import _BOX_TYPES, TypeRegistry, getval
 from .errors import InputTypeError
 
 
@@ -102,8 +102,29 @@ class VSpace:
         return f"{type(self).__name__}({self.__dict__})"
 
 
-_VSPACE_TYPES: dict[type, Callable[[Any], VSpace]] = {}
+_VSPACE_TYPES: dict[type, Callable[[Any], VSpace]] = TypeRegistry()
 VSpace.mappings = _VSPACE_TYPES
+
+
+def watch_registrations(watcher: Callable[[type], None]) -> None:
+    """Call ``watcher(value_type)`` for every value type given a box class or a vector space,
+    those registered so far and those registered later (``Box.type_mappings[t] = ...`` too).
+
+    >>> seen = []
+    >>> watch_registrations(seen.append)
+    >>> class Celsius(float):
+    ...     pass
+    >>> VSpace.mappings[Celsius] = VSpace
+    >>> seen[-1] is Celsius
+    True
+    >>> _VSPACE_TYPES.watchers.remove(seen.append); _BOX_TYPES.watchers.remove(seen.append)
+    >>> del VSpace.mappings[Celsius]
+    """
+    for registry in (_BOX_TYPES, _VSPACE_TYPES):
+        registry.watchers.append(watcher)
+        for value_type in list(registry):
+            watcher(value_type)
+
 
 
 def register_vspace(value_type: type, maker: Callable[[Any], VSpace]) -> None:

@@ -14,7 +14,8 @@ from typing import Any, Iterator
 import numpy as _np
 
 from ..core import CONSTANT, Box, NonDifferentiableError, TraceLeakError, getval, register_box
-from ..core.box import MUTABLE_TYPES, OperatorBox
+from ..core.box import OperatorBox, register_mutable
+from ..core.vspace import watch_registrations
 from ..core.errors import UnsupportedAttributeError
 from ..core.fastpath import EXT
 from ..core.primitive import bind1, bind2, rbind2
@@ -70,6 +71,23 @@ if EXT is not None:
 # NumPy ufunc -> the primitive that differentiates it (None if a Python function
 # stands in for it), filled on first use: dispatch without the generic wrapper.
 _UFUNC_PRIMITIVES: dict = {}
+
+
+def _for_tapegrad() -> bool:
+    """Is NumPy converting a traced scalar for tapegrad's own code? The first caller outside NumPy and SciPy says.
+
+    A tapegrad function given a list of traced scalars (``np.exp([x, y])``) lets
+    NumPy convert the list and, when that raises, packs it into one traced array
+    (``_wrap.pack_sequences``). Other code (``numpy.array((x, y))``) gets NumPy's
+    object array of them, as under autograd.
+    """
+    frame = sys._getframe(2)  # the caller of __array__
+    while frame is not None:
+        package = frame.f_globals.get("__name__", "").partition(".")[0]
+        if package not in ("numpy", "scipy"):
+            return package == "tapegrad"
+        frame = frame.f_back
+    return False
 
 
 def _leak(what: str, fix: str) -> TraceLeakError:
@@ -167,6 +185,12 @@ class _ArrayOps(ArrayMethods):
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         if self._trace is CONSTANT:
             return _np.asarray(self._value, dtype=dtype)
+        if (dtype is None or _np.dtype(dtype) == object) and _np.ndim(getval(self._value)) == 0 and not _for_tapegrad():
+            # A traced scalar, as NumPy holds any object: ``numpy.array((x, y))`` of traced scalars
+            # is an object array of them, which their operators still differentiate (as in autograd).
+            out = _np.empty((), dtype=object)
+            out[()] = self
+            return out
         site = callsite.conversion_site(sys._getframe(1), "numpy.asarray")  # who converted, if not tapegrad
         if site is not None:
             raise _leak(site.what, site.fix)
@@ -460,8 +484,8 @@ if EXT is not None:
     EXT.configure_dispatch(table=_UFUNC_PRIMITIVES, method="__call__", fallback=_ArrayOps._array_ufunc)
 
 
-class ArrayBox(_ArrayOps, OperatorBox):
-    """A traced NumPy array: indexable, iterable, assignable.
+class _ArrayBase(_ArrayOps, OperatorBox):
+    """What traced arrays and constant arrays share: indexing, iteration, writes, and one layout.
 
     ``_block`` and ``_spec``: the memory it shares with other traced arrays
     (see :mod:`tapegrad.numpy.memory`); unset until it is viewed or written.
@@ -480,6 +504,71 @@ class ArrayBox(_ArrayOps, OperatorBox):
 
     def __setitem__(self, idx: Any, value: Any) -> None:
         memory.write(self, _plain_index(idx), value)
+
+
+class ArrayBox(_ArrayBase):
+    """A traced NumPy array: indexable, iterable, assignable."""
+
+    __slots__ = ()
+
+
+class ConstantArray(_ArrayBase):
+    """An array made by ``tapegrad.numpy`` while a function is differentiated, holding no traced value.
+
+    It accepts traced values by assignment (``b = np.zeros(3); b[0] = x``), and
+    becomes an :class:`ArrayBox` when one is written into it. Until then it
+    passes for the ndarray that autograd would have made: code written for
+    autograd finds traced values with ``isinstance(v, ArrayBox)`` and arrays
+    with ``isinstance(v, numpy.ndarray)``, so it is not an ``ArrayBox`` there,
+    and ``c.__class__`` is ``numpy.ndarray`` (``type(c)`` is this class).
+    NumPy reads it through ``__array__``.
+
+    >>> import numpy
+    >>> import tapegrad.numpy as np
+    >>> from tapegrad import grad
+    >>> def f(x):
+    ...     b = np.zeros(2)
+    ...     seen = [(isinstance(b, ArrayBox), isinstance(b, numpy.ndarray))]
+    ...     b[0] = x
+    ...     seen.append((isinstance(b, ArrayBox), isinstance(b, numpy.ndarray)))
+    ...     print(seen)
+    ...     return np.sum(b * b)
+    >>> float(grad(f)(3.0))
+    [(False, True), (True, False)]
+    6.0
+    """
+
+    __slots__ = ()
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: D105 - what isinstance and client code see
+        return _np.ndarray
+
+    @__class__.setter
+    def __class__(self, cls: type) -> None:  # a traced write makes it an ArrayBox (core.box.Box._assign)
+        _SET_CLASS(self, cls)
+
+    def view(self, dtype: Any = None, type: Any = None) -> Any:  # noqa: A002 - NumPy's names
+        """``ndarray.view``; with another dtype or type, NumPy's own view of the values (a plain array).
+
+        That view holds no traced value and later traced writes into this array do not reach it.
+        """
+        if dtype is None and type is None:
+            return _ArrayOps.view(self)
+        args = () if dtype is None else (dtype,)
+        return self._value.view(*args) if type is None else self._value.view(*args, type=type)
+
+    def __reduce__(self) -> Any:
+        return self._value.__reduce__()  # pickled as the ndarray it holds
+
+    def __repr__(self) -> str:
+        return repr(self._value)
+
+    def __str__(self) -> str:
+        return str(self._value)
+
+
+_SET_CLASS = object.__dict__["__class__"].__set__
 
 
 def _pythonic(result: Any, box: Any, other: Any) -> Any:
@@ -565,7 +654,7 @@ def _plain_index(idx: Any) -> Any:
 def write_out(name: str, out: Any, result: Any) -> Any:
     """``result`` written into a ufunc's ``out=`` argument, as NumPy writes it; ``out`` is returned."""
     target = out[0] if isinstance(out, tuple) else out
-    if isinstance(target, ScalarBox) or not isinstance(target, (ArrayBox, _np.ndarray)):
+    if isinstance(target, ScalarBox) or not isinstance(target, (_ArrayBase, _np.ndarray)):
         raise TypeError("return arrays must be of ArrayType")
     ufunc = getattr(_np, name, None)
     if isinstance(ufunc, _np.ufunc):
@@ -574,7 +663,7 @@ def write_out(name: str, out: Any, result: Any) -> Any:
         if _np.broadcast_shapes(rs, ts) != ts:
             raise ValueError(f"non-broadcastable output operand with shape {ts} doesn't match the broadcast shape "
                              f"{_np.broadcast_shapes(rs, ts)}")
-    if isinstance(target, ArrayBox):
+    if isinstance(target, _ArrayBase):
         memory.write(target, Ellipsis, result)
         return target
     if not isinstance(result, Box) or result._trace is CONSTANT:
@@ -587,11 +676,43 @@ def write_out(name: str, out: Any, result: Any) -> Any:
     )
 
 
+def _defer_to_boxes(value_type: Any) -> None:
+    """Make a registered ndarray subclass with its own ``__array_ufunc__`` leave traced operands to the boxes.
+
+    ``c * x`` with ``c`` such an array (PennyLane's ``tensor``, registered with
+    ``Box.type_mappings[tensor] = ...``) and ``x`` traced: NumPy calls ``c``'s
+    ``__array_ufunc__`` first, which passes the call on to ndarray's, which
+    declines the box. Wrapped here, it declines at once, and NumPy asks the box,
+    which records the call: what autograd 1.8's boxes got from NumPy's operator
+    deferral to their ``__array_priority__``.
+    """
+    if not (isinstance(value_type, type) and issubclass(value_type, _np.ndarray)):
+        return
+    own = value_type.__array_ufunc__
+    if own is _NDARRAY_UFUNC or own is None or getattr(own, "defers_to_boxes", False):
+        return
+
+    def __array_ufunc__(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if any(isinstance(i, Box) for i in inputs):
+            if any(isinstance(i, Box) and i._trace is not CONSTANT for i in inputs):
+                return NotImplemented
+            inputs = tuple(i._value if isinstance(i, Box) else i for i in inputs)  # constants: their arrays
+        return own(self, ufunc, method, *inputs, **kwargs)
+
+    __array_ufunc__.defers_to_boxes = True  # type: ignore[attr-defined]
+    __array_ufunc__.__wrapped__ = own  # type: ignore[attr-defined]
+    value_type.__array_ufunc__ = __array_ufunc__
+
+
+watch_registrations(_defer_to_boxes)
+
+
 # Operand types the operators bind without asking _defers (the pure-Python engine's hot path).
-_DIRECT = frozenset(ufuncs._OPERANDS | {ArrayBox, ScalarBox})
+_DIRECT = frozenset(ufuncs._OPERANDS | {ArrayBox, ScalarBox, ConstantArray})
 
 register_box(_np.ndarray, ArrayBox)
-MUTABLE_TYPES.add(_np.ndarray)  # operations on arrays made by tapegrad.numpy give arrays that accept traced writes
+register_box(ConstantArray, ArrayBox)  # a constant array differentiated by a later trace
+register_mutable(_np.ndarray, ConstantArray, ArrayBox)  # arrays made by tapegrad.numpy accept traced writes
 register_sized_type(_np.ndarray)  # the tape may keep only the shape of an unread array
 for _t in (float, complex, int, bool, _np.generic):
     register_box(_t, ScalarBox)

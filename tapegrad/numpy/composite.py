@@ -9,6 +9,7 @@ share the first argument's memory are its views, as NumPy's are.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator, MappingView
 from typing import Any, Callable
 
 from ..core import Box
@@ -36,18 +37,31 @@ def _views_of(base: Box, out: Any) -> Any:
     return link(base, out)
 
 
-def composite(np_fun: Callable, name: str | None = None) -> Callable[[Callable], Callable]:
-    """Decorator: ``np_fun`` on plain values, the decorated definition on traced ones."""
+def _listed(arrays: Any) -> Any:
+    """A first argument that is an iterator or a dict view (``d.values()``) as a list; others as they are."""
+    return list(arrays) if isinstance(arrays, (Iterator, MappingView)) else arrays
+
+
+def composite(np_fun: Callable, name: str | None = None, sequence: bool = False) -> Callable[[Callable], Callable]:
+    """Decorator: ``np_fun`` on plain values, the decorated definition on traced ones.
+
+    ``sequence``: the first argument is a sequence of arrays, which may also be
+    given as any iterable (a generator, ``d.values()``), as autograd's stacking
+    functions take it.
+    """
 
     def decorate(traced: Callable) -> Callable:
         @functools.wraps(traced)
         def fun(*args: Any, **kwargs: Any) -> Any:
+            if sequence and args:
+                args = (_listed(args[0]),) + args[1:]
             if _has_box(args, kwargs):
                 out = traced(*args, **kwargs)
                 return _views_of(args[0], out) if args and isinstance(args[0], Box) else out
             return np_fun(*args, **kwargs)
 
         fun.traced = traced  # type: ignore[attr-defined]
+        fun.__name__ = getattr(np_fun, "__name__", fun.__name__)  # NumPy's, as autograd's wrappers keep it
         return dispatches(np_fun, name)(fun)
 
     return decorate

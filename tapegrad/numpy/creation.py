@@ -1,5 +1,6 @@
 """Array creation. Inside a differentiated function, created arrays accept traced
-values by assignment: they are boxed as constants (``CONSTANT`` trace), and
+values by assignment: they are constant arrays (``box.ConstantArray``, of the
+``CONSTANT`` trace; not ``ArrayBox``es, as in autograd they are not boxes), and
 ``B[:2, :2] = A`` then records a differentiable write.
 """
 
@@ -10,17 +11,16 @@ from typing import Any
 import numpy as _np
 
 from ..core import CONSTANT, Box, NonDifferentiableError, def_rules, getval, primitive, tracing
+from ..core.box import constant
 from ._wrap import FUNCTIONS, NONDIFFERENTIABLE, dispatches
 from .shape import array_from_args, contains_box, flatten_nested, nested_shape
 
 
 def _fresh(value: Any) -> Any:
-    """A newly created array: mutable-by-assignment while tracing, plain otherwise."""
-    if tracing():
-        from .box import ArrayBox
+    """A newly created array: a ``ConstantArray`` (which traced values can be written into) while
+    tracing, plain otherwise."""
+    return constant(value) if tracing() else value
 
-        return ArrayBox(value, CONSTANT, None)
-    return value
 
 
 def _creator(np_fun: Any, counts_only: bool = False) -> Any:

@@ -28,7 +28,8 @@ from typing import Any, Optional
 
 import numpy as _np
 
-from ..core import CONSTANT, STATE, Box, getval
+from ..core import STATE, Box, getval
+from ..core.box import constant
 from ..core.reverse import release
 from ._wrap import shape_of
 from .assignment import REBOUND, as_shape, dtype_of, gather, view_of, write_in_place, write_into
@@ -137,11 +138,9 @@ def link(base: Any, out: Any) -> Any:
         return base
     if type(bv) is not _np.ndarray or not _np.may_share_memory(ov, bv):
         return out
-    from .box import ArrayBox
-
     block = _block_of(base)
     if not isinstance(out, Box):
-        out = ArrayBox(out, CONSTANT, None)
+        out = constant(out)
     out._block = block
     out._spec = None  # read off the addresses when first needed (see _spec_of)
     block.views.append(weakref.ref(out))

@@ -314,6 +314,7 @@ def _lexsort(keys: Any, axis: int = -1) -> Any:
     return _np.lexsort(keys, axis=axis)
 
 
+_lexsort.__name__ = _lexsort.__qualname__ = "lexsort"  # NumPy's name, which the wrapper keeps
 lexsort = wrap_nondiff(_lexsort, "lexsort")
 FUNCTIONS[_np.lexsort] = lexsort
 

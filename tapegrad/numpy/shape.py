@@ -12,8 +12,8 @@ from .composite import composite
 
 
 def as_array(x: Any) -> Any:
-    """``x`` as a box or an ndarray (a list holding boxes becomes one traced array)."""
-    if isinstance(x, (Box, _np.ndarray)):
+    """``x`` as a box or an ndarray (a list holding boxes, or a traced tuple, becomes one traced array)."""
+    if isinstance(x, _np.ndarray) or (isinstance(x, Box) and not isinstance(getval(x), (list, tuple))):
         return x
     if contains_box(x):
         from .creation import array
@@ -189,7 +189,7 @@ def_rules(concat_args, vjp_joint=_concat_vjp, jvp_joint=_concat_jvp)
 def concatenate(arrays: Any, axis: int | None = 0, **kwargs: Any) -> Any:
     """``numpy.concatenate``, differentiable with respect to every array."""
     arrays = list(arrays)
-    if not any(isinstance(a, Box) for a in arrays):
+    if not contains_box(arrays):  # boxes at any depth: ((x, y), (y, x)) too
         return _np.concatenate(arrays, axis=axis, **kwargs)
     arrays = [as_array(a) for a in arrays]
     if axis is None:
@@ -198,7 +198,7 @@ def concatenate(arrays: Any, axis: int | None = 0, **kwargs: Any) -> Any:
     return concat_args(axis, *arrays)
 
 
-@composite(_np.stack)
+@composite(_np.stack, sequence=True)
 def stack(arrays: Any, axis: int = 0, **kwargs: Any) -> Any:
     """``numpy.stack``: join arrays along a new axis."""
     arrays = [as_array(a) for a in arrays]
@@ -240,30 +240,30 @@ def atleast_3d(*arys: Any) -> Any:
     return res[0] if len(res) == 1 else _SEQ(res)
 
 
-@composite(_np.hstack)
+@composite(_np.hstack, sequence=True)
 def hstack(tup: Any, **kwargs: Any) -> Any:
     """``numpy.hstack``."""
     arrs = [atleast_1d(a) for a in tup]
     return concatenate(arrs, axis=0 if len(shape_of(arrs[0])) == 1 else 1)
 
 
-@composite(_np.vstack)
+@composite(_np.vstack, sequence=True)
 def vstack(tup: Any, **kwargs: Any) -> Any:
     """``numpy.vstack``."""
     return concatenate([atleast_2d(a) for a in tup], axis=0)
 
 
 if hasattr(_np, "row_stack"):  # NumPy 1.x name, deprecated in 2.0
-    row_stack = composite(_np.row_stack, "row_stack")(vstack.traced)
+    row_stack = composite(_np.row_stack, "row_stack", sequence=True)(vstack.traced)
 
 
-@composite(_np.dstack)
+@composite(_np.dstack, sequence=True)
 def dstack(tup: Any) -> Any:
     """``numpy.dstack``: join along the third axis."""
     return concatenate([atleast_3d(a) for a in tup], axis=2)
 
 
-@composite(_np.column_stack)
+@composite(_np.column_stack, sequence=True)
 def column_stack(tup: Any) -> Any:
     """``numpy.column_stack``: 1-d arrays become columns, then join along axis 1."""
     cols = []

@@ -37,7 +37,7 @@ def _nonzero_finite(c: Any) -> bool:
 
 def _safe_mul(x: Any, y: Any) -> Any:
     p = x * y
-    if type(p) is _np.ndarray:
+    if isinstance(p, _np.ndarray):  # subclasses too: ``p != p`` below is for scalars
         if _nonzero_finite(y) or _nonzero_finite(x):
             return p  # a NaN here comes from the other factor itself, not from 0 * inf
         s = _np.add.reduce(p, axis=None)
@@ -54,7 +54,7 @@ def _safe_div(x: Any, y: Any) -> Any:
         p = x / y
     except ZeroDivisionError:  # Python scalars; NumPy gives inf or NaN
         p = _np.divide(x, y)
-    if type(p) is _np.ndarray:
+    if isinstance(p, _np.ndarray):
         if _nonzero_finite(y):
             return p  # a NaN here comes from x itself, not from 0 / 0
         s = _np.add.reduce(p, axis=None)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as _np
 import scipy.integrate as _si
 
-from ..core import Box, SequenceBox, def_rules
+from ..core import Box, SequenceBox, def_rules, getval
 from ..differential_operators import make_jvp, make_vjp
 from ..numpy import concatenate, ravel, reshape, stack, sum
 from ..numpy._wrap import shape_of, wrap
@@ -122,12 +122,40 @@ def _odeint_jvp(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwargs: 
 
 
 def odeint(func: Callable, y0: Any, t: Any, args: tuple = (), **kwargs: Any) -> Any:
-    """``scipy.integrate.odeint``, differentiable in ``y0``, ``t`` and ``args`` (both modes)."""
+    """``scipy.integrate.odeint``, differentiable in ``y0``, ``t`` and ``args`` (both modes).
+
+    SciPy's other keywords are taken too: ``tfirst=True`` (``func(t, y, *args)``),
+    and ``full_output=True``, whose second result (SciPy's dictionary of
+    solver statistics) has no derivative.
+
+    >>> import tapegrad.numpy as np
+    >>> from tapegrad import grad
+    >>> decay = lambda t, y, k: -k * y
+    >>> ts = np.array([0.0, 1.0])
+    >>> round(float(grad(lambda k: odeint(decay, np.array([1.0]), ts, (k,), tfirst=True)[1, 0])(0.5)), 5)
+    -0.60653
+    """
     if isinstance(args, SequenceBox):  # a traced tuple of arguments (differentiated as one): each one traced
         args = tuple(args)
     elif not isinstance(args, tuple):
         args = (args,)
+    if kwargs.get("tfirst"):  # the rules call func(y, t, ...): the same dynamics, with the arguments swapped
+        kwargs = {k: v for k, v in kwargs.items() if k != "tfirst"}
+        func = _y_first(func)
+    if kwargs.get("full_output"):
+        kwargs = {k: v for k, v in kwargs.items() if k != "full_output"}
+        traced = any(isinstance(a, Box) for a in (y0, t, *args))
+        info = _si.odeint(func, getval(y0), getval(t), args=tuple(getval(a) for a in args), full_output=True,
+                          **kwargs)
+        return (_odeint(func, y0, t, *args, **kwargs) if traced else info[0]), info[1]
     return _odeint(func, y0, t, *args, **kwargs)
+
+
+def _y_first(func: Callable) -> Callable:
+    def y_first(y: Any, t: Any, *args: Any) -> Any:
+        return func(t, y, *args)
+
+    return y_first
 
 
 _odeint = wrap(_odeint_raw, "scipy.integrate.odeint")

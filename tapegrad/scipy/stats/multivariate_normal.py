@@ -2,7 +2,8 @@
 
 Differentiable in x, mean and cov through a Cholesky factorization. ``cov`` may
 be a matrix, a vector (a diagonal covariance) or a scalar (a multiple of the
-identity), as in SciPy. Cotangents of a matrix ``cov`` are symmetric. The
+identity), as in SciPy. Cotangents of a matrix ``cov`` reach the lower triangle
+that the Cholesky factorization reads (as ``numpy.linalg.cholesky``'s do). The
 covariance must be positive definite, unless ``allow_singular=True``: then, as
 in SciPy, the density is taken on the support of a positive semi-definite
 ``cov`` (its pseudo-determinant and pseudo-inverse; ``-inf`` off the support),
@@ -73,10 +74,11 @@ def logpdf(x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False)
     if allow_singular and len(shape_of(cov)) == 2:
         logdet, maha, rank, on_support = _singular_terms(dev, cov)
         out = where(on_support, -0.5 * (maha + logdet) - rank * HALF_LOG_2PI, -_np.inf)
-        return reshape(out, batch)
-    logdet, maha = _logdet_and_maha(dev, cov, d)
-    out = -0.5 * (maha + logdet) - d * HALF_LOG_2PI
-    return reshape(out, batch)
+    else:
+        logdet, maha = _logdet_and_maha(dev, cov, d)
+        out = -0.5 * (maha + logdet) - d * HALF_LOG_2PI
+    out = reshape(out, batch)
+    return out[()] if not batch else out  # one point: a scalar, as SciPy returns
 
 
 def pdf(x: Any, mean: Any = None, cov: Any = 1, allow_singular: bool = False) -> Any:
