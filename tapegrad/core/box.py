@@ -190,7 +190,6 @@ def constant(value: Any) -> Any:
     return value if cls is None else cls(value, CONSTANT, None)
 
 
-
 CONSTANT = ConstantTrace()
 
 
@@ -212,7 +211,6 @@ class TypeRegistry(dict):
 
 
 _BOX_TYPES: dict[type, type[Box]] = TypeRegistry()
-
 
 
 def register_box(value_type: type, box_type: type[Box]) -> None:

@@ -126,7 +126,6 @@ def watch_registrations(watcher: Callable[[type], None]) -> None:
             watcher(value_type)
 
 
-
 def register_vspace(value_type: type, maker: Callable[[Any], VSpace]) -> None:
     """Declare how to build the vector space of values of ``value_type``."""
     _VSPACE_TYPES[value_type] = maker

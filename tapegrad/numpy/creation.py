@@ -22,7 +22,6 @@ def _fresh(value: Any) -> Any:
     return constant(value) if tracing() else value
 
 
-
 def _creator(np_fun: Any, counts_only: bool = False) -> Any:
     """A creation function; ``counts_only`` ones refuse traced arguments (they would lose them)."""
 
