@@ -11,6 +11,8 @@ makes those imports load tapegrad (docs/migration.md).
 1.0
 """
 
+import os as _os
+
 from . import numpy as _numpy  # noqa: F401 - registers array boxes and vector spaces
 from . import builtins, core, extend, tracer, util, wrap_util  # noqa: F401 - autograd's submodules, loaded
 from .alias import install_as_autograd, uninstall_autograd_alias
@@ -41,6 +43,33 @@ from .differential_operators import (
 )
 
 __version__ = "0.1.0"
+
+# Tools loaded on first use (import tapegrad stays as quick as before): name -> module.
+_LAZY = {
+    "debug_nans": "debug", "NonFiniteError": "debug",
+    "graph": "graphs", "make_graph": "graphs", "plot_derivatives": "plotting",
+}
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tapegrad' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if _os.environ.get("TAPEGRAD_DEBUG_NANS", "").strip() not in ("", "0"):  # NaN hunting for the whole run
+    from .debug import enable_from_environment as _enable_from_environment
+
+    _enable_from_environment()
 
 __all__ = [
     "InputTypeError", "NonDifferentiableError", "NotScalarError", "TapegradError", "TraceLeakError",

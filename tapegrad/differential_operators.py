@@ -14,6 +14,7 @@ import functools
 import inspect
 import operator
 import warnings
+from math import isfinite as _isfinite
 from typing import Any, Callable, Sequence, Union
 
 import numpy as _onp
@@ -25,6 +26,7 @@ from .core import make_jvp as _make_jvp
 from .core import make_vjp as _make_vjp
 from .core.box import is_finished
 from .core.state import STATE
+from .numpy.ufuncs import ieee_products
 from .wrap_util import _NARY_DOC, get_name
 
 Argnum = Union[int, Sequence[int]]
@@ -241,6 +243,36 @@ def make_jvp(fun: Callable, argnum: Argnum = 0) -> Callable:
     return jvp_maker
 
 
+def _finite(value: Any) -> bool:
+    """True unless ``value`` holds a NaN or an infinity."""
+    if isinstance(value, float):
+        return _isfinite(value)
+    try:
+        return bool(_onp.all(_onp.isfinite(value)))
+    except TypeError:  # not a number: nothing to unmask
+        return True
+
+
+def _loss_gradient(vjp: Callable, ans: Any, op_name: str) -> Any:
+    """The gradient of a scalar loss by its ``vjp``: as IEEE arithmetic gives it where the loss is NaN or infinite.
+
+    Derivative rules make zero times an infinite or NaN local derivative zero,
+    so that the branch ``np.where`` does not select cannot make a gradient NaN.
+    Where the loss itself is NaN or infinite, that NaN reached the output, and
+    masking it would give a finite gradient (even zero) for a loss that has
+    none: the backward pass then multiplies as IEEE arithmetic does (JAX's and
+    PyTorch's gradient).
+    """
+    one = _scalar_ones(ans, op_name)
+    if type(ans) in _SCALAR_ONES:  # a float or a float64: the common case, without a call
+        if _isfinite(ans):
+            return vjp(one)
+    elif _finite(getval(ans)):
+        return vjp(one)
+    with ieee_products():
+        return vjp(one)
+
+
 def grad(fun: Callable, argnum: Argnum = 0) -> Callable:
     """The gradient of a scalar-valued ``fun`` with respect to argument ``argnum``.
 
@@ -252,7 +284,9 @@ def grad(fun: Callable, argnum: Argnum = 0) -> Callable:
     @_nary("grad", fun, argnum)
     def gradfun(*args: Any, **kwargs: Any) -> Any:
         vjp, ans = _make_vjp(*_unary(fun, argnum, args, kwargs))
-        return vjp(_scalar_ones(ans, "grad"))
+        if type(ans) in _SCALAR_ONES and _isfinite(ans):  # a finite float loss: the common case, inline
+            return vjp(1.0)
+        return _loss_gradient(vjp, ans, "grad")
 
     return gradfun
 
@@ -269,7 +303,9 @@ def value_and_grad(fun: Callable, argnum: Argnum = 0) -> Callable:
     @_nary("value_and_grad", fun, argnum)
     def vg(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         vjp, ans = _make_vjp(*_unary(fun, argnum, args, kwargs))
-        return ans, vjp(_scalar_ones(ans, "value_and_grad"))
+        if type(ans) in _SCALAR_ONES and _isfinite(ans):
+            return ans, vjp(1.0)
+        return ans, _loss_gradient(vjp, ans, "value_and_grad")
 
     return vg
 
@@ -315,7 +351,7 @@ def grad_and_aux(fun: Callable, argnum: Argnum = 0) -> Callable:
             return ans
 
         vjp, ans = _make_vjp(*_unary(main_only, argnum, args, kwargs))
-        return vjp(_scalar_ones(ans, "grad_and_aux")), _strip(saved[-1], level)
+        return _loss_gradient(vjp, ans, "grad_and_aux"), _strip(saved[-1], level)
 
     return ga
 

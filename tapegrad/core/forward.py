@@ -8,7 +8,7 @@ from .box import _BOX_TYPES, Box, finish, new_box, unwrap_constant
 from .containers import LEAF_TYPES, add_cotangents, pack_output
 from .primitive import _ARG01, Primitive
 from .reverse import aligned_rules
-from .state import SCOPE, STATE, new_level
+from .state import CHECKS, SCOPE, STATE, new_level
 from .vspace import promote, vspace
 
 _UNRESOLVED = object()  # a cache miss (None means: a joint rule)
@@ -25,6 +25,7 @@ class ForwardTrace:
 
     __slots__ = ("level",)
     fuses = True  # may compute a value with its tangent (Primitive.value_and_jvp)
+    computes = False  # the binds compute values (a batch trace computes its own)
 
     def __init__(self, level: int) -> None:
         self.level = level
@@ -91,10 +92,11 @@ def make_jvp(fun: Callable[[Any], Any], x: Any) -> Callable[[Any], tuple[Any, An
 
     def jvp(v: Any) -> tuple[Any, Any]:
         state, scope = STATE, SCOPE
+        checks = state.checks if CHECKS.used else None  # a debugging mode's traces (tapegrad.debug), or None
         token = scope.enter()
         state.depth += 1
         try:
-            trace = ForwardTrace(new_level())
+            trace = ForwardTrace(new_level()) if checks is None else checks.forward_trace(new_level())
             out = pack_output(fun(new_box(x, trace, v)), trace)
         finally:
             state.depth -= 1

@@ -18,7 +18,7 @@ from .errors import NonDifferentiableError
 from . import primitive as _primitive
 from .fastpath import EXT
 from .primitive import _ARG0, _ARG1, _ARG01, Primitive
-from .state import SCOPE, STATE, new_level
+from .state import CHECKS, SCOPE, STATE, new_level
 from .vspace import promote, vspace
 
 _ROOT = (None, (), (), None, None, None, ())
@@ -294,10 +294,11 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
     """
     x = promote(x)
     state, scope = STATE, SCOPE  # the thread's trace depth; a try block is cheaper than a context manager
+    checks = state.checks if CHECKS.used else None  # a debugging mode's traces (tapegrad.debug), or None
     token = scope.enter()
     state.depth += 1
     try:
-        trace = ReverseTrace(new_level())
+        trace = ReverseTrace(new_level()) if checks is None else checks.reverse_trace(new_level())
         state.tapes.append(trace)
         start = trace.new_root(x)
         out = pack_output(fun(start), trace)
@@ -312,7 +313,11 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
         def vjp(g: Any) -> Any:
             token = scope.enter()
             try:
-                ct = backward_pass(tape, end_node, g)[0]
+                checks = state.checks if CHECKS.used else None  # the thread's debugging mode now, if any
+                if checks is None:
+                    ct = backward_pass(tape, end_node, g)[0]
+                else:
+                    ct = checks.backward_pass(tape, end_node, g)[0]
                 return vspace(x).zeros() if ct is None else dense(ct)
             finally:
                 scope.leave(token)

@@ -10,6 +10,26 @@ import threading
 from typing import Any, Callable
 
 
+class _Checks:
+    """The debugging mode a thread starts with (None: none).
+
+    An object with ``reverse_trace(level)``, ``forward_trace(level)`` and
+    ``backward_pass(tape, end_node, g)``: ``make_vjp`` and ``make_jvp`` open its
+    traces and sweep with its backward pass while ``STATE.checks`` is set, so the
+    plain traces carry no test for it. The engine defines none; an integration
+    layer does (``tapegrad.debug``), and sets this default from its environment
+    variable.
+    """
+
+    default: Any = None
+    # Set once any thread has had a mode: until then the traces do not even read
+    # STATE.checks (a plain attribute costs less than a thread-local one).
+    used: bool = False
+
+
+CHECKS = _Checks()
+
+
 class TraceState(threading.local):
     """How many traces are open on this thread.
 
@@ -27,6 +47,9 @@ class TraceState(threading.local):
         # The reverse traces open on this thread, innermost last: their tapes
         # are what an array layer must look through before it writes in place.
         self.tapes: list = []
+        # A debugging mode (tapegrad/debug.py): the traces to open and the backward
+        # pass to run instead of the plain ones, or None (see CHECKS).
+        self.checks: Any = CHECKS.default
 
 
 STATE = TraceState()

@@ -18,9 +18,11 @@ Derivatives that are genuinely infinite stay so: ``grad(np.sqrt)(0.0)`` is ``inf
 
 from __future__ import annotations
 
+import contextlib
 import operator
+import threading
 from math import isfinite as _isfinite
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as _np
 
@@ -35,16 +37,42 @@ def _nonzero_finite(c: Any) -> bool:
     return type(c) in _REAL_SCALARS and c != 0 and _isfinite(c)
 
 
+class _Masking(threading.local):
+    """Whether zero times an infinity or a NaN is zero here (the default), or NaN as IEEE arithmetic has it.
+
+    The differential operators turn it off (:func:`ieee_products`) for the
+    backward pass of a loss whose value is NaN or infinite: there the masked
+    zeros would hide the NaN (``softmax`` of an overflowing input would get a
+    zero gradient), and the gradient is what IEEE arithmetic gives, as in JAX
+    and PyTorch.
+    """
+
+    on = True
+
+
+MASKING = _Masking()
+
+
+@contextlib.contextmanager
+def ieee_products() -> Iterator[None]:
+    """Within the block, on this thread, ``safe_mul`` and ``safe_div`` are plain ``*`` and ``/`` (0 * inf is NaN)."""
+    saved, MASKING.on = MASKING.on, False
+    try:
+        yield
+    finally:
+        MASKING.on = saved
+
+
 def _safe_mul(x: Any, y: Any) -> Any:
     p = x * y
     if isinstance(p, _np.ndarray):  # subclasses too: ``p != p`` below is for scalars
         if _nonzero_finite(y) or _nonzero_finite(x):
             return p  # a NaN here comes from the other factor itself, not from 0 * inf
         s = _np.add.reduce(p, axis=None)
-        if s != s:  # some product is NaN (or the sum is inf - inf): find the zeros
+        if s != s and MASKING.on:  # some product is NaN (or the sum is inf - inf): find the zeros
             p = _np.where(_np.isnan(p) & ((x == 0) | (y == 0)), 0, p)
         return p
-    if p != p and (x == 0 or y == 0):
+    if p != p and (x == 0 or y == 0) and MASKING.on:
         return type(p)(0)
     return p
 
@@ -58,10 +86,10 @@ def _safe_div(x: Any, y: Any) -> Any:
         if _nonzero_finite(y):
             return p  # a NaN here comes from x itself, not from 0 / 0
         s = _np.add.reduce(p, axis=None)
-        if s != s:
+        if s != s and MASKING.on:
             p = _np.where(_np.isnan(p) & (x == 0), 0, p)
         return p
-    if p != p and x == 0:
+    if p != p and x == 0 and MASKING.on:
         return type(p)(0)
     return p
 
