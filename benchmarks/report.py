@@ -13,7 +13,11 @@ TARGETS: dict[str, list[tuple[str, str, float]]] = {
     "overhead": [("<= 0.2x autograd", "tg/autograd", 0.2), ("faster than torch eager", "tg/torch", 1.0)],
     "array": [("<= 0.85x autograd", "tg/autograd", 0.85), ("grad <= 2.6x NumPy fwd", "grad/fwd", 2.6)],
     "hvp": [("<= 0.4x autograd", "tg/autograd", 0.4)],
-    "jacobian": [("<= 0.5x autograd", "tg/autograd", 0.5)],
+    # Issue 16: the Jacobian family in one batched sweep (vmap).
+    "jacobian": [("<= 0.05x autograd", "tg/autograd", 0.05), ("<= 1x JAX jit", "tg/jax_jit", 1.0)],
+    "hessian": [("<= 0.05x autograd", "tg/autograd", 0.05), ("<= 2x JAX jit", "tg/jax_jit", 2.0)],
+    "perexample": [("<= 1.5x JAX jit", "tg/jax_jit", 1.5)],  # and <= 3x mlp_batch's: add_family_checks
+    "batchgrad": [],  # mlp_batch: the per-example workload's reference, no target of its own
     "tanh4": [("<= 0.3x autograd", "tg/autograd", 0.3)],
     "chain1m": [("<= 0.2x autograd time", "tg/autograd", 0.2),
                 ("peak memory <= autograd's", "mem tg/autograd", 1.0)],
@@ -157,8 +161,21 @@ def per_write(entry: dict, lib: str, field: str = "median") -> Optional[float]:
     return None if value is None else value / entry["size"]["n"]
 
 
+# Issue 16: per-example gradients within this factor of one gradient of the whole batch's loss.
+PER_EXAMPLE_LIMIT = 3.0
+
+
 def add_family_checks(results: list[dict]) -> None:
-    """Issue 13's flatness target, on the writes entry of the largest n (needs two sizes)."""
+    """Targets across workloads: the per-example gradients against the batch gradient (issue 16), and
+    issue 13's flatness, on the writes entry of the largest n (needs two sizes)."""
+    by_key = {e["key"]: e for e in results if "key" in e}
+    per, batch = by_key.get("perexample"), by_key.get("mlp_batch")
+    if per is not None and batch is not None and per["size"].get("batch") == batch["size"].get("batch"):
+        value = _ratio(per["libs"].get("tapegrad", {}).get("median"), batch["libs"].get("tapegrad", {}).get("median"))
+        per["ratios"]["tg/batch grad"] = value
+        status = "n/a" if value is None else "PASS" if value <= PER_EXAMPLE_LIMIT else "FAIL"
+        per["checks"].append({"target": f"<= {PER_EXAMPLE_LIMIT:g}x one batch gradient", "metric": "tg/batch grad",
+                              "limit": PER_EXAMPLE_LIMIT, "value": value, "status": status})
     ws = _writes(results)
     if len(ws) < 2:
         return

@@ -497,8 +497,9 @@ for _lib in ("jax", "jax_jit"):
         return _jax_call(_jit(lib, jax.vmap(g)), d["x"])
 
 
-ORDER = ("chain", "taylor", "rnn", "logreg", "mlp", "hvp", "jacobian", "tanh4", "chain1m",
+ORDER = ("chain", "taylor", "rnn", "logreg", "mlp", "hvp", "jacobian", "hessian", "mlp_batch", "perexample", "tanh4", "chain1m",
          "writes1k", "writes10k", "writes100k")
 
 from . import by_hand  # noqa: E402,F401 - registers the hand-written derivatives on the workloads above
 from . import writes  # noqa: E402,F401 - registers the writes workloads (benchmarks/writes.py)
+from . import batched  # noqa: E402,F401 - registers the vectorised workloads (benchmarks/batched.py)

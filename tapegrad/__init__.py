@@ -18,6 +18,7 @@ from . import builtins, core, extend, tracer, util, wrap_util  # noqa: F401 - au
 from .alias import install_as_autograd, uninstall_autograd_alias
 from .builtins import dict, isinstance, list, tuple, type  # noqa: A004 - autograd's top-level names
 from .core.rules import primitive_with_deprecation_warnings as primitive
+from .core.batching import vmap
 from .core.errors import InputTypeError, NonDifferentiableError, NotScalarError, TapegradError, TraceLeakError
 from .differential_operators import (
     checkpoint,
@@ -30,7 +31,9 @@ from .differential_operators import (
     hessian_tensor_product,
     hessian_vector_product,
     holomorphic_grad,
+    jacfwd,
     jacobian,
+    jacrev,
     make_ggnvp,
     make_hvp,
     make_jvp,

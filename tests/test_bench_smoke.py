@@ -25,7 +25,7 @@ from benchmarks.workloads import ORDER, WORKLOADS, Skip, to_numpy  # noqa: E402
 from benchmarks.writes import FAMILY as WRITES  # noqa: E402
 
 # results are gradients of a scalar
-GRADIENTS = ("chain", "chain1m", "taylor", "rnn", "logreg", "mlp") + WRITES
+GRADIENTS = ("chain", "chain1m", "taylor", "rnn", "logreg", "mlp", "mlp_batch") + WRITES
 
 
 def _tree_map(f, *trees):  # noqa: ANN001, ANN202
@@ -66,6 +66,15 @@ def test_tapegrad_matches_finite_differences(key: str) -> None:
         second = (_forward(key, data, x=data["x"] + h * v) - 2 * _forward(key, data)
                   + _forward(key, data, x=data["x"] - h * v)) / h ** 2
         onp.testing.assert_allclose(result @ v, second[0], rtol=1e-5)
+    elif key == "hessian":  # u . H v against a mixed second difference of f along u and v
+        n, h, u = data["x"].size, 1e-4, rng.randn(data["x"].size)
+        at = lambda step_u, step_v: _forward(key, data, x=data["x"] + step_u * u + step_v * direction)[0]  # noqa: E731
+        mixed = (at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4 * h * h)
+        onp.testing.assert_allclose(u @ result.reshape(n, n) @ direction, mixed, rtol=1e-5)
+    elif key == "perexample":  # each example's gradient along one direction, against its loss's difference
+        grads = WORKLOADS[key].build("tapegrad", data)()
+        along = sum((g * d).reshape(len(g), -1).sum(axis=1) for layer, dl in zip(grads, direction) for g, d in zip(layer, dl))
+        onp.testing.assert_allclose(along, (moved(eps) - moved(-eps)) / (2 * eps), rtol=1e-5, atol=1e-8)
     elif key == "tanh4":
         t = onp.tanh(data["x"])
         onp.testing.assert_allclose(result, 8 * t * (1 - t ** 2) * (2 - 3 * t ** 2), rtol=1e-10, atol=1e-12)

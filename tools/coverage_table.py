@@ -17,16 +17,17 @@ import tapegrad.scipy.linalg  # noqa: E402,F401
 import tapegrad.scipy.signal  # noqa: E402,F401
 import tapegrad.scipy.special  # noqa: E402,F401
 from tapegrad.core import Primitive  # noqa: E402
+from tapegrad.core.batching import batch_rule  # noqa: E402
 from tapegrad.numpy._wrap import DIFFERENTIABLE, NONDIFFERENTIABLE  # noqa: E402
 
 
-def _modes(fun: object) -> tuple[str, str, str]:
+def _modes(fun: object) -> tuple[str, str, str, str]:
     prim = getattr(fun, "_primitive", None)
     if isinstance(prim, Primitive):
         rev = "yes" if (prim.vjps or prim.vjp_joint) else "no"
         fwd = "yes" if (prim.jvps or prim.jvp_joint) else "no"
-        return rev, fwd, "primitive"
-    return "yes", "yes", "composition of primitives"
+        return rev, fwd, "rule" if batch_rule(prim) is not None else "loop", "primitive"
+    return "yes", "yes", "yes", "composition of primitives"
 
 
 def _family(name: str) -> str:
@@ -46,15 +47,22 @@ def render() -> str:
         "(`tests/rules`, `tests/scipy`). `tapegrad.scipy.stats` distributions are compositions of",
         "these functions and are checked in `tests/scipy/test_scipy_stats.py`.",
         "",
+        "`vmap`: a primitive's batching rule (`rule`), or the fallback that applies it to one example",
+        "at a time (`loop`); compositions batch through their primitives. Each is checked against a",
+        "loop over the examples, with its derivatives, in `tests/rules/test_batching.py`, which also",
+        "lists the functions whose result's shape depends on the values (`unique`, `histogram`...):",
+        "vmap refuses those with an error where the examples' shapes differ.",
+        "",
     ]
     families: dict[str, list[str]] = {}
     for name in sorted(DIFFERENTIABLE):
         families.setdefault(_family(name), []).append(name)
     for family in sorted(families):
-        lines += [f"## {family} ({len(families[family])} functions)", "", "| function | reverse | forward | how |", "|---|---|---|---|"]
+        lines += [f"## {family} ({len(families[family])} functions)", "",
+                  "| function | reverse | forward | vmap | how |", "|---|---|---|---|---|"]
         for name in families[family]:
-            rev, fwd, how = _modes(DIFFERENTIABLE[name])
-            lines.append(f"| `{name}` | {rev} | {fwd} | {how} |")
+            rev, fwd, batched, how = _modes(DIFFERENTIABLE[name])
+            lines.append(f"| `{name}` | {rev} | {fwd} | {batched} | {how} |")
         lines.append("")
     nondiff = sorted(set(NONDIFFERENTIABLE))
     lines += [
@@ -62,6 +70,8 @@ def render() -> str:
         "",
         "Integer, boolean, shape or utility results; they run on the plain values and return",
         "plain values (creation functions return arrays that accept traced values by assignment).",
+        "Under `vmap` they map over the examples (the ufuncs elementwise, reductions and queries",
+        "of shape by rules, the others one example at a time).",
         "",
         ", ".join(f"`{n}`" for n in nondiff),
         "",

@@ -107,7 +107,7 @@ PyObject *reverse_globals;    /* reverse's namespace: SLIM_MIN_SIZE is read from
 
 PyObject *s_fun, *s_wrapper, *s_vjp_cache, *s_tape, *s_size, *s_record_one,
     *s_record2, *s_dense, *s_vjp_joint, *s_slim_min_size, *s_value_and_jvp, *s_fuses,
-    *s_record_fused;
+    *s_record_fused, *s_computes;
 
 /* The entry points' common check: configured, and called with `want` arguments. */
 int
@@ -221,6 +221,7 @@ PyInit__fastpath(void)
     INTERN(s_value_and_jvp, "value_and_jvp");
     INTERN(s_fuses, "fuses");
     INTERN(s_record_fused, "record_fused");
+    INTERN(s_computes, "computes");
     if (PyType_Ready(&BoxBaseType) < 0)
         return NULL;
     OperatorBaseType.tp_base = &BoxBaseType;

@@ -39,7 +39,7 @@ PyObject *box_for(PyObject *value, PyObject *trace, PyObject *node);
 extern PyObject *ReverseTraceType, *box_types, *sized_types, *leaf_types, *partial_type, *py_resolve,
     *py_slim, *py_new_box, *py_bind, *py_add_cotangents, *arg0, *arg1, *arg01, *reverse_globals;
 extern PyObject *s_fun, *s_wrapper, *s_vjp_cache, *s_tape, *s_size, *s_record_one, *s_record2, *s_dense,
-    *s_vjp_joint, *s_slim_min_size, *s_value_and_jvp, *s_fuses, *s_record_fused;
+    *s_vjp_joint, *s_slim_min_size, *s_value_and_jvp, *s_fuses, *s_record_fused, *s_computes;
 
 #define CONFIGURED() (ReverseTraceType != NULL)
 

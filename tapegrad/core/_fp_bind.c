@@ -287,6 +287,14 @@ record_fused(PyObject *trace, PyObject *prim, PyObject *argnums, PyObject *node,
 PyObject *
 bind_one(PyObject *prim, BoxObject *box, int pos, PyObject *other, int k)
 {
+    if ((PyObject *)Py_TYPE(box->trace) != ReverseTraceType) {
+        /* a trace that computes values itself (batching): primitive._bind asks it */
+        int computes = attr_true(box->trace, s_computes);
+        if (computes < 0)
+            return NULL;
+        if (computes)
+            return pos == 0 ? call_bind(prim, (PyObject *)box, other) : call_bind(prim, other, (PyObject *)box);
+    }
     /* Hold what the box points at: the call may rebind the box (an in-place write). */
     PyObject *v = box->value, *trace = box->trace, *node = box->node;
     Py_INCREF(trace); Py_INCREF(node); Py_INCREF(v);
@@ -323,6 +331,13 @@ bind2(PyObject *prim, PyObject *x, PyObject *y, int k)
         BoxObject *by = (BoxObject *)y;
         if (by->trace == bx->trace) {
             PyObject *vy = by->value;
+            if ((PyObject *)Py_TYPE(bx->trace) != ReverseTraceType) {
+                int computes = attr_true(bx->trace, s_computes);
+                if (computes < 0)
+                    return NULL;
+                if (computes)
+                    return call_bind(prim, x, y);
+            }
             if (!IS_BOX(vx) && !IS_BOX(vy)) { /* first order: the hot path */
                 PyObject *trace = bx->trace, *n0 = bx->node, *n1 = by->node;
                 Py_INCREF(trace); Py_INCREF(n0); Py_INCREF(n1); Py_INCREF(vx); Py_INCREF(vy);

@@ -45,6 +45,9 @@ class Box(_BoxLayout):
     __slots__ = ()
     type_mappings: dict  # set below: the box-type registry that new_box reads
     types: "Set[type]"  # set below: a live view of the box classes in it
+    # True for the boxes of a batch trace (vmap, core/batching.py): their value is
+    # a stack of examples, so getval stops at them (they stand for one example).
+    batched = False
 
     @classmethod
     def register(cls, value_type: type) -> None:
@@ -77,7 +80,9 @@ class Box(_BoxLayout):
             self._value = result._value
             self._trace = result._trace
             self._node = result._node
-            if result._trace is not CONSTANT:
+            if result.batched or self.batched:  # a batch of examples (vmap) now, or no longer: its box class
+                self.__class__ = type(result)
+            elif result._trace is not CONSTANT:
                 traced = _TRACED_FORMS.get(type(self))
                 if traced is not None:
                     self.__class__ = traced
@@ -115,6 +120,7 @@ class ConstantTrace:
     __slots__ = ()
     level = 0
     fuses = False  # never asked to record_fused (see Primitive.value_and_jvp)
+    computes = False  # the binds compute values (see primitive.py; a batch trace computes its own)
 
     def record(self, prim, argnums, parents, vals, kwargs, ans):  # noqa: ANN001, ANN201
         return constant(ans)
@@ -261,8 +267,16 @@ def _box_type_of(value: Any) -> type[Box]:
 
 
 def getval(x: Any) -> Any:
-    """The plain value under any number of boxes."""
+    """The plain value under any number of boxes.
+
+    A box of a batch trace (``vmap``) stays: its value stacks the values of every
+    example, and the box is what stands for one of them (its ``shape`` is an
+    example's). The boxes of differentiations under it are removed.
+    """
     while isinstance(x, Box):
+        if x.batched:
+            inner = getval(x._value)
+            return x if inner is x._value else type(x)(inner, x._trace, x._node)
         x = x._value
     return x
 

@@ -121,7 +121,7 @@ def dense(ct: Any) -> Any:
 
 
 def _take_vjp(g: Any, ans: Any, c: Any, idx: Any) -> Any:
-    if isinstance(g, Box):
+    if isinstance(g, Box) and not g.batched:  # a batch of cotangents (vmap) stays sparse: no batched zeros
         return container_untake(g, idx, vspace(c))
     if isinstance(idx, slice):
         # params[:-1] in a loop over layers: map the slice's positions back to

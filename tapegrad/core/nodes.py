@@ -79,6 +79,7 @@ class NodeTrace:
 
     __slots__ = ("level",)
     fuses = False  # never asked to compute a value with its tangent
+    computes = False  # the binds compute values (a batch trace computes its own)
 
     def __init__(self, level: int) -> None:
         self.level = level

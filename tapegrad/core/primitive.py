@@ -70,6 +70,8 @@ class Primitive:
 def bind2(prim: Primitive, x: Box, y: Any) -> Any:
     """``prim(x, y)`` for a box ``x`` and no keywords: the path of the arithmetic operators."""
     vx = x._value
+    if x._trace.computes:  # a batch trace computes the value itself
+        return _bind(prim, (x, y), {})
     if isinstance(y, Box):
         t = x._trace
         if y._trace is t:
@@ -84,6 +86,8 @@ def bind2(prim: Primitive, x: Box, y: Any) -> Any:
 
 def bind1(prim: Primitive, x: Box) -> Any:
     """``prim(x)`` for a box ``x`` and no keywords: the path of unary functions."""
+    if x._trace.computes:
+        return x._trace.compute(prim, (x,), {})
     v = x._value
     if isinstance(v, Box):
         return x._trace.record_one(prim, _ARG0, x._node, (v,), prim.wrapper(v))
@@ -92,7 +96,7 @@ def bind1(prim: Primitive, x: Box) -> Any:
 
 def rbind2(prim: Primitive, x: Any, y: Box) -> Any:
     """``prim(x, y)`` for a box ``y`` and a plain ``x`` (reflected operators)."""
-    if isinstance(x, Box):
+    if isinstance(x, Box) or y._trace.computes:
         return _bind(prim, (x, y), {})
     vy = y._value
     if isinstance(vy, Box):
@@ -131,6 +135,8 @@ def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     """Record a call whose positional arguments include at least one box."""
     if len(args) == 1:  # the common unary case, without the general bookkeeping
         x = args[0]
+        if x._trace.computes:
+            return x._trace.compute(prim, args, kwargs)
         v = x._value
         if not kwargs:
             ans = prim.wrapper(v) if isinstance(v, Box) else prim.fun(v)
@@ -142,6 +148,9 @@ def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
         if isinstance(x, Box):
             if isinstance(y, Box):
                 tx, ty = x._trace, y._trace
+                top = tx if tx.level >= ty.level else ty
+                if top.computes:
+                    return top.compute(prim, args, kwargs)
                 if tx is ty:
                     vx, vy = x._value, y._value
                     if isinstance(vx, Box) or isinstance(vy, Box):
@@ -154,10 +163,14 @@ def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
                     return tx.record(prim, _ARG0, (x._node,), (vx, y), kwargs, prim.wrapper(vx, y, **kwargs))
                 vy, x = y._value, _frozen(x)
                 return ty.record(prim, _ARG1, (y._node,), (x, vy), kwargs, prim.wrapper(x, vy, **kwargs))
+            if x._trace.computes:
+                return x._trace.compute(prim, args, kwargs)
             vx = x._value
             ans = prim.wrapper(vx, y, **kwargs) if isinstance(vx, Box) else prim.fun(vx, y, **kwargs)
             return x._trace.record(prim, _ARG0, (x._node,), (vx, y), kwargs, ans)
         if isinstance(y, Box):
+            if y._trace.computes:
+                return y._trace.compute(prim, args, kwargs)
             vy = y._value
             ans = prim.wrapper(x, vy, **kwargs) if isinstance(vy, Box) else prim.fun(x, vy, **kwargs)
             return y._trace.record(prim, _ARG1, (y._node,), (x, vy), kwargs, ans)
@@ -169,6 +182,8 @@ def _bind(prim: Primitive, args: tuple, kwargs: dict) -> Any:
             if t.level > level:
                 top = t
                 level = t.level
+    if top.computes:
+        return top.compute(prim, args, kwargs)
     argnums = []
     parents = []
     vals = list(args)
@@ -259,7 +274,10 @@ def primitive(fun: Callable, name: Optional[str] = None) -> Callable:
         except TapegradError:  # TraceLeakError, or a refused ndarray attribute, from NumPy converting a list
             converted = _sequences(prim, args, kwargs)
             if converted is None:
-                raise
+                batch = _batch_in_tuples(args)
+                if batch is None:
+                    raise
+                return batch.compute(prim, args, kwargs)  # batched index arrays in an index (vmap)
         return wrapper(*converted[0], **converted[1])
 
     try:
@@ -286,6 +304,12 @@ def _sequences(prim: Primitive, args: tuple, kwargs: dict) -> Optional[tuple[tup
     return None if prim.sequences is None else prim.sequences(args, kwargs)
 
 
+def _batch_in_tuples(args: tuple) -> Any:
+    """The batch trace (vmap) of the innermost batched value inside a tuple argument, or None."""
+    traces = [p._trace for a in args if type(a) is tuple for p in a if isinstance(p, Box) and p._trace.computes]
+    return max(traces, key=lambda t: t.level) if traces else None
+
+
 def _in_sequence(x: Any) -> bool:
     """True if ``x`` is a list or tuple holding a box (at any depth)."""
     return type(x) in (list, tuple) and any(isinstance(v, Box) or _in_sequence(v) for v in x)
@@ -300,6 +324,11 @@ def _plain(x: Any) -> Any:
     return x
 
 
+def _top(vals: list) -> Any:
+    """The trace of the highest level among the boxes in ``vals``."""
+    return max((v._trace for v in vals if isinstance(v, Box)), key=lambda t: t.level)
+
+
 def notrace_primitive(fun: Callable) -> Callable:
     """Wrap ``fun`` to run on the plain values under any boxes, recording nothing.
 
@@ -308,8 +337,12 @@ def notrace_primitive(fun: Callable) -> Callable:
     """
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        vals = [getval(a) for a in args]
+        for v in vals:
+            if isinstance(v, Box):  # getval stops at a batched value (vmap): its trace maps fun over the batch
+                return _top(vals).compute_plain(fun, vals, kwargs)
         try:
-            return fun(*[getval(a) for a in args], **kwargs)
+            return fun(*vals, **kwargs)
         except TapegradError:  # traced values inside lists (np.shape([x, y])): look through them too
             if not any(_in_sequence(a) for a in (*args, *kwargs.values())):
                 raise

@@ -137,6 +137,7 @@ class ReverseTrace:
 
     __slots__ = ("level", "tape")
     fuses = False  # the tape needs the value alone (see Primitive.value_and_jvp)
+    computes = False  # the binds compute values (a batch trace computes its own)
 
     def __init__(self, level: int) -> None:
         self.level = level

@@ -167,6 +167,16 @@ def shape_of(x: Any) -> tuple:
     return getattr(x, "shape", ())
 
 
+def plain_array(x: Any) -> Any:
+    """``x`` without derivatives, as a NumPy array, for static data that rules compute with NumPy.
+
+    A value batched by ``vmap`` stays what it is (getval stops there): NumPy's
+    functions on it map over its examples, where ``numpy.asarray`` could not.
+    """
+    v = getval(x)
+    return v if isinstance(v, Box) else _np.asarray(v)
+
+
 def is_complex(x: Any) -> bool:
     """True if ``x`` (an array, scalar or box) has a complex dtype."""
     t = type(x)

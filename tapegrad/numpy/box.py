@@ -643,12 +643,17 @@ def _load_scipy_rules(ufunc: Any) -> Any:
 
 
 def _plain_index(idx: Any) -> Any:
-    """Indices never carry derivatives: see through boxes in them."""
+    """Indices never carry derivatives: see through boxes in them (to the batched index of a vmap, if one is)."""
     if isinstance(idx, Box):
-        return _np.asarray(getval(idx))
+        return _index_value(idx)
     if isinstance(idx, tuple) and any(isinstance(i, Box) for i in idx):
-        return tuple(_np.asarray(getval(i)) if isinstance(i, Box) else i for i in idx)
+        return tuple(_index_value(i) if isinstance(i, Box) else i for i in idx)
     return idx
+
+
+def _index_value(i: Box) -> Any:
+    v = getval(i)
+    return v if isinstance(v, Box) else _np.asarray(v)
 
 
 def write_out(name: str, out: Any, result: Any) -> Any:

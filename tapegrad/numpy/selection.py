@@ -73,8 +73,10 @@ def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Any:
     if axis is None:
         arr, axis = ravel(arr), 0
     s = shape_of(arr)
-    idx = _np.asarray(getval(indices))
-    if idx.ndim != len(s):
+    idx = getval(indices)
+    if not isinstance(idx, Box):  # (a batched index of a vmap stays one)
+        idx = _np.asarray(idx)
+    if len(shape_of(idx)) != len(s):
         raise ValueError("`indices` and `arr` must have the same number of dimensions")
     return getitem(arr, _along_axis_index(s, idx, axis % len(s)))
 

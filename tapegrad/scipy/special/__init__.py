@@ -23,4 +23,6 @@ from ._gammas import __all__ as _gammas_all
 from ._info import *  # noqa: F403
 from ._info import __all__ as _info_all
 
+from . import _batching  # noqa: E402, F401 - the rules of vmap for the functions above
+
 __all__ = _gammas_all + _erf_all + _bessel_all + _info_all

@@ -11,13 +11,13 @@ import scipy.special as _sc
 
 from ...core import getval
 from ...numpy import sign
-from ...numpy._wrap import def_elementwise, wrap
+from ...numpy._wrap import def_elementwise, plain_array, wrap
 from .._util import refuse
 from ._common import def_in_last
 
 
 def _order(v):
-    return _np.asarray(getval(v))
+    return plain_array(v)
 
 
 j0 = wrap(_sc.j0, "scipy.special.j0")

@@ -1,0 +1,47 @@
+"""Batching rules of the broadcasting functions that are not NumPy ufuncs themselves.
+
+Every primitive of a ufunc gets the elementwise rule without a line here
+(``batching._ufunc_rule``); so do the ufuncs without derivatives (comparisons,
+``floor``...). Listed here: the operators' primitives (they compute with
+Python's operators where they can), ``where``, ``clip`` and the helper
+primitives of the rules, and the elementwise functions without derivatives
+that are not ufuncs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as _np
+
+from ..core import def_rules
+from . import creation, elementwise as _ew, ufuncs
+from ._wrap import shape_of
+from .batching import PLAIN_RULES, batch_size, elementwise, front, reshaped
+from .indexing import _where, getitem
+
+for _fun in (
+    ufuncs.add, ufuncs.subtract, ufuncs.multiply, ufuncs.divide, ufuncs.power, ufuncs._safe_mul_p,
+    ufuncs._safe_div_p, ufuncs.one_minus_square, ufuncs.real, ufuncs.imag, _ew.clip, _ew.nan_to_num,
+    _ew._modf_fraction, _ew.sinc, _ew._bessel_i1, _ew.i0, creation._copy, creation._astype_p, _where,
+):
+    def_rules(_fun, batch=elementwise(_fun))
+
+
+def _item_batch(args: tuple, dims: tuple) -> Any:
+    """``x.item()`` (one element, or the element at a flat index) of each example, as a batched scalar."""
+    x = front(args[0], dims[0])
+    n = batch_size(args, dims)
+    flat = reshaped(x, (n, -1))
+    if len(args) == 1:
+        if shape_of(flat)[1:] != (1,):
+            return NotImplemented  # NumPy's own error, from the loop
+        return reshaped(flat, (n,)), 0
+    if len(args) == 2 and isinstance(args[1], (int, _np.integer)) and dims[1] is None:
+        return getitem(flat, (slice(None), args[1])), 0
+    return NotImplemented
+
+
+def_rules(creation.item, batch=_item_batch)
+
+PLAIN_RULES[_np.isclose] = elementwise(_np.isclose)

@@ -1,0 +1,259 @@
+"""Batching rules of indexing and of the primitives behind views and writes.
+
+An index of one example applies to the stack after a full slice over the
+examples' axis. NumPy places the axes of advanced indices (arrays, and the
+integers among them) where the first of them stands when they are adjacent,
+and first otherwise: so the examples' axis stays first in the former case and
+comes right after those axes in the latter (:func:`_examples_axis`).
+
+``gather``, ``scatter`` and ``erase`` work on C-order positions within one
+example: over the stack, example ``i``'s positions are offset by ``i`` times an
+example's size. ``view_of`` is a gather; a write (``write_into``) writes the
+positions it selects in every example at once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+import numpy as _np
+
+from ..core import Box, def_rules
+from ..core.batching import TUPLE_RULES, BatchError
+from ._wrap import shape_of
+from .assignment import erase, gather, scatter, view_of, write_in_place, write_into
+from .assignment import dtype_of
+from .batching import batch_size, example_ndim, front, moved, stacked
+from .shaping import moveaxis
+from .indexing import getitem, untake
+from .layout import all_positions
+
+
+def _examples_axis(idx: Any) -> Optional[int]:
+    """Where the examples' axis lands in ``stack[(slice(None),) + idx]``, or None for an index the loop must take.
+
+    None for scalar booleans and anything that is not a valid integer or boolean index.
+    """
+    parts = idx if type(idx) is tuple else (idx,)
+    shapes = []
+    advanced = []
+    for i, p in enumerate(parts):
+        if p is None or p is Ellipsis or isinstance(p, slice):
+            continue
+        if isinstance(p, (bool, _np.bool_)):
+            return None
+        if isinstance(p, (int, _np.integer)):
+            advanced.append(i)
+            continue
+        try:
+            a = _np.asarray(p)
+        except Exception:
+            return None
+        if a.dtype == bool and a.ndim > 0:
+            shapes.append((int(_np.count_nonzero(a)),))
+        elif a.dtype.kind in "iu":
+            shapes.append(a.shape)
+        else:
+            return None
+        advanced.append(i)
+    if not shapes:
+        return 0  # integers and slices only: the examples stay in front
+    if advanced == list(range(advanced[0], advanced[-1] + 1)):
+        return 0
+    return len(_np.broadcast_shapes(*shapes))
+
+
+def _prefixed(idx: Any) -> tuple:
+    return (slice(None),) + (idx if type(idx) is tuple else (idx,))
+
+
+def _getitem_batch(args: tuple, dims: tuple) -> Any:
+    (x, idx), (d, di) = args, dims
+    if di is not None:  # index arrays that differ between examples
+        n = batch_size(args, dims) if d is not None else _index_size(idx, di)
+        full, move = _batched_index(idx, di, example_ndim(x, d), n)
+        return _moved_block(getitem(stacked(x, d, n), full), move), 0
+    at = _examples_axis(idx)
+    if at is None:
+        return NotImplemented
+    return getitem(front(x, d), _prefixed(idx)), at
+
+
+def _untake_batch(args: tuple, dims: tuple) -> Any:
+    (g, idx, shape, dtype), (dg, di, *rest) = args, dims
+    if any(r is not None for r in rest):
+        return NotImplemented
+    if di is not None:
+        n = batch_size(args, dims) if dg is not None else _index_size(idx, di)
+        full, move = _batched_index(idx, di, len(shape), n)
+        g = _moved_block(stacked(g, dg, n), move, back=True)
+        return untake(g, full, (n,) + tuple(shape), dtype), 0
+    at = _examples_axis(idx)
+    if at is None:
+        return NotImplemented
+    n = batch_size(args, dims)
+    return untake(moved(g, dg, at), _prefixed(idx), (n,) + tuple(shape), dtype), 0
+
+
+def _index_size(idx: Any, di: Any) -> int:
+    """The number of examples, read off a batched index array."""
+    if not isinstance(di, tuple):
+        return shape_of(idx)[di]
+    return next(shape_of(p)[d] for p, d in zip(idx, di) if d is not None)
+
+
+def _batched_index(idx: Any, di: Any, ndim: int, n: int) -> tuple:
+    """An index into the stack (examples first) that takes each example's own index arrays.
+
+    The examples' own positions become one more index array, in front; with the
+    other advanced indices NumPy then puts the examples' axis first. Returns the
+    index and ``(size, after)``: the block of the advanced indices' axes, which
+    NumPy puts right after the examples' axis and one example has after
+    ``after`` other axes (None: right there).
+    """
+    parts = idx if isinstance(di, tuple) else (idx,)
+    pdims = di if isinstance(di, tuple) else (di,)
+    entries = []  # (value, dim)
+    for p, pd in zip(parts, pdims):
+        if pd is None and not (p is None or p is Ellipsis or isinstance(p, (slice, int, _np.integer))):
+            a = _np.asarray(p)
+            if a.dtype == bool:
+                if a.ndim == 0:
+                    raise BatchError("vmap: a boolean scalar in an index with batched index arrays is not supported")
+                entries.extend((k, None) for k in _np.nonzero(a))  # the positions a mask selects
+                continue
+            p = a
+        elif pd is not None and dtype_of(p).kind not in "iu":
+            raise BatchError(
+                "vmap: a boolean mask that differs between examples selects a different number of "
+                "elements in each, which cannot be stacked; use np.where(mask, x, 0) instead."
+            )
+        entries.append((p, pd))
+    advanced, shapes, consumed = [], [], 0
+    for i, (p, pd) in enumerate(entries):
+        if p is None or p is Ellipsis:
+            continue
+        consumed += 1
+        if isinstance(p, slice):
+            continue
+        advanced.append(i)
+        if pd is not None:
+            s = shape_of(p)
+            shapes.append(s[:pd] + s[pd + 1:])
+        else:
+            shapes.append(_np.shape(p))
+    k = len(_np.broadcast_shapes(*shapes)) if shapes else 0
+    full = [_np.arange(n).reshape((n,) + (1,) * k)]
+    for p, pd in entries:
+        full.append(front(p, pd, k) if pd is not None else p)
+    first, last = advanced[0], advanced[-1]
+    move = None
+    if advanced == list(range(first, last + 1)) and first > 0:
+        # an example has the block where its first advanced index stands, after the axes made before it
+        before = 0
+        for p, _ in entries[:first]:
+            before += ndim - consumed if p is Ellipsis else 1
+        move = (k, before)
+    return tuple(full), move
+
+
+def _moved_block(r: Any, move: Any, back: bool = False) -> Any:
+    """``r`` (examples first) with its next ``move[0]`` axes moved to after ``move[1]`` more (or back)."""
+    if move is None or move[0] == 0 or move[1] == 0:
+        return r
+    k, before = move
+    block, to = list(range(1, 1 + k)), list(range(1 + before, 1 + before + k))
+    if back:
+        block, to = to, block
+    return _np.moveaxis(r, block, to) if type(r) is _np.ndarray else moveaxis(r, block, to)
+
+
+def_rules(getitem, batch=_getitem_batch)
+def_rules(untake, batch=_untake_batch)
+TUPLE_RULES.update({getitem._primitive, untake._primitive})
+
+
+# ----- views and writes ---------------------------------------------------------------------
+
+
+def _over_stack(positions: _np.ndarray, n: int, size: int) -> _np.ndarray:
+    """Positions within one example (of ``size`` elements), as positions within a stack of ``n`` examples."""
+    offsets = (_np.arange(n, dtype=_np.intp) * size).reshape((n,) + (1,) * positions.ndim)
+    return offsets + positions
+
+
+def _example_size(x: Any, d: Optional[int]) -> int:
+    s = shape_of(x)
+    return math.prod(s[:d] + s[d + 1:]) if d is not None else math.prod(s)
+
+
+def _gather_batch(args: tuple, dims: tuple) -> Any:
+    (a, positions, component), (d, *rest) = args, dims
+    if any(r is not None for r in rest):
+        return NotImplemented
+    n = batch_size(args, dims)
+    return gather(front(a, d), _over_stack(positions, n, _example_size(a, d)), component), 0
+
+
+def _scatter_batch(args: tuple, dims: tuple) -> Any:
+    (t, positions, component, shape, dtype, unique), (d, *rest) = args, dims
+    if any(r is not None for r in rest):
+        return NotImplemented
+    n = batch_size(args, dims)
+    pos = _over_stack(positions, n, math.prod(shape))
+    return scatter(front(t, d), pos, component, (n,) + tuple(shape), dtype, unique), 0
+
+
+def _erase_batch(args: tuple, dims: tuple) -> Any:
+    (g, positions, component), (d, *rest) = args, dims
+    if any(r is not None for r in rest):
+        return NotImplemented
+    n = batch_size(args, dims)
+    return erase(front(g, d), _over_stack(positions, n, _example_size(g, d)), component), 0
+
+
+def _view_batch(args: tuple, dims: tuple) -> Any:
+    (root, spec), (d, ds) = args, dims
+    if ds is not None:
+        return NotImplemented
+    n = batch_size(args, dims)
+    return gather(front(root, d), _over_stack(spec.positions(), n, _example_size(root, d)), spec.component), 0
+
+
+def _write_batch(args: tuple, dims: tuple) -> Any:
+    """``root[spec][idx] = value`` in every example: the positions it selects, written in a copy of the stack.
+
+    On plain arrays (the loop takes boxes of other transformations, through
+    the primitive's own rules). NumPy's assignment does the casting.
+    """
+    (root, spec, idx, value), (dr, ds, di, dv) = args, dims
+    if ds is not None or di is not None or type(root) is not _np.ndarray or isinstance(value, Box):
+        return NotImplemented
+    if (spec is not None and not spec.writeable) or (dr is None and not root.flags.writeable):
+        raise ValueError("assignment destination is read-only")
+    n = batch_size(args, dims)
+    s = shape_of(root)
+    example = s[:dr] + s[dr + 1:] if dr is not None else s
+    selected = all_positions(spec, _np.broadcast_to(0, example))[idx]
+    out = _np.array(stacked(root, dr, n), order="C")
+    flat = out.reshape(n, -1)
+    component = None if spec is None else spec.component
+    target = flat if component is None else (flat.real if component == "real" else flat.imag)
+    if dv is not None:
+        value = front(value, dv)
+        vs = shape_of(value)[1:]
+        extra = len(vs) - selected.ndim
+        if extra > 0:  # NumPy lets a value carry leading unit axes
+            value = value.reshape((n,) + vs[extra:])
+        value = front(value, 0, selected.ndim)
+    target[:, selected] = value
+    return out, 0
+
+
+def_rules(gather, batch=_gather_batch)
+def_rules(scatter, batch=_scatter_batch)
+def_rules(erase, batch=_erase_batch)
+def_rules(view_of, batch=_view_batch)
+def_rules(write_into, batch=_write_batch)
+def_rules(write_in_place, batch=_write_batch)

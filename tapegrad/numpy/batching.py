@@ -1,0 +1,402 @@
+"""Arrays under ``vmap``: the boxes of batched arrays, their batch space, and the shared rule helpers.
+
+A batched array's value holds every example stacked along its batch axis; the
+box stands for one example (``shape``, ``ndim``, ``len`` are an example's) and
+refuses what would need one example's value (``if x > 0``, ``float(x)``).
+
+The batching rules of the families (``batch(args, dims, **kwargs) -> (ans,
+dim)``, see :mod:`tapegrad.core.batching`) live in ``batch_*.py``, one module
+per family, and are written with the helpers here: :func:`front` moves an
+argument's examples to axis 0, :func:`aligned` lines up the arguments of an
+elementwise call, :func:`elementwise` is the rule of every broadcasting
+function.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from typing import Any, Callable, Optional
+
+import numpy as _np
+
+from ..core import Box, register_vspace
+from ..core.batching import (
+    PLAIN_RULE_FINDERS, PLAIN_RULES, RULE_FINDERS, BatchError, BatchSpace, register_batch_space,
+)
+from ..core.box import register_box
+from ._wrap import shape_of
+from .box import ArrayBox, ScalarBox
+from .indexing import getitem
+from .shaping import broadcast_to, expand_dims, moveaxis, reshape, stack
+from .vspace import array_vspace
+
+
+def _no_example(what: str) -> BatchError:
+    return BatchError(
+        f"{what} of a value batched by vmap would need the value of one example, but the mapped function "
+        "runs on all examples at once. Select with np.where(condition, a, b) instead of if/else, keep the "
+        "value an array, or pass it with in_axes=None if it is the same for every example."
+    )
+
+
+class _Batched:
+    """What the boxes of a batch trace change in a traced array: an example's shape, and no single value."""
+
+    __slots__ = ()
+    batched = True
+
+    @property
+    def shape(self) -> tuple:
+        s = shape_of(self._value)
+        d = self._node
+        return s[:d] + s[d + 1:]
+
+    @property
+    def strides(self) -> tuple:
+        st = self._value.strides
+        d = self._node
+        return st[:d] + st[d + 1:]
+
+    @property
+    def flags(self) -> Any:
+        """An example's layout: contiguous where its elements are evenly spaced in C (or F) order."""
+        return ExampleFlags(self.shape, self.strides, self._value.flags.writeable)
+
+    def __len__(self) -> int:
+        s = self.shape
+        if not s:
+            raise TypeError("len() of unsized object")
+        return s[0]
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        # Python branches once for every example: only where they all agree (the branch each would take).
+        if self.size != 1:
+            raise ValueError("The truth value of an array with more than one element is ambiguous. Use a.any() or a.all()")
+        plain = self._value
+        while isinstance(plain, Box):
+            plain = plain._value
+        if _np.all(plain):
+            return True
+        if not _np.any(plain):
+            return False
+        raise _no_example("The truth value (if, while, and, or), where the examples disagree,")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        raise _no_example("Converting to a NumPy array (numpy.asarray, or a function that calls it)")
+
+    def _scalar(self, kind: type) -> Any:
+        raise _no_example(f"{kind.__name__}()")
+
+    def view(self, dtype: Any = None, type: Any = None) -> Any:  # noqa: A002 - NumPy's names
+        if type is not None or (dtype is not None and _np.dtype(dtype) != self.dtype):
+            return ArrayBox.view(self, dtype, type)  # its error
+        return self
+
+    # NumPy's protocols. tapegrad's own function for a NumPy function runs as on any traced array;
+    # but some compute a part without derivative with NumPy on getval(x), which is this box again:
+    # called back for the same function, NumPy's function is mapped over the examples itself
+    # (on the values under the box, where it dispatches as it should).
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        key = (ufunc, method)
+        if key in _ACTIVE.keys:
+            if method != "__call__" or "out" in kwargs:
+                raise BatchError(f"vmap cannot map numpy.{ufunc.__name__}.{method} here")
+            return _top(inputs).compute_plain(ufunc, list(inputs), kwargs)
+        _ACTIVE.keys.add(key)
+        try:
+            return ArrayBox.__array_ufunc__(self, ufunc, method, *inputs, **kwargs)
+        finally:
+            _ACTIVE.keys.discard(key)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        if func in _ACTIVE.keys:
+            return _top(args).compute_plain(func, list(args), kwargs)
+        _ACTIVE.keys.add(func)
+        try:
+            return ArrayBox.__array_function__(self, func, types, args, kwargs)
+        finally:
+            _ACTIVE.keys.discard(func)
+
+    def __repr__(self) -> str:
+        return f"BatchedArray(shape={self.shape}, dtype={self.dtype}, examples along axis {self._node} of {shape_of(self._value)})"
+
+    __str__ = __repr__
+
+
+def _evenly(shape: tuple, strides: tuple) -> bool:
+    """Are the elements evenly spaced, the first axis given varying fastest (a stride of any positive size)?"""
+    if 0 in shape:
+        return True
+    step = None
+    for n, st in zip(shape, strides):
+        if n == 1:
+            continue
+        if step is None:
+            if st <= 0:
+                return False
+        elif st != step:
+            return False
+        step = st * n
+    return True
+
+
+class ExampleFlags:
+    """The memory flags NumPy's order 'A' and 'K' read, of one example of a stack.
+
+    An example lies in memory as the stack does, its elements spaced by the
+    stack's strides: it counts as C- (or Fortran-) contiguous when they are
+    evenly spaced in that order, as they are in a contiguous array whatever
+    the examples' axis adds between them.
+    """
+
+    __slots__ = ("c_contiguous", "f_contiguous", "writeable")
+
+    def __init__(self, shape: tuple, strides: tuple, writeable: bool) -> None:
+        self.c_contiguous = _evenly(shape[::-1], strides[::-1])
+        self.f_contiguous = _evenly(shape, strides)
+        self.writeable = writeable
+
+    def __getitem__(self, name: str) -> bool:
+        return getattr(self, {"C_CONTIGUOUS": "c_contiguous", "F_CONTIGUOUS": "f_contiguous",
+                              "WRITEABLE": "writeable"}.get(name.upper(), name.lower()))
+
+
+class _Active(threading.local):
+    """The NumPy functions being dispatched for batched arrays on this thread."""
+
+    def __init__(self) -> None:
+        self.keys: set = set()
+
+
+_ACTIVE = _Active()
+
+
+def _top(values: Any) -> Any:
+    """The batch trace of the innermost batched value among ``values``."""
+    traces = [v._trace for v in values if isinstance(v, Box) and v.batched]
+    if not traces:
+        raise BatchError("vmap: no batched value among the arguments")
+    return max(traces, key=lambda t: t.level)
+
+
+class BatchArrayBox(_Batched, ArrayBox):
+    """An array batched by ``vmap``: an example is an array of ``shape``."""
+
+    __slots__ = ()
+
+
+class BatchScalarBox(_Batched, ScalarBox):
+    """A scalar batched by ``vmap``: an example is a number (immutable, as NumPy's scalars)."""
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        raise TypeError("len() of unsized object")
+
+
+# ----- the helpers of the rules -------------------------------------------------------
+
+
+def ndim_of(x: Any) -> int:
+    return len(shape_of(x))
+
+
+def moved(x: Any, dim: int, to: int = 0) -> Any:
+    """``x`` with axis ``dim`` moved to ``to`` (a view)."""
+    if dim == to:
+        return x
+    if type(x) is _np.ndarray:
+        return _np.moveaxis(x, dim, to)
+    return moveaxis(x, dim, to)
+
+
+def reshaped(x: Any, shape: tuple, order: str = "C") -> Any:
+    if type(x) is _np.ndarray:
+        return x.reshape(shape, order=order)
+    return reshape(x, shape, order=order)
+
+
+def front(x: Any, dim: Optional[int], ndim: Optional[int] = None) -> Any:
+    """A batched ``x`` with its examples on axis 0; with ``ndim``, unit axes after it make an example ``ndim``-d."""
+    if dim is None:
+        return x
+    x = moved(x, dim, 0)
+    if ndim is not None:
+        s = shape_of(x)
+        if len(s) - 1 < ndim:
+            x = reshaped(x, s[:1] + (1,) * (ndim - len(s) + 1) + s[1:])
+    return x
+
+
+def batch_size(args: tuple, dims: tuple) -> int:
+    """The number of examples, read off the first batched argument."""
+    for a, d in zip(args, dims):
+        if d is not None:
+            return shape_of(a)[d]
+    raise AssertionError("a batching rule called without a batched argument")
+
+
+def example_ndim(x: Any, dim: Optional[int]) -> int:
+    """The number of axes of one example of ``x``."""
+    return ndim_of(x) - (dim is not None)
+
+
+def stacked(x: Any, dim: Optional[int], size: int) -> Any:
+    """``x`` with its examples on axis 0, an unbatched ``x`` repeated ``size`` times (a broadcast view)."""
+    if dim is not None:
+        return moved(x, dim, 0)
+    s = shape_of(x)
+    if type(x) is _np.ndarray or type(x) in (float, int, complex, bool) or isinstance(x, _np.generic):
+        return _np.broadcast_to(x, (size,) + s)
+    return broadcast_to(expand_dims(x, 0), (size,) + s)
+
+
+def aligned(args: tuple, dims: tuple) -> tuple[tuple, int]:
+    """The arguments of a broadcasting call lined up on the examples' axis, and that axis.
+
+    Batched arguments get their examples on the same axis, and unit axes so
+    that every example has as many axes as the largest; the others broadcast
+    as they are. Arguments already batched along one axis that the unbatched
+    ones do not reach are left where they are.
+    """
+    ndims = [len(shape_of(a)) for a in args]
+    nd = 0
+    shared = None
+    for n, d in zip(ndims, dims):
+        if d is not None:
+            n -= 1
+            shared = d if shared is None or shared == d else -1
+        if n > nd:
+            nd = n
+    if shared is not None and shared >= 0:
+        for n, d in zip(ndims, dims):
+            if (d is None and n > nd - shared) or (d is not None and n - 1 != nd):
+                break
+        else:
+            return args, shared
+    return tuple(a if d is None else front(a, d, nd) for a, d in zip(args, dims)), 0
+
+
+def elementwise(fun: Callable) -> Callable:
+    """The batching rule of a broadcasting function ``fun`` (a ufunc, ``where``, ``clip``...): ``fun`` on the stacks.
+
+    Keywords pass through; every positional argument broadcasts.
+    """
+
+    def rule(args: tuple, dims: tuple, **kwargs: Any) -> tuple[Any, int]:
+        lined, dim = aligned(args, dims)
+        ans = fun(*lined, **kwargs)
+        return ans, ((dim,) * len(ans) if type(ans) is tuple else dim)  # modf, frexp: two outputs
+
+    rule.__name__ = f"batch_{getattr(fun, '__name__', 'elementwise')}"
+    return rule
+
+
+def axis_of(axis: int, ndim: int) -> int:
+    """An example's ``axis`` (negative from the end) as an axis of a stack with the examples first."""
+    if not -ndim <= axis < ndim:
+        raise _np.exceptions.AxisError(axis, ndim) if hasattr(_np, "exceptions") else IndexError(
+            f"axis {axis} is out of bounds for array of dimension {ndim}")
+    return axis % ndim + 1
+
+
+def axes_of(axis: Any, ndim: int) -> Any:
+    """``axis`` (None, an int or a sequence of them) of an example, for a stack with the examples first."""
+    if axis is None:
+        return tuple(range(1, ndim + 1))
+    if isinstance(axis, (tuple, list)):
+        return tuple(axis_of(a, ndim) for a in axis)
+    return axis_of(axis, ndim)
+
+
+_PARAMS: dict = {}
+
+
+def named(np_fun: Callable, args: tuple, kwargs: dict, first: int = 1) -> dict:
+    """The static parameters of a call, ``args[first:]`` named by ``np_fun``'s signature, with ``kwargs``."""
+    if len(args) <= first:
+        return dict(kwargs)
+    names = _PARAMS.get(np_fun)
+    if names is None:
+        names = _PARAMS[np_fun] = list(inspect.signature(np_fun).parameters)
+    out = dict(zip(names[first:], args[first:]))
+    out.update(kwargs)
+    return out
+
+
+def unbatched(dims: tuple, first: int = 1) -> bool:
+    """True if no argument from ``first`` on is batched (the static parameters of most rules)."""
+    return all(d is None for d in dims[first:])
+
+
+# ----- the batch space of arrays ---------------------------------------------------------
+
+
+class ArrayBatching(BatchSpace):
+    """Arrays and numbers: examples along an axis of an array."""
+
+    def box_type(self, value: Any, dim: int) -> type:
+        nd = value.ndim if type(value) is _np.ndarray else ndim_of(value)
+        return BatchScalarBox if nd == 1 else BatchArrayBox
+
+    def ndim(self, value: Any) -> int:
+        return ndim_of(value)
+
+    def size(self, value: Any, dim: int) -> int:
+        return shape_of(value)[dim]
+
+    def move(self, value: Any, dim: int, to: int) -> Any:
+        return moved(value, dim, to)
+
+    def take(self, value: Any, i: int, dim: int) -> Any:
+        idx = (slice(None),) * dim + (i,)
+        return value[idx] if type(value) is _np.ndarray else getitem(value, idx)
+
+    def stack(self, values: list, dim: int) -> Any:
+        if any(isinstance(v, Box) for v in values):
+            return stack(values, dim)
+        return _np.stack(values, dim)
+
+    def broadcast(self, value: Any, size: int, dim: int) -> Any:
+        s = shape_of(value)
+        target = s[:dim] + (size,) + s[dim:]
+        if isinstance(value, Box):
+            return broadcast_to(expand_dims(value, dim), target)
+        return _np.array(_np.broadcast_to(_np.expand_dims(value, dim), target))  # writeable, as vmap's results are
+
+
+_SPACE = ArrayBatching()
+for _t in (_np.ndarray, _np.generic, float, int, complex, bool, BatchArrayBox, BatchScalarBox):
+    register_batch_space(_t, _SPACE)
+
+# A differentiation's box around a batched value is an ordinary traced array (or scalar).
+register_box(BatchArrayBox, ArrayBox)
+register_box(BatchScalarBox, ScalarBox)
+
+
+def _example_space(box: Any) -> Any:
+    """The vector space of one example: an array of the box's shape and dtype."""
+    return array_vspace(_np.broadcast_to(_np.zeros((), box.dtype), box.shape))
+
+
+register_vspace(BatchArrayBox, _example_space)
+register_vspace(BatchScalarBox, _example_space)
+
+
+def _ufunc_rule(prim: Any) -> Optional[Callable]:
+    """Every primitive of a NumPy (or SciPy) ufunc broadcasts: the elementwise rule."""
+    return elementwise(prim.wrapper) if isinstance(prim.fun, _np.ufunc) else None
+
+
+def _plain_ufunc_rule(fun: Any) -> Optional[Callable]:
+    return elementwise(fun) if isinstance(fun, _np.ufunc) else None
+
+
+RULE_FINDERS.append(_ufunc_rule)
+PLAIN_RULE_FINDERS.append(_plain_ufunc_rule)
+
+__all__ = ["BatchArrayBox", "BatchScalarBox", "PLAIN_RULES"]

@@ -1,0 +1,332 @@
+"""tapegrad.vmap: axes as JAX reads them, composition with the derivatives, the loop fallback, errors,
+and the batched differential operators (jacobian, jacfwd, hessian, batches of Hessian-vector products)
+against their one-row-at-a-time results. Each rule is checked against a loop in tests/rules/test_batching.py.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as onp
+import pytest
+
+import tapegrad.numpy as np
+from tapegrad import (
+    TapegradError, TraceLeakError, elementwise_grad, grad, hessian, hessian_vector_product, jacfwd, jacobian, jacrev,
+    make_jvp, make_vjp, value_and_grad, vmap,
+)
+from tapegrad.core.batching import BatchError, looped_primitives
+from tapegrad.extend import def_rules, primitive
+
+RNG = onp.random.default_rng(16)
+
+
+def _loop(f, *args, axis=0):
+    """``f`` of each example along ``axis`` of every argument, stacked along axis 0."""
+    n = onp.shape(args[0])[axis]
+    return onp.stack([f(*[onp.take(a, i, axis) for a in args]) for i in range(n)])
+
+
+# ----- axes ---------------------------------------------------------------------------------------
+
+
+def test_in_axes_per_argument_and_none() -> None:
+    x, w = RNG.standard_normal((5, 3)), RNG.standard_normal(3)
+    got = vmap(lambda x, w: np.dot(x, w) + np.sum(w), in_axes=(0, None))(x, w)
+    onp.testing.assert_allclose(got, x @ w + w.sum())
+
+
+def test_negative_and_inner_axes() -> None:
+    x = RNG.standard_normal((3, 4, 5))
+    for axis in (1, -1, -2, 2):
+        got = vmap(lambda v: np.sum(np.sin(v) * v[0]), in_axes=axis)(x)
+        onp.testing.assert_allclose(got, _loop(lambda v: onp.sum(onp.sin(v) * v[0]), x, axis=axis))
+
+
+def test_containers_in_and_out() -> None:
+    Point = collections.namedtuple("Point", "x y")
+    p = Point(RNG.standard_normal((4, 2)), RNG.standard_normal(4))
+    d = {"a": RNG.standard_normal((2, 4)), "b": 3.0}
+
+    def f(p, d):
+        return {"sum": p.x[0] * p.y + d["a"][1] * d["b"], "pair": (p.y, d["b"])}
+
+    out = vmap(f, in_axes=(Point(0, 0), {"a": 1, "b": None}), out_axes={"sum": 0, "pair": (-1, None)})(p, d)
+    onp.testing.assert_allclose(out["sum"], p.x[:, 0] * p.y + d["a"][1] * 3.0)
+    onp.testing.assert_allclose(out["pair"][0], p.y)
+    assert out["pair"][1] == 3.0
+
+
+def test_out_axes_places_and_broadcasts() -> None:
+    x = RNG.standard_normal((4, 3))
+    got = vmap(lambda v: (np.outer(v, v), 2.0), out_axes=(1, 0))(x)
+    onp.testing.assert_allclose(got[0], onp.einsum("bi,bj->ibj", x, x))
+    onp.testing.assert_array_equal(got[1], onp.full(4, 2.0))
+    assert got[1].flags.writeable  # an unbatched output is copied out, as a batched one is
+
+
+def test_keyword_arguments_map_over_axis_0() -> None:
+    x, s = RNG.standard_normal((4, 3)), RNG.standard_normal(4)
+    onp.testing.assert_allclose(vmap(lambda x, scale: x * scale)(x, scale=s), x * s[:, None])
+
+
+def test_axis_size_without_mapped_arguments() -> None:
+    onp.testing.assert_array_equal(vmap(lambda: np.ones(2), in_axes=(), axis_size=3)(), onp.ones((3, 2)))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: vmap(np.add, in_axes=(0, 0))(onp.ones(3), onp.ones(4)), "different sizes"),
+    (lambda: vmap(np.sin, in_axes=1)(onp.ones(3)), "axis 1"),
+    (lambda: vmap(np.add, in_axes=(0,))(onp.ones(3), onp.ones(3)), "in_axes has 1 entries"),
+    (lambda: vmap(np.sin, in_axes=None)(onp.ones(3)), "at least one mapped argument"),
+    (lambda: vmap(np.sin, out_axes=None)(onp.ones(3)), "out_axes is None"),
+    (lambda: vmap(lambda x: x, in_axes=([0],))({"a": onp.ones(3)}), "do not match"),
+    (lambda: vmap(np.sin, in_axes="0"), "must be an int"),
+])
+def test_errors_name_the_problem(call, message) -> None:
+    with pytest.raises(BatchError, match=message):
+        call()
+
+
+def test_python_branches_need_every_example_to_agree() -> None:
+    def relu_or_not(x):
+        return x if np.all(x > -10) else -x  # the same branch for every example: fine
+
+    onp.testing.assert_allclose(vmap(relu_or_not)(onp.arange(6.0).reshape(2, 3)), onp.arange(6.0).reshape(2, 3))
+    with pytest.raises(BatchError, match="where the examples disagree"):
+        vmap(lambda x: x if x > 0 else -x)(onp.array([1.0, -1.0]))
+    with pytest.raises(BatchError, match="float"):
+        vmap(lambda x: float(x))(onp.array([1.0, -1.0]))
+
+
+def test_an_example_looks_like_one_example() -> None:
+    seen = {}
+
+    def f(x):
+        seen.update(shape=x.shape, ndim=x.ndim, len=len(x), size=np.size(x), shape_fn=np.shape(x))
+        return x
+
+    vmap(f, in_axes=1)(onp.ones((3, 7, 2)))
+    assert seen == {"shape": (3, 2), "ndim": 2, "len": 3, "size": 6, "shape_fn": (3, 2)}
+
+
+def test_leaked_batched_value_refuses_use() -> None:
+    kept = []
+    vmap(lambda x: kept.append(x) or x)(onp.ones(3))
+    with pytest.raises(TraceLeakError, match="after vmap returned"):
+        kept[0] + 1.0
+
+
+# ----- writes, views, the loop fallback -------------------------------------------------------------
+
+
+def test_writes_into_arrays_made_inside() -> None:
+    def f(x):
+        out = np.zeros(4)
+        view = out[1:3]  # a view taken before the writes sees them
+        out[0] = x[0]
+        out[1:] = x * 2.0
+        out[3] += np.sum(x)
+        return out, view * 1.0
+
+    x = RNG.standard_normal((5, 3))
+    got = vmap(f)(x)
+    for i in range(5):
+        want = f(x[i])
+        onp.testing.assert_allclose(got[0][i], want[0])
+        onp.testing.assert_allclose(got[1][i], want[1])
+    g = vmap(grad(lambda v: np.sum(f(v)[0] ** 2)))(x)
+    onp.testing.assert_allclose(g, _loop(grad(lambda v: np.sum(f(v)[0] ** 2)), x))
+
+
+def test_primitive_without_a_rule_is_looped() -> None:
+    cube = primitive(lambda x: x ** 3)
+    def_rules(cube, vjp=lambda g, ans, x: 3 * x ** 2 * g, jvp=lambda t, ans, x: 3 * x ** 2 * t)
+    x = RNG.standard_normal((4, 2))
+    onp.testing.assert_allclose(vmap(cube)(x), x ** 3)
+    onp.testing.assert_allclose(vmap(grad(lambda v: np.sum(cube(v))))(x), 3 * x ** 2)
+    onp.testing.assert_allclose(grad(lambda v: np.sum(vmap(cube)(v)))(x), 3 * x ** 2)
+    assert "<lambda>" in looped_primitives()
+    def_rules(cube, batch=lambda args, dims: (cube(args[0]), dims[0]))  # now it has one
+    onp.testing.assert_allclose(vmap(cube, in_axes=1)(x.T), x ** 3)
+
+
+def test_batched_index_arrays() -> None:
+    x, i = RNG.standard_normal((4, 5, 3)), RNG.integers(0, 5, (4, 2))
+    onp.testing.assert_allclose(vmap(lambda x, i: x[i, 1])(x, i), _loop(lambda x, i: x[i, 1], x, i))
+    onp.testing.assert_allclose(vmap(np.sort)(x[..., 0]), onp.sort(x[..., 0], axis=1))
+    onp.testing.assert_allclose(vmap(lambda v: np.median(v, axis=0))(x), onp.median(x, axis=1))
+    g = vmap(grad(lambda v: np.sum(np.sort(v) * onp.arange(5.0))))(x[..., 0])
+    onp.testing.assert_allclose(g, _loop(grad(lambda v: np.sum(np.sort(v) * onp.arange(5.0))), x[..., 0]))
+    with pytest.raises(BatchError, match="boolean mask"):
+        vmap(lambda v: v[v > 0])(x[..., 0])
+
+
+# ----- composition with the derivatives -------------------------------------------------------------
+
+
+def f_mix(x, w):
+    return np.sum(np.tanh(w @ x) ** 2) + np.prod(np.cos(x[:2])) + np.max(x) * np.linalg.norm(x)
+
+
+@pytest.mark.parametrize("order", ["vmap(grad)", "grad(vmap)", "vmap(vmap(grad))", "vmap(jvp)", "jvp(vmap)",
+                                   "vmap(vjp)", "vmap(hvp)", "grad(vmap(grad))"])
+def test_compositions(order: str) -> None:
+    w = RNG.standard_normal((4, 3))
+    xs = RNG.standard_normal((5, 3))
+    t = RNG.standard_normal(3)
+    one = grad(f_mix)
+    if order == "vmap(grad)":
+        got, want = vmap(one, in_axes=(0, None))(xs, w), _loop(lambda x: one(x, w), xs)
+    elif order == "grad(vmap)":
+        got = grad(lambda X: np.sum(vmap(f_mix, in_axes=(0, None))(X, w)))(xs)
+        want = _loop(lambda x: one(x, w), xs)
+    elif order == "vmap(vmap(grad))":
+        X = xs.reshape(5, 1, 3) + onp.arange(2.0).reshape(1, 2, 1)
+        got = vmap(vmap(one, in_axes=(0, None)), in_axes=(1, None), out_axes=1)(X, w)
+        want = onp.stack([_loop(lambda x: one(x, w), X[:, j]) for j in range(2)], axis=1)
+    elif order == "vmap(jvp)":
+        got = vmap(lambda x: make_jvp(f_mix)(x, w)(t)[1])(xs)
+        want = _loop(lambda x: make_jvp(f_mix)(x, w)(t)[1], xs)
+    elif order == "jvp(vmap)":
+        got = make_jvp(lambda X: vmap(f_mix, in_axes=(0, None))(X, w))(xs)(onp.tile(t, (5, 1)))[1]
+        want = _loop(lambda x: make_jvp(f_mix)(x, w)(t)[1], xs)
+    elif order == "vmap(vjp)":
+        vjp, _ = make_vjp(lambda x: np.tanh(w @ x))(xs[0])
+        got, want = vmap(vjp)(onp.eye(4)), _loop(vjp, onp.eye(4))
+    elif order == "vmap(hvp)":
+        got = vmap(lambda v: hessian_vector_product(f_mix)(xs[0], w, v))(onp.eye(3))
+        want = hessian(f_mix)(xs[0], w)
+    else:  # the gradient of a sum of per-example gradient norms
+        def per_example_norms(W):
+            return np.sum(vmap(lambda x: np.sum(grad(f_mix)(x, W) ** 2))(xs))
+
+        got = grad(per_example_norms)(w)
+        want = sum(grad(lambda W, x=x: np.sum(grad(f_mix)(x, W) ** 2))(w) for x in xs)
+    onp.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_value_and_grad_inside_vmap() -> None:
+    xs = RNG.standard_normal((4, 3))
+    values, grads = vmap(value_and_grad(lambda x: np.sum(x ** 3)))(xs)
+    onp.testing.assert_allclose(values, (xs ** 3).sum(1))
+    onp.testing.assert_allclose(grads, 3 * xs ** 2)
+
+
+def test_per_example_gradients_of_an_mlp() -> None:
+    sizes = [6, 5, 4, 3]
+    params = [(RNG.standard_normal((m, n)) / onp.sqrt(m), RNG.standard_normal(n) * 0.1)
+              for m, n in zip(sizes[:-1], sizes[1:])]
+    X = RNG.standard_normal((7, 6))
+    Y = onp.eye(3)[RNG.integers(0, 3, 7)]
+
+    def loss(params, x, y):
+        h = x
+        for w, b in params[:-1]:
+            h = np.tanh(h @ w + b)
+        w, b = params[-1]
+        logits = h @ w + b
+        return -np.sum(y * (logits - np.log(np.sum(np.exp(logits), axis=-1, keepdims=True))))
+
+    got = vmap(grad(loss), in_axes=(None, 0, 0))(params, X, Y)
+    want = [grad(loss)(params, X[i], Y[i]) for i in range(7)]
+    for k, (w, b) in enumerate(got):
+        onp.testing.assert_allclose(w, onp.stack([g[k][0] for g in want]), rtol=1e-10, atol=1e-12)
+        onp.testing.assert_allclose(b, onp.stack([g[k][1] for g in want]), rtol=1e-10, atol=1e-12)
+    # their sum is the gradient of the summed loss
+    total = grad(lambda p: sum(loss(p, X[i], Y[i]) for i in range(7)))(params)
+    onp.testing.assert_allclose(got[0][0].sum(0), total[0][0], rtol=1e-10)
+
+
+# ----- batched differential operators against one row at a time --------------------------------------
+
+A = RNG.standard_normal((4, 4)) / 2
+
+
+def _functions():
+    return {
+        "tanh-matvec": lambda x: np.tanh(A @ x) * np.sin(x),
+        "outer": lambda x: np.outer(x, np.cumsum(x)),
+        "reductions": lambda x: np.stack([np.sum(x ** 2), np.prod(x), np.max(x), np.mean(np.exp(x))]),
+        "indexing": lambda x: x[::-1][[0, 2, 2]] * x[1],
+        "where": lambda x: np.where(x > 0, x ** 2, np.sin(x)),
+        "linalg": lambda x: np.linalg.solve(A + 3 * np.eye(4), x) + np.linalg.inv(np.diag(x ** 2 + 1)) @ x,
+        "einsum": lambda x: np.einsum("ij,j,j->i", A, x, x),
+        "writes": _writes,
+        "sort": lambda x: np.sort(x) * np.arange(4.0),
+        "scalar": lambda x: np.sum(np.log1p(x ** 2)),
+        "matrix-out": lambda x: np.reshape(x, (2, 2)) @ np.reshape(x[::-1], (2, 2)),
+    }
+
+
+def _writes(x):
+    out = np.zeros((2, 4))
+    out[0] = x
+    out[1, 1:] = x[:3] * x[0]
+    return out
+
+
+def _looped_jacobian(f, x):
+    """The Jacobian one reverse sweep per output element (what jacobian did before vmap)."""
+    vjp, ans = make_vjp(f)(x)
+    rows = [vjp(e) for e in onp.eye(onp.size(ans)).reshape((onp.size(ans),) + onp.shape(ans))]
+    return onp.reshape(onp.stack(rows), onp.shape(ans) + onp.shape(x))
+
+
+@pytest.mark.parametrize("name", list(_functions()))
+def test_jacobians_match_the_looped_one(name: str) -> None:
+    f = _functions()[name]
+    x = RNG.standard_normal(4)
+    want = _looped_jacobian(f, x)
+    for op in (jacobian, jacrev, jacfwd):
+        got = op(f)(x)
+        assert got.shape == want.shape
+        onp.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["tanh-matvec", "outer", "reductions", "linalg", "einsum", "writes", "scalar"])
+def test_hessians_match_the_looped_one(name: str) -> None:
+    f = _functions()[name]
+    x = RNG.standard_normal(4) + 0.1
+    # column by column: the Jacobian of each gradient entry, one reverse sweep per row
+    want = onp.stack([_looped_jacobian(lambda y, k=k: _looped_jacobian(f, y)[..., k], x) for k in range(4)], axis=-2)
+    got = hessian(f)(x)
+    assert got.shape == onp.shape(f(x)) + (4, 4)
+    onp.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11)
+
+
+def test_hessian_vector_products_for_a_batch_of_vectors() -> None:
+    f = _functions()["scalar"]
+    x, V = RNG.standard_normal(4), RNG.standard_normal((3, 2, 4))
+    got = hessian_vector_product(f)(x, V)
+    H = hessian(f)(x)
+    onp.testing.assert_allclose(got, V @ H.T, rtol=1e-10)
+    onp.testing.assert_allclose(hessian_vector_product(f)(x, V[0, 0]), H @ V[0, 0], rtol=1e-10)
+
+
+def test_jacobian_of_complex_and_tuple_arguments() -> None:
+    z = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)
+    f = lambda z: np.abs(z) ** 2 + np.real(z * z)  # noqa: E731 - not holomorphic: forward mode is not used
+    onp.testing.assert_allclose(jacfwd(f)(z), _looped_jacobian(f, z))
+    g = lambda x, y: np.sin(x) * y[:2]  # noqa: E731
+    x, y = RNG.standard_normal(2), RNG.standard_normal(3)
+    got = jacobian(g, (0, 1))(x, y)
+    onp.testing.assert_allclose(got[0], onp.diag(onp.cos(x) * y[:2]))
+    onp.testing.assert_allclose(got[1], onp.hstack([onp.diag(onp.sin(x)), onp.zeros((2, 1))]))
+
+
+def test_elementwise_grad_unchanged() -> None:
+    x = onp.linspace(-2, 2, 7)
+    d4 = elementwise_grad(elementwise_grad(elementwise_grad(elementwise_grad(np.tanh))))
+    t = onp.tanh(x)
+    onp.testing.assert_allclose(d4(x), 8 * t * (2 - 3 * t ** 2) * (1 - t ** 2), rtol=1e-9, atol=1e-12)
+
+
+def test_vmap_of_jacobian() -> None:
+    xs = RNG.standard_normal((3, 4))
+    f = _functions()["tanh-matvec"]
+    onp.testing.assert_allclose(vmap(jacobian(f))(xs), _loop(lambda x: _looped_jacobian(f, x), xs), rtol=1e-10)
+
+
+def test_tapegrad_errors_are_tapegrad_errors() -> None:
+    assert issubclass(BatchError, TapegradError)
