@@ -139,6 +139,42 @@ def test_writes_into_arrays_made_inside() -> None:
     onp.testing.assert_allclose(g, _loop(grad(lambda v: np.sum(f(v)[0] ** 2)), x))
 
 
+def test_writes_through_views_of_batched_arrays() -> None:
+    def f(x):
+        y = x * 1.0
+        v = y[1:3]  # a view of each example: writes through it reach y, as in NumPy
+        v[0] = 7.0 * x[0]
+        w = y[::2]
+        w[1] += 1.0
+        return y
+
+    x = RNG.standard_normal((3, 4))
+    onp.testing.assert_allclose(vmap(f)(x), _loop(f, x))
+    onp.testing.assert_allclose(vmap(f, in_axes=1)(x.T), _loop(f, x))
+    loss = lambda v: np.sum(f(v) ** 2)  # noqa: E731
+    onp.testing.assert_allclose(grad(lambda X: np.sum(vmap(f)(X) ** 2))(x), _loop(grad(loss), x))
+
+
+def test_writes_into_views_that_are_not_linked_are_refused() -> None:
+    def transposed(x):
+        y = x.T * 1.0
+        z = y.T  # a view vmap does not link: writing into it would miss y
+        z[0] = 5.0
+        return y
+
+    with pytest.raises(BatchError, match="view of a batched array"):
+        vmap(transposed)(RNG.standard_normal((3, 2, 2)))
+
+    def sliced(x):
+        y = x * 1.0
+        y[1:3][0] = 7.0
+        return np.sum(y ** 2)
+
+    # under grad inside vmap, views of computed arrays are not linked either: refused, never wrong
+    with pytest.raises(BatchError, match="view of a batched array"):
+        vmap(grad(sliced))(RNG.standard_normal((3, 4)))
+
+
 def test_primitive_without_a_rule_is_looped() -> None:
     cube = primitive(lambda x: x ** 3)
     def_rules(cube, vjp=lambda g, ans, x: 3 * x ** 2 * g, jvp=lambda t, ans, x: 3 * x ** 2 * t)

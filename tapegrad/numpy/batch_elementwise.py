@@ -17,15 +17,30 @@ import numpy as _np
 from ..core import def_rules
 from . import creation, elementwise as _ew, ufuncs
 from ._wrap import shape_of
-from .batching import PLAIN_RULES, batch_size, elementwise, front, reshaped
+from .batching import PLAIN_RULES, batch_size, elementwise, front, noted_view, reshaped
 from .indexing import _where, getitem
 
 for _fun in (
     ufuncs.add, ufuncs.subtract, ufuncs.multiply, ufuncs.divide, ufuncs.power, ufuncs._safe_mul_p,
-    ufuncs._safe_div_p, ufuncs.one_minus_square, ufuncs.real, ufuncs.imag, _ew.clip, _ew.nan_to_num,
+    ufuncs._safe_div_p, ufuncs.one_minus_square, _ew.clip, _ew.nan_to_num,
     _ew._modf_fraction, _ew.sinc, _ew._bessel_i1, _ew.i0, creation._copy, creation._astype_p, _where,
 ):
     def_rules(_fun, batch=elementwise(_fun))
+
+
+def _part_rule(fun: Any) -> Any:
+    """``real``/``imag``: of a complex array NumPy's result is a view (a write into it reaches the array)."""
+    each = elementwise(fun)
+
+    def rule(args: tuple, dims: tuple) -> Any:
+        ans, dim = each(args, dims)
+        return noted_view(ans, args[0]), dim
+
+    return rule
+
+
+def_rules(ufuncs.real, batch=_part_rule(ufuncs.real))
+def_rules(ufuncs.imag, batch=_part_rule(ufuncs.imag))
 
 
 def _item_batch(args: tuple, dims: tuple) -> Any:

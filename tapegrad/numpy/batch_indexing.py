@@ -24,10 +24,10 @@ from ..core.batching import TUPLE_RULES, BatchError
 from ._wrap import shape_of
 from .assignment import erase, gather, scatter, view_of, write_in_place, write_into
 from .assignment import dtype_of
-from .batching import batch_size, example_ndim, front, moved, stacked
+from .batching import UNLINKED_VIEWS, batch_size, example_ndim, front, moved, noted_view, plain_stack, stacked
 from .shaping import moveaxis
 from .indexing import getitem, untake
-from .layout import all_positions
+from .layout import all_positions, is_basic
 
 
 def _examples_axis(idx: Any) -> Optional[int]:
@@ -77,7 +77,8 @@ def _getitem_batch(args: tuple, dims: tuple) -> Any:
     at = _examples_axis(idx)
     if at is None:
         return NotImplemented
-    return getitem(front(x, d), _prefixed(idx)), at
+    out = getitem(front(x, d), _prefixed(idx))
+    return (noted_view(out, x) if is_basic(idx) else out), at
 
 
 def _untake_batch(args: tuple, dims: tuple) -> Any:
@@ -228,8 +229,17 @@ def _write_batch(args: tuple, dims: tuple) -> Any:
     the primitive's own rules). NumPy's assignment does the casting.
     """
     (root, spec, idx, value), (dr, ds, di, dv) = args, dims
-    if ds is not None or di is not None or type(root) is not _np.ndarray or isinstance(value, Box):
+    if ds is not None or di is not None:
         return NotImplemented
+    if dr is not None and plain_stack(root) in UNLINKED_VIEWS:
+        # a view of another batched array (x.T, np.reshape(x, ...)) that is not linked to it: NumPy's
+        # write would reach that array too, which a copy here would not
+        raise BatchError(
+            "vmap: writing into a view of a batched array (x.T, np.reshape(x, s), ...) is not supported; "
+            "write into a copy (y = x.copy()) or into x itself (x[idx] = ..., x[a:b] views are linked)."
+        )
+    if type(root) is not _np.ndarray or isinstance(value, Box):
+        return NotImplemented  # boxes of differentiations: the loop, through the primitive's own rules
     if (spec is not None and not spec.writeable) or (dr is None and not root.flags.writeable):
         raise ValueError("assignment destination is read-only")
     n = batch_size(args, dims)

@@ -15,7 +15,7 @@ from ..core import def_rules
 from . import rearrange, shaping
 from ._wrap import shape_of
 from .batching import (
-    PLAIN_RULES, ExampleFlags, axes_of, axis_of, batch_size, example_ndim, front, moved, named, ndim_of, reshaped, stacked, unbatched,
+    PLAIN_RULES, ExampleFlags, axes_of, noted_view, axis_of, batch_size, example_ndim, front, moved, named, ndim_of, reshaped, stacked, unbatched,
 )
 
 
@@ -47,14 +47,15 @@ def _read_order(x: Any, d: int, order: Any) -> tuple:
 
 def _read(x: Any, d: int, order: Any, new: tuple, n: int) -> Any:
     """Each example of ``x`` read into shape ``new`` (or flattened with ``new`` None) in ``order``."""
+    base = x
     order, axes = _read_order(x, d, order)
     if axes is not None:
         x = shaping.transpose(front(x, d), (0,) + tuple(a + 1 for a in axes))
         d = 0
     if order == "F":  # the examples' axis last: in Fortran order it varies slowest
         out = shaping.reshape(moved(x, d, ndim_of(x) - 1), (-1, n) if new is None else new + (n,), order="F")
-        return out, ndim_of(out) - 1
-    return shaping.reshape(front(x, d), (n, -1) if new is None else (n,) + new), 0
+        return noted_view(out, base), ndim_of(out) - 1
+    return noted_view(shaping.reshape(front(x, d), (n, -1) if new is None else (n,) + new), base), 0
 
 
 def _reshape_batch(args: tuple, dims: tuple, **kwargs: Any) -> Any:
@@ -88,7 +89,7 @@ def _squeeze_batch(args: tuple, dims: tuple, **kwargs: Any) -> Any:
         axis = tuple(i + 1 for i, k in enumerate(shape_of(x)[1:]) if k == 1)
     else:
         axis = axes_of(axis, example_ndim(args[0], d))
-    return shaping.squeeze(x, axis=axis), 0
+    return noted_view(shaping.squeeze(x, axis=axis), x), 0
 
 
 def _expand_dims_batch(args: tuple, dims: tuple, **kwargs: Any) -> Any:
@@ -98,7 +99,7 @@ def _expand_dims_batch(args: tuple, dims: tuple, **kwargs: Any) -> Any:
     axis = named(_np.expand_dims, args, kwargs)["axis"]
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out_ndim = example_ndim(x, d) + len(axes)
-    return shaping.expand_dims(front(x, d), tuple(axis_of(a, out_ndim) for a in axes)), 0
+    return noted_view(shaping.expand_dims(front(x, d), tuple(axis_of(a, out_ndim) for a in axes)), x), 0
 
 
 def _transpose_batch(args: tuple, dims: tuple, **kwargs: Any) -> Any:
@@ -111,7 +112,7 @@ def _transpose_batch(args: tuple, dims: tuple, **kwargs: Any) -> Any:
         axes = tuple(range(nd, 0, -1))
     else:
         axes = tuple(axis_of(a, nd) for a in axes)
-    return shaping.transpose(front(x, d), (0,) + axes), 0
+    return noted_view(shaping.transpose(front(x, d), (0,) + axes), x), 0
 
 
 def _axes_rule(fun: Callable, np_fun: Callable, names: tuple, all_if_none: bool = False, defaults: Any = None) -> Callable:
@@ -133,7 +134,7 @@ def _axes_rule(fun: Callable, np_fun: Callable, names: tuple, all_if_none: bool 
                 params[name] = axes_of(params[name], nd)
             elif all_if_none:
                 params[name] = axes_of(None, nd)
-        return fun(front(x, d), **params), 0
+        return noted_view(fun(front(x, d), **params), x), 0
 
     rule.__name__ = f"batch_{np_fun.__name__}"
     return rule
@@ -149,7 +150,7 @@ def _broadcast_to_batch(args: tuple, dims: tuple, **kwargs: Any) -> Any:
     params.pop("subok", None)
     if params:
         return NotImplemented
-    return shaping.broadcast_to(front(x, d, len(target)), (batch_size(args, dims),) + target), 0
+    return noted_view(shaping.broadcast_to(front(x, d, len(target)), (batch_size(args, dims),) + target), x), 0
 
 
 def _concat_batch(args: tuple, dims: tuple) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import weakref
 from typing import Any, Callable, Optional
 
 import numpy as _np
@@ -26,8 +27,10 @@ from ..core.batching import (
 )
 from ..core.box import register_box
 from ._wrap import shape_of
-from .box import ArrayBox, ScalarBox
+from . import memory
+from .box import ArrayBox, ScalarBox, _plain_index
 from .indexing import getitem
+from .layout import Spec
 from .shaping import broadcast_to, expand_dims, moveaxis, reshape, stack
 from .vspace import array_vspace
 
@@ -165,6 +168,49 @@ class ExampleFlags:
                               "WRITEABLE": "writeable"}.get(name.upper(), name.lower()))
 
 
+class _Views:
+    """The stacks that batching rules made as views of their argument's (a transpose, a reshape...), by identity.
+
+    NumPy's result would be a view of the argument, so a write into it would
+    reach the argument; unless ``_linked_view`` links it, such a write is
+    refused (``batch_indexing._write_batch``) rather than done on its own.
+    """
+
+    def __init__(self) -> None:
+        self._refs: dict = {}
+
+    def add(self, a: _np.ndarray) -> None:
+        if len(self._refs) > 4096:
+            self._refs = {k: r for k, r in self._refs.items() if r() is not None}
+        self._refs[id(a)] = weakref.ref(a)
+
+    def discard(self, a: Any) -> None:
+        self._refs.pop(id(a), None)
+
+    def __contains__(self, a: Any) -> bool:
+        ref = self._refs.get(id(a))
+        return ref is not None and ref() is a
+
+
+UNLINKED_VIEWS = _Views()
+
+
+def noted_view(out: Any, x: Any) -> Any:
+    """``out``, a rule's result that NumPy would return as a view of ``x``: noted where it shares ``x``'s memory."""
+    o, v = plain_stack(out), plain_stack(x)
+    if type(o) is _np.ndarray and type(v) is _np.ndarray and _np.may_share_memory(o, v):
+        UNLINKED_VIEWS.add(o)
+    return out
+
+
+def plain_stack(x: Any) -> Any:
+    """The plain array under a batched box and the boxes of differentiations in it (its memory)."""
+    v = x._value if isinstance(x, Box) and x.batched else x
+    while isinstance(v, Box) and not v.batched:
+        v = v._value
+    return v
+
+
 class _Active(threading.local):
     """The NumPy functions being dispatched for batched arrays on this thread."""
 
@@ -187,6 +233,38 @@ class BatchArrayBox(_Batched, ArrayBox):
     """An array batched by ``vmap``: an example is an array of ``shape``."""
 
     __slots__ = ()
+
+    def __getitem__(self, idx: Any) -> Any:
+        return _linked_view(self, getitem(self, _plain_index(idx)))
+
+
+def _linked_view(base: Any, out: Any) -> Any:
+    """``out``, a view of the batched ``base`` where NumPy's is one: each example's view of that example's memory.
+
+    The place of one example's view in its root (a ``layout.Spec``) is read off
+    example 0, and holds for every example when the view steps over the examples
+    as the root does. Writes through either then reach the other, as
+    ``memory.link`` arranges for unbatched arrays. Other views of batched arrays
+    stay unlinked, and a write into one is refused (``batch_indexing``).
+    """
+    if not (isinstance(out, Box) and out.batched):
+        return out
+    ov, bv = plain_stack(out), plain_stack(base)  # the memory under any differentiation's boxes
+    if type(ov) is not _np.ndarray or type(bv) is not _np.ndarray or not _np.may_share_memory(ov, bv):
+        return out
+    block = memory._block_of(base)
+    root = block.root
+    rv, d, r = plain_stack(root), out._node, root._node
+    if not (root.batched and type(rv) is _np.ndarray) or ov.shape[d] == 0 or ov.strides[d] != rv.strides[r]:
+        return out
+    one, root_one = ov[(slice(None),) * d + (0,)], rv[(slice(None),) * r + (0,)]
+    if not _np.may_share_memory(one, root_one):
+        return out
+    out._block = block
+    out._spec = Spec(one, root_one)
+    block.views.append(weakref.ref(out))
+    UNLINKED_VIEWS.discard(ov)
+    return out
 
 
 class BatchScalarBox(_Batched, ScalarBox):

@@ -103,6 +103,9 @@ _SERIES = "the rule sums a series until every element has converged, on the plai
 REFUSED_DERIVATIVES = {
     "gammainc": _SERIES, "gammaincc": _SERIES, "gammainc-upper": _SERIES, "gammaincc-upper": _SERIES,
     "betainc": _SERIES, "stdtr": _SERIES,
+    # grad inside vmap: x[a:b] of a traced batched array is not linked to x (numpy/memory.py's link sees
+    # no ndarray under the differentiation's box), so a write into it is refused (tests/test_vmap.py)
+    "setitem iadd": "writes into a view, under grad inside vmap",
 }
 
 B = 3  # examples
