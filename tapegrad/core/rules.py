@@ -27,6 +27,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import MutableMapping
 from itertools import count
+from types import MethodType
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .containers import dense
@@ -322,47 +323,60 @@ deprecated_defvjp_message = (
 )
 
 
+# Each deprecated method is bound to its primitive with types.MethodType, its state kept on the
+# primitive's wrapper once used: every primitive made by primitive_with_deprecation_warnings
+# (tapegrad.numpy's too) carries three, so they cost one small object each, not closures.
+
+
+def _state(fun: Callable, key: str, kind: type) -> Any:
+    try:
+        return fun.__dict__[key]
+    except KeyError:
+        value = fun.__dict__[key] = kind()
+        return value
+
+
+def _defvjp_unstaged(fun: Callable, vjpfun: Callable, argnum: int = 0) -> None:
+    warnings.warn(deprecated_defvjp_message.format("defvjp"), stacklevel=2)
+
+    def maker(ans: Any, *args: Any, **kwargs: Any) -> Callable:
+        return lambda g: vjpfun(g, ans, vspace(args[argnum]), vspace(g), *args, **kwargs)
+
+    makers = _state(fun, "_deprecated_vjps", dict)
+    makers[argnum] = maker
+    nums = sorted(makers)
+    defvjp(fun, *[makers[a] for a in nums], argnums=nums)
+
+
+def _defvjp_is_zero(fun: Callable, argnums: Iterable[int] = (0,)) -> None:
+    warnings.warn(deprecated_defvjp_message.format("defvjp_is_zero"), stacklevel=2)
+    zero = _state(fun, "_deprecated_zero", set)
+    zero.update(argnums)
+    nums = sorted(zero)
+    defvjp(fun, *[None] * len(nums), argnums=nums)
+
+
+def _defgrad(fun: Callable, gradfun: Callable, argnum: int = 0) -> None:
+    warnings.warn(deprecated_defvjp_message.format("defgrad"), stacklevel=2)
+    makers = _state(fun, "_deprecated_grads", dict)
+    makers[argnum] = gradfun
+    nums = sorted(makers)
+    defvjp(fun, *[makers[a] for a in nums], argnums=nums)
+
+
 def deprecated_defvjp(fun: Callable) -> Callable:
     """``fun.defvjp(vjpfun, argnum=0)`` of autograd 1.1: ``vjpfun(g, ans, vs, gvs, *args)``."""
-    makers: dict = {}
-
-    def defvjp_unstaged(vjpfun: Callable, argnum: int = 0) -> None:
-        warnings.warn(deprecated_defvjp_message.format("defvjp"), stacklevel=2)
-
-        def maker(ans: Any, *args: Any, **kwargs: Any) -> Callable:
-            return lambda g: vjpfun(g, ans, vspace(args[argnum]), vspace(g), *args, **kwargs)
-
-        makers[argnum] = maker
-        nums = sorted(makers)
-        defvjp(fun, *[makers[a] for a in nums], argnums=nums)
-
-    return defvjp_unstaged
+    return MethodType(_defvjp_unstaged, fun)
 
 
 def deprecated_defvjp_is_zero(fun: Callable) -> Callable:
     """``fun.defvjp_is_zero(argnums=(0,))`` of autograd 1.1: those arguments get zero derivatives."""
-    zero: set = set()
-
-    def defvjp_is_zero(argnums: Iterable[int] = (0,)) -> None:
-        warnings.warn(deprecated_defvjp_message.format("defvjp_is_zero"), stacklevel=2)
-        zero.update(argnums)
-        nums = sorted(zero)
-        defvjp(fun, *[None] * len(nums), argnums=nums)
-
-    return defvjp_is_zero
+    return MethodType(_defvjp_is_zero, fun)
 
 
 def deprecated_defgrad(fun: Callable) -> Callable:
     """``fun.defgrad(gradfun, argnum=0)`` of autograd 1.1: ``gradfun(ans, *args)`` returns ``g -> cotangent``."""
-    makers: dict = {}
-
-    def defgrad(gradfun: Callable, argnum: int = 0) -> None:
-        warnings.warn(deprecated_defvjp_message.format("defgrad"), stacklevel=2)
-        makers[argnum] = gradfun
-        nums = sorted(makers)
-        defvjp(fun, *[makers[a] for a in nums], argnums=nums)
-
-    return defgrad
+    return MethodType(_defgrad, fun)
 
 
 def primitive_with_deprecation_warnings(f_raw: Callable, name: Optional[str] = None) -> Callable:

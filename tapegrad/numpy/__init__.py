@@ -40,7 +40,7 @@ from .compat import *  # noqa: F403, E402 - autograd.numpy's own names (r_, c_, 
 
 from . import fft, linalg, random  # noqa: E402, F401 - the submodules, as numpy.fft and friends
 from . import arraycache  # noqa: E402, F401 - installs the derivatives' array cache (arraycache.py)
-from . import batching, batch_elementwise, batch_indexing, batch_linalg, batch_products, batch_reductions, batch_shape  # noqa: E402, F401, I001 - vmap's batched arrays and rules
+from . import batch_loader  # noqa: E402, F401 - vmap's batched arrays and rules, loaded at its first use
 from . import hints as _hints  # noqa: E402, F401 - the optional speed hints (hints.py), declared last
 from .ufunc_methods import attach as _attach_ufunc_methods  # noqa: E402
 

@@ -12,7 +12,6 @@ diagonal (written back onto the diagonal).
 from __future__ import annotations
 
 import functools
-import string
 from typing import Any
 
 import numpy as _np
@@ -20,7 +19,8 @@ import numpy as _np
 from ..core import Box, def_rules, primitive
 from ._wrap import dispatches, is_complex, shape_of
 
-_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy's order for sublist labels
+# NumPy's order for sublist labels (written out: the string module costs a regex compile at import)
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def _einsum(subscripts: str, *operands: Any, **kwargs: Any) -> Any:

@@ -146,7 +146,16 @@ def _slogdet_jvp(a_dot: Any, ans: Any, a: Any) -> tuple:
 
 _slogdet = primitive(_np.linalg.slogdet, "linalg.slogdet")
 def_rules(_slogdet, vjp=_slogdet_vjp, jvp=_slogdet_jvp)
-_SlogdetResult = type(_np.linalg.slogdet(_np.eye(1)))
+
+
+def result_type(name: str, probe: Any) -> type:
+    """The named tuple type that numpy.linalg returns (``SlogdetResult``...): NumPy's own class where it
+    is found by name, else the type of ``probe()`` (a call on a 1x1 matrix costs more, at import)."""
+    found = getattr(getattr(_np.linalg, "_linalg", None), name, None)
+    return found if isinstance(found, type) else type(probe())
+
+
+_SlogdetResult = result_type("SlogdetResult", lambda: _np.linalg.slogdet(_np.eye(1)))
 
 
 @composite(_np.linalg.slogdet, "linalg.slogdet")

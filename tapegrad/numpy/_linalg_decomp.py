@@ -27,7 +27,7 @@ from typing import Any
 import numpy as _np
 
 from ..core import NonDifferentiableError, def_rules, primitive
-from ._linalg_basic import H, T, conj, diag_matrix, diag_part, inv, is_zero, real_if, solve
+from ._linalg_basic import H, T, conj, diag_matrix, diag_part, inv, is_zero, real_if, result_type, solve
 from ._wrap import is_complex, shape_of
 from .composite import composite
 from .products import matmul
@@ -125,7 +125,7 @@ def _eigh_jvp(a_dot: Any, ans: Any, a: Any, UPLO: str = "L") -> tuple:  # noqa: 
 
 _eigh = primitive(_np.linalg.eigh, "linalg.eigh")
 def_rules(_eigh, vjp=_eigh_vjp, jvp=_eigh_jvp)
-_EighResult = type(_np.linalg.eigh(_np.eye(1)))
+_EighResult = result_type("EighResult", lambda: _np.linalg.eigh(_np.eye(1)))
 
 
 @composite(_np.linalg.eigh, "linalg.eigh")
@@ -180,7 +180,7 @@ def _eig_jvp(a_dot: Any, ans: Any, a: Any) -> tuple:
 
 _eig = primitive(_np.linalg.eig, "linalg.eig")
 def_rules(_eig, vjp=_eig_vjp, jvp=_eig_jvp)
-_EigResult = type(_np.linalg.eig(_np.eye(1)))
+_EigResult = result_type("EigResult", lambda: _np.linalg.eig(_np.eye(1)))
 
 
 def _unit_columns(v: Any) -> Any:
@@ -269,7 +269,7 @@ def _svd_jvp(a_dot: Any, ans: Any, a: Any, *args: Any, **kwargs: Any) -> tuple:
 
 _svd = primitive(lambda a, hermitian=False: _np.linalg.svd(a, full_matrices=False, hermitian=hermitian), "linalg.svd")
 def_rules(_svd, vjp=_svd_vjp, jvp=_svd_jvp)
-_SVDResult = type(_np.linalg.svd(_np.eye(1)))
+_SVDResult = result_type("SVDResult", lambda: _np.linalg.svd(_np.eye(1)))
 
 
 def _svdvals_vjp(g: Any, ans: Any, a: Any) -> Any:
@@ -361,7 +361,7 @@ def _qr_jvp(a_dot: Any, ans: Any, a: Any) -> tuple:
 
 _qr = primitive(lambda a: _np.linalg.qr(a), "linalg.qr")
 def_rules(_qr, vjp=_qr_vjp, jvp=_qr_jvp)
-_QRResult = type(_np.linalg.qr(_np.eye(1)))
+_QRResult = result_type("QRResult", lambda: _np.linalg.qr(_np.eye(1)))
 
 
 @composite(_np.linalg.qr, "linalg.qr")

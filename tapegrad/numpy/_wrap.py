@@ -14,7 +14,9 @@ from typing import Any, Callable, Optional
 
 import numpy as _np
 
-from ..core import Box, NonDifferentiableError, def_rules, getval, notrace_primitive, primitive
+from ..core import Box, NonDifferentiableError, def_rules, getval, notrace_primitive
+# The plain primitive: tapegrad.numpy's functions lack autograd 1.1's deprecated methods, as autograd.numpy's do.
+from ..core.primitive import primitive
 
 # NumPy callable -> tapegrad callable, for dispatch from plain NumPy.
 UFUNCS: dict = {}

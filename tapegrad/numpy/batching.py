@@ -478,3 +478,7 @@ RULE_FINDERS.append(_ufunc_rule)
 PLAIN_RULE_FINDERS.append(_plain_ufunc_rule)
 
 __all__ = ["BatchArrayBox", "BatchScalarBox", "PLAIN_RULES"]
+
+from .batch_loader import load as _load_rules  # noqa: E402 - last: the rule modules import this one
+
+_load_rules()  # imported on its own (by tapegrad.scipy.special), this module brings every array rule

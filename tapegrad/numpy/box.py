@@ -20,7 +20,7 @@ from ..core.errors import UnsupportedAttributeError
 from ..core.fastpath import EXT
 from ..core.primitive import bind1, bind2, rbind2
 from ..core.reverse import register_sized_type
-from . import callsite, creation, indexing, memory, nondiff, products, shape, ufunc_methods, ufuncs
+from . import creation, indexing, memory, nondiff, products, shape, ufunc_methods, ufuncs
 from ._wrap import FUNCTIONS, UFUNCS, ufunc_name
 from .methods import ArrayMethods
 
@@ -191,6 +191,8 @@ class _ArrayOps(ArrayMethods):
             out = _np.empty((), dtype=object)
             out[()] = self
             return out
+        from . import callsite  # read only on this error (its import costs)
+
         site = callsite.conversion_site(sys._getframe(1), "numpy.asarray")  # who converted, if not tapegrad
         if site is not None:
             raise _leak(site.what, site.fix)
@@ -204,6 +206,8 @@ class _ArrayOps(ArrayMethods):
     def _scalar(self, kind: type) -> Any:
         if self._trace is CONSTANT:
             return kind(self._value)
+        from . import callsite  # read only on this error (its import costs)
+
         # math.sin(x) calls float(x) from C: the caller's frame (past __float__) says which function it was.
         hint = callsite.math_function_hint(sys._getframe(2))
         if hint is not None:

@@ -295,20 +295,45 @@ def _turns(flat: _np.ndarray) -> list:
 # ----- tapegrad.numpy.add.at and friends ------------------------------------------------------
 
 
-def _method(ufunc: Any, name: str) -> Callable:
-    np_method = getattr(ufunc, name)
+class _Method:
+    """``numpy.add.at`` and friends as ``tapegrad.numpy.add.at``: lists holding traced values are made
+    traced arrays, then NumPy's method runs (its traced values reach :func:`apply`).
 
-    def method(*args: Any, **kwargs: Any) -> Any:
+    One small object per ufunc and method (about 450, made at import), its docstring written on demand.
+    """
+
+    __slots__ = ("_ufunc", "_name")
+
+    def __init__(self, ufunc: Any, name: str) -> None:
+        self._ufunc = ufunc
+        self._name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         packed = pack_sequences(args, kwargs)  # lists holding traced values become traced arrays
         if packed is not None:
             args, kwargs = packed
-        return np_method(*args, **kwargs)
+        return getattr(self._ufunc, self._name)(*args, **kwargs)
 
-    method.__name__ = name
-    method.__qualname__ = f"{ufunc.__name__}.{name}"
-    method.__doc__ = (f"``{ufunc_name(ufunc)}.{name}``, differentiable where {ufunc_name(ufunc)} is "
-                      "(see tapegrad.numpy.ufunc_methods).")
-    return method
+    @property
+    def __name__(self) -> str:  # type: ignore[override]
+        return self._name
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr == "__qualname__":  # (a class body cannot define it as a property)
+            return f"{self._ufunc.__name__}.{self._name}"
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+
+    @property
+    def __doc__(self) -> str:  # type: ignore[override]
+        name = ufunc_name(self._ufunc)
+        return f"``{name}.{self._name}``, differentiable where {name} is (see tapegrad.numpy.ufunc_methods)."
+
+    def __repr__(self) -> str:
+        return f"<tapegrad.numpy {self.__qualname__}>"
+
+
+def _method(ufunc: Any, name: str) -> Callable:
+    return _Method(ufunc, name)
 
 
 def attach(namespace: dict) -> None:

@@ -13,6 +13,7 @@ from ...numpy._wrap import def_binary_elementwise, def_elementwise, shape_of, un
 from ...numpy.composite import composite
 from ...numpy.reductions import expand_reduced, sum
 from ...numpy.shape import reshape
+from ._lse_numpy import logsumexp as _lse_numpy
 
 xlogy = wrap(_sc.xlogy, "scipy.special.xlogy")
 def_binary_elementwise(xlogy, lambda ans, x, y: log(y), lambda ans, x, y: x / y)
@@ -30,8 +31,12 @@ def_binary_elementwise(kl_div, lambda ans, x, y: log(x / y), lambda ans, x, y: 1
 
 
 def _lse_raw(a: Any, b: Any, axis: Any = None, keepdims: bool = False, signed: bool = False) -> Any:
-    out = _sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=True)[0] if signed else \
-        _sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims)
+    # SciPy's algorithm with NumPy directly (_lse_numpy.py): SciPy's own call costs far more on small arrays
+    out = _lse_numpy(a, b, axis, keepdims, signed)
+    if out is None:  # complex, empty, mixed dtypes: SciPy itself
+        out = _sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=signed)
+    if signed:
+        out = out[0]
     # SciPy keeps a 0-d input's dimensions as (1,); the rules want NumPy's ().
     return out.reshape(()) if keepdims and _np.ndim(out) == 1 and _np.ndim(a) == 0 and _np.ndim(b) == 0 else out
 
@@ -48,8 +53,7 @@ def _lse_parts(ans: Any, a: Any, b: Any, axis: Any, keepdims: bool, signed: bool
     e = exp(a - expand_reduced(ans, full, axis, keepdims))
     if not signed:
         return e, 1.0
-    sgn = _sc.logsumexp(getval(a), axis=axis, b=getval(b), keepdims=True, return_sign=True)[1]
-    return e, sgn
+    return e, _sign(getval(a), getval(b), axis, True)
 
 
 def _lse_vjp_a(g: Any, ans: Any, a: Any, b: Any, axis: Any = None, keepdims: bool = False, signed: bool = False) -> Any:
@@ -77,6 +81,14 @@ def _lse_jvp_b(b_dot: Any, ans: Any, a: Any, b: Any, axis: Any = None, keepdims:
 def_rules(_lse, vjp=(_lse_vjp_a, _lse_vjp_b), jvp=(_lse_jvp_a, _lse_jvp_b))
 
 
+def _sign(a: Any, b: Any, axis: Any, keepdims: bool) -> Any:
+    """The sign of sum(b * exp(a)) over ``axis``, as logsumexp's return_sign gives it."""
+    both = _lse_numpy(a, b, axis, keepdims, True)
+    if both is None:
+        both = _sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=True)
+    return both[1]
+
+
 def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, return_sign: bool = False) -> Any:
     """``scipy.special.logsumexp``: log(sum(b * exp(a))) over ``axis``, differentiable in ``a`` and ``b``.
 
@@ -92,8 +104,7 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, r
         out = reshape(out, (1,))  # SciPy's shape for a 0-d input
     if not return_sign:
         return out
-    sgn = _sc.logsumexp(getval(a), axis=axis, b=getval(b), keepdims=keepdims, return_sign=True)[1]
-    return out, sgn
+    return out, _sign(getval(a), getval(b), axis, keepdims)
 
 
 @composite(_sc.softmax, "scipy.special.softmax")

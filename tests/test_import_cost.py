@@ -1,0 +1,112 @@
+"""What ``import tapegrad.numpy`` loads, and the scripts that measure its cost (no timing here).
+
+The import stays close to ``import autograd.numpy``'s cost by leaving out what
+most programs never use until they use it: SciPy (``tapegrad.scipy``), vmap's
+array layer (``numpy/batch_loader.py``), the call-site analysis of conversion
+errors (``numpy/callsite.py``). Each is loaded when first needed; these tests
+check that the import does not load them, and that they work once it does.
+``benchmarks/import_time.py`` measures the import against autograd's.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as onp
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _fresh(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_import_leaves_out_what_is_loaded_on_first_use():
+    loaded = set(json.loads(_fresh("import json, sys, tapegrad.numpy; print(json.dumps(sorted(sys.modules)))")))
+    deferred = {"scipy", "tapegrad.scipy", "tapegrad.numpy.batching", "tapegrad.numpy.batch_elementwise",
+                "tapegrad.numpy.batch_indexing", "tapegrad.numpy.batch_linalg", "tapegrad.numpy.batch_products",
+                "tapegrad.numpy.batch_reductions", "tapegrad.numpy.batch_shape", "tapegrad.numpy.callsite",
+                "string"}
+    assert not deferred & loaded
+
+
+def test_vmap_loads_its_rules_at_first_use():
+    out = _fresh(
+        "import sys, numpy, tapegrad.numpy as np\n"
+        "from tapegrad import vmap, grad\n"
+        "print(vmap(grad(lambda x: np.sum(np.tanh(x) ** 2)))(numpy.ones((3, 2))).tolist())\n"
+        "print(all(m in sys.modules for m in ('tapegrad.numpy.batch_reductions', 'tapegrad.numpy.batch_shape')))\n"
+    )
+    values, loaded = out.split("\n")[:2]
+    expected = 2 * onp.tanh(1.0) * (1 - onp.tanh(1.0) ** 2)
+    onp.testing.assert_allclose(json.loads(values), onp.full((3, 2), expected))
+    assert loaded == "True"
+
+
+_RULED = (
+    "import tapegrad.numpy\n"
+    "{first}"
+    "from tapegrad.core.batching import batch_rule\n"
+    "from tapegrad.core.primitive import ALL_PRIMITIVES\n"
+    "print(sorted(p.name for p in list(ALL_PRIMITIVES) if batch_rule(p) is not None))\n"
+)
+
+
+def test_batching_rules_complete_when_asked_before_any_vmap():
+    # a rule looked up without vmap (a table check) finds the array layer's rules, as after loading it
+    asked = _fresh(_RULED.format(first=""))
+    loaded = _fresh(_RULED.format(first="import tapegrad.numpy.batch_shape, tapegrad.numpy.batch_reductions\n"))
+    assert asked == loaded and "reshape" in asked
+
+
+def test_scipy_loads_the_whole_array_layer():
+    # tapegrad.scipy.special imports numpy/batching.py directly: every rule module comes with it
+    out = _fresh(
+        "import sys, tapegrad.numpy, tapegrad.scipy.special\n"
+        "print(all(f'tapegrad.numpy.batch_{m}' in sys.modules for m in "
+        "('elementwise', 'indexing', 'linalg', 'products', 'reductions', 'shape')))\n"
+    )
+    assert out.strip() == "True"
+
+
+def test_conversion_errors_still_name_the_call_site(tmp_path):
+    script = tmp_path / "convert.py"  # a file: the call site is read from the source
+    script.write_text(
+        "import math, numpy, tapegrad.numpy as np\n"
+        "from tapegrad import grad\n"
+        "try:\n"
+        "    grad(lambda x: math.sin(x[0]))(numpy.ones(2))\n"
+        "except Exception as e:\n"
+        "    print(str(e).splitlines()[0])\n"
+    )
+    out = _fresh(f"import runpy; runpy.run_path({str(script)!r})")
+    assert "math.sin" in out and "np.sin" in out
+
+
+def test_import_time_script_runs():
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "import_time.py"), "--rounds", "1",
+         "--modules", "numpy,tapegrad.numpy"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0] for line in done.stdout.splitlines()[2:]}
+    assert {"numpy", "tapegrad.numpy"} <= rows
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ("loss 1.0\nloss 0.5\n", "loss 1.0000000001\nloss 0.5\n", "all 2"),
+    ("loss 1.0\nloss 0.5\n", "loss 1.0\nloss 0.6\n", "1/2"),
+    ("x 1\n", "y 1\n", "0/1"),
+])
+def test_examples_agreement(a, b, expected):
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import examples
+    finally:
+        sys.path.pop(0)
+    assert examples._agreement(a, b) == expected
