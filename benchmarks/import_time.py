@@ -6,7 +6,8 @@
 Each round starts one fresh interpreter per module (``python -c "import M"``),
 in an order shuffled each round, so that the machine's load hits each alike.
 A child's CPU time (user + system) comes from the operating system
-(``os.wait4``), its wall time from the parent's clock. The table gives the
+(``os.wait4``), its wall time from the parent's clock. Byte code is cached
+for every library alike, and BLAS has one thread (see ``main``). The table gives the
 median of each, and the median cost over NumPy's import (the module's time
 minus NumPy's in the same round); the last lines give tapegrad's cost over
 NumPy's as a ratio of autograd's (issue 17: at most 1).
@@ -58,6 +59,10 @@ def main() -> None:
     cache = tempfile.mkdtemp(prefix="import_time_pycache_")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = cache
+    # One BLAS thread: OpenBLAS's pool, started by NumPy's import, spins for a while on the other
+    # cores, and its CPU time would grow with the import's wall time rather than with its work.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
     for module in modules:  # write the byte code and warm the file-system cache, untimed
         time_import(module, env)
     for _ in range(args.rounds):
