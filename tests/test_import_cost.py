@@ -2,8 +2,7 @@
 
 The import stays close to ``import autograd.numpy``'s cost by leaving out what
 most programs never use until they use it: SciPy (``tapegrad.scipy``), vmap's
-array layer (``numpy/batch_loader.py``), the call-site analysis of conversion
-errors (``numpy/callsite.py``). Each is loaded when first needed; these tests
+array layer (``numpy/batch_loader.py``). Each is loaded when first needed; these tests
 check that the import does not load them, and that they work once it does.
 ``benchmarks/import_time.py`` measures the import against autograd's.
 """
@@ -29,8 +28,7 @@ def test_import_leaves_out_what_is_loaded_on_first_use():
     loaded = set(json.loads(_fresh("import json, sys, tapegrad.numpy; print(json.dumps(sorted(sys.modules)))")))
     deferred = {"scipy", "tapegrad.scipy", "tapegrad.numpy.batching", "tapegrad.numpy.batch_elementwise",
                 "tapegrad.numpy.batch_indexing", "tapegrad.numpy.batch_linalg", "tapegrad.numpy.batch_products",
-                "tapegrad.numpy.batch_reductions", "tapegrad.numpy.batch_shape", "tapegrad.numpy.callsite",
-                "string"}
+                "tapegrad.numpy.batch_reductions", "tapegrad.numpy.batch_shape", "string"}
     assert not deferred & loaded
 
 

@@ -406,20 +406,6 @@ def def_rules(
         prim.batch = batch
 
 
-def _reads(reads: Iterable[Any]) -> tuple[bool, frozenset]:
-    reads = set(reads)
-    bad = [r for r in reads if r != "ans" and not isinstance(r, int)]
-    if bad:
-        raise ValueError(f"vjp_reads takes 'ans' and argument positions, not {bad!r}")
-    return "ans" in reads, frozenset(r for r in reads if r != "ans")
-
-
-def _by_argnum(rules: Any) -> dict[int, Callable]:
-    if callable(rules):
-        return {0: rules}
-    if isinstance(rules, dict):
-        return dict(rules)
-    return {i: r for i, r in enumerate(rules) if r is not None}
 def def_hints(fun: Callable, *, vjp_reads: Any = None, value_and_jvp: Any = None) -> None:
     """Declare optional speed hints for the rules of ``fun`` (registered first with :func:`def_rules`).
 
@@ -456,3 +442,17 @@ def def_hints(fun: Callable, *, vjp_reads: Any = None, value_and_jvp: Any = None
         prim.value_and_jvp.update(_by_argnum(value_and_jvp))
 
 
+def _reads(reads: Iterable[Any]) -> tuple[bool, frozenset]:
+    reads = set(reads)
+    bad = [r for r in reads if r != "ans" and not isinstance(r, int)]
+    if bad:
+        raise ValueError(f"vjp_reads takes 'ans' and argument positions, not {bad!r}")
+    return "ans" in reads, frozenset(r for r in reads if r != "ans")
+
+
+def _by_argnum(rules: Any) -> dict[int, Callable]:
+    if callable(rules):
+        return {0: rules}
+    if isinstance(rules, dict):
+        return dict(rules)
+    return {i: r for i, r in enumerate(rules) if r is not None}

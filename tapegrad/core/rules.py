@@ -202,8 +202,9 @@ def defjvp_argnum(fun: Callable, jvpmaker: Callable) -> None:
     def_rules(fun, jvp_joint=joint)
 
 
-def def_linear(fun: Callable) -> None:
-    """Declare ``fun`` linear in each argument: its JVP is ``fun`` applied to the tangent.
+def def_linear(fun: Callable, *argnums: int) -> None:
+    """Declare ``fun`` linear in each of ``argnums`` (autograd's form: every argument, when none
+    is given): its JVP there is ``fun`` applied to the tangent.
 
     >>> import tapegrad
     >>> from tapegrad.extend import primitive
@@ -214,7 +215,17 @@ def def_linear(fun: Callable) -> None:
     >>> float(tapegrad.deriv(scale)(1.0, 5.0))
     5.0
     """
-    defjvp_argnum(fun, lambda argnum, g, ans, args, kwargs: fun(*subval(args, argnum, g), **kwargs))
+    if not argnums:
+        defjvp_argnum(fun, lambda argnum, g, ans, args, kwargs: fun(*subval(args, argnum, g), **kwargs))
+        return
+
+    def linear_in(argnum: int) -> Callable:
+        def jvp(x_dot: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
+            return fun(*args[:argnum], x_dot, *args[argnum + 1:], **kwargs)
+
+        return jvp
+
+    def_rules(fun, jvp={a: linear_in(a) for a in argnums})
 
 
 identity_vjp = lambda argnums, *args: lambda g: g  # noqa: E731 - autograd's names

@@ -30,7 +30,7 @@ from .products import *  # noqa: F403
 from .rearrange import *  # noqa: F403
 from .reductions import *  # noqa: F403
 from .selection import *  # noqa: F403
-from .shape import *  # noqa: F403
+from .shaping import *  # noqa: F403
 from .statistics import *  # noqa: F403
 from .ufuncs import *  # noqa: F403
 from .writes import *  # noqa: F403
@@ -42,6 +42,9 @@ from . import fft, linalg, random  # noqa: E402, F401 - the submodules, as numpy
 from . import arraycache  # noqa: E402, F401 - installs the derivatives' array cache (arraycache.py)
 from . import batch_loader  # noqa: E402, F401 - vmap's batched arrays and rules, loaded at its first use
 from . import hints as _hints  # noqa: E402, F401 - the optional speed hints (hints.py), declared last
+from .missing import is_function as _is_function  # noqa: E402
+from .missing import lookup as _lookup  # noqa: E402
+from .nondiff import UTILITIES as _UTILITIES  # noqa: E402
 from .ufunc_methods import attach as _attach_ufunc_methods  # noqa: E402
 
 __version__ = _np.__version__  # as autograd.numpy's: the version of NumPy underneath
@@ -50,16 +53,14 @@ __version__ = _np.__version__  # as autograd.numpy's: the version of NumPy under
 def _fill_namespace(namespace: dict) -> None:
     """Every other public NumPy name, as a real attribute (no module ``__getattr__``: code that
     copies this module's ``vars()`` must find every name there, and nothing that computes them)."""
-    from .missing import is_function, lookup
-    from .nondiff import UTILITIES
 
     for name, obj in list(vars(_np).items()):  # what NumPy has loaded; not its lazy submodules
         if name.startswith("_") or name in namespace:
             continue
-        if name in UTILITIES:
-            namespace[name] = UTILITIES[name]
+        if name in _UTILITIES:
+            namespace[name] = _UTILITIES[name]
         else:
-            namespace[name] = lookup(obj) if is_function(obj) else obj
+            namespace[name] = _lookup(obj) if _is_function(obj) else obj
 
 
 _fill_namespace(globals())

@@ -18,6 +18,9 @@ import numpy as _np
 
 from ..core import Box, def_rules, primitive
 from ._wrap import dispatches, is_complex, shape_of
+from .ufuncs import real
+from .shaping import broadcast_to, reshape
+from .reductions import sum as _sum
 
 # NumPy's order for sublist labels (written out: the string module costs a regex compile at import)
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -99,10 +102,6 @@ def _insert_ones(shape: tuple, uniq: str, keep: str) -> tuple:
 
 
 def _operand_cotangent(g: Any, k: int, args: tuple, ins: tuple, out: str, sizes: dict, kwargs: dict) -> Any:
-    from .reductions import sum as _sum
-    from .shape import broadcast_to, reshape
-    from .ufuncs import real
-
     operands = args[1:]
     spec, trivial, uniq, keep, full_shape, diag_spec, eyes = _vjp_plan(
         ins, out, k, tuple(sorted(sizes.items()))

@@ -16,7 +16,8 @@ from ..core import Box, def_rules, primitive
 from ._wrap import is_complex, shape_of, unbroadcast, wrap
 from .composite import composite
 from .products import einsum_args, matmul
-from .shape import expand_dims, swapaxes
+from .shaping import expand_dims, swapaxes
+from .ufuncs import conjugate, imag, real
 
 
 # ----- helpers (tapegrad operations, so rules differentiate again) ---------------
@@ -29,14 +30,12 @@ def T(x: Any) -> Any:  # noqa: N802 - the usual name
 
 def H(x: Any) -> Any:  # noqa: N802
     """Conjugate transpose of the last two axes."""
-    from .ufuncs import conjugate
 
     return conjugate(swapaxes(x, -1, -2)) if is_complex(x) else swapaxes(x, -1, -2)
 
 
 def conj(x: Any) -> Any:
     """Complex conjugate; the identity on real values (no operation recorded)."""
-    from .ufuncs import conjugate
 
     return conjugate(x) if is_complex(x) else x
 
@@ -58,7 +57,6 @@ def is_zero(g: Any) -> bool:
 
 def real_if(x: Any, like: Any) -> Any:
     """The real part of ``x`` when ``like`` is real (cotangent of a real input)."""
-    from .ufuncs import real
 
     return real(x) if is_complex(x) and not is_complex(like) else x
 
@@ -125,8 +123,6 @@ def_rules(det, vjp=_det_vjp, jvp=lambda a_dot, ans, a: ans * _trace_solve(a, a_d
 
 
 def _slogdet_vjp(g: Any, ans: Any, a: Any) -> Any:
-    from .ufuncs import imag
-
     g_sign, g_log = g[0], g[1]
     coef = g_log
     if is_complex(a) and not is_zero(g_sign):
@@ -136,8 +132,6 @@ def _slogdet_vjp(g: Any, ans: Any, a: Any) -> Any:
 
 
 def _slogdet_jvp(a_dot: Any, ans: Any, a: Any) -> tuple:
-    from .ufuncs import imag, real
-
     t = _trace_solve(a, a_dot)
     if is_complex(a):
         return (ans[0] * (1j * imag(t)), real(t))

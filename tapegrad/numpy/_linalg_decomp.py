@@ -26,12 +26,15 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import NonDifferentiableError, def_rules, primitive
+from ..core import NonDifferentiableError, def_rules, getval, primitive
 from ._linalg_basic import H, T, conj, diag_matrix, diag_part, inv, is_zero, real_if, result_type, solve
 from ._wrap import is_complex, shape_of
 from .composite import composite
-from .products import matmul
-from .shape import concatenate, expand_dims
+from .products import einsum_args, matmul
+from .shaping import concatenate, expand_dims
+from .ufuncs import imag, real, sqrt
+from .reductions import sum as _sum
+from .rearrange import tril, triu
 
 
 def _herm(x: Any) -> Any:
@@ -54,8 +57,6 @@ def read_triangle(a: Any, lower: bool) -> Any:
     (LAPACK never reads it). Entries not read, even NaN, change nothing, and
     receive no derivative. On the triangle read the values are ``a``'s, exactly.
     """
-    from .rearrange import tril, triu
-    from .ufuncs import real
 
     strict = tril(a, -1) if lower else triu(a, 1)
     diag = diag_part(a)
@@ -116,7 +117,6 @@ def _eigh_vjp(g: Any, ans: Any, a: Any, UPLO: str = "L") -> Any:  # noqa: N803 -
 
 
 def _eigh_jvp(a_dot: Any, ans: Any, a: Any, UPLO: str = "L") -> tuple:  # noqa: N803
-    from .ufuncs import real
 
     w, v = ans[0], ans[1]
     m = matmul(H(v), matmul(_herm(a_dot), v))
@@ -140,8 +140,6 @@ def _eigvalsh_vjp(g: Any, ans: Any, a: Any, UPLO: str = "L") -> Any:  # noqa: N8
 
 
 def _eigvalsh_jvp(a_dot: Any, ans: Any, a: Any, UPLO: str = "L") -> Any:  # noqa: N803
-    from .products import einsum_args
-    from .ufuncs import real
 
     v = _eigh(a, UPLO)[1]
     return real(einsum_args("...ik,...ij,...jk->...k", conj(v), _herm(a_dot), v))
@@ -185,10 +183,6 @@ _EigResult = result_type("EigResult", lambda: _np.linalg.eig(_np.eye(1)))
 
 def _unit_columns(v: Any) -> Any:
     """Columns scaled to unit norm and, if complex, largest entry real (values unchanged)."""
-    from ..core import getval
-    from .reductions import sum as _sum
-    from .ufuncs import real, sqrt
-
     if not is_complex(v):
         return v / sqrt(_sum(v * v, axis=-2, keepdims=True))
     v = v / sqrt(_sum(real(v * conj(v)), axis=-2, keepdims=True))
@@ -221,8 +215,6 @@ def _svd_parts(ans: Any) -> tuple:
 
 
 def _svd_vjp(g: Any, ans: Any, a: Any, *args: Any, **kwargs: Any) -> Any:
-    from .ufuncs import imag
-
     u, s, vh = _svd_parts(ans)
     g_u, g_s, g_vh = g[0], g[1], g[2]
     f = None if is_zero(g_u) and is_zero(g_vh) else _gap_inverse(s * s)
@@ -250,8 +242,6 @@ def _svd_vjp(g: Any, ans: Any, a: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _svd_jvp(a_dot: Any, ans: Any, a: Any, *args: Any, **kwargs: Any) -> tuple:
-    from .ufuncs import imag, real
-
     u, s, vh = _svd_parts(ans)
     f = _gap_inverse(s * s)
     v = H(vh)
@@ -278,9 +268,6 @@ def _svdvals_vjp(g: Any, ans: Any, a: Any) -> Any:
 
 
 def _svdvals_jvp(a_dot: Any, ans: Any, a: Any) -> Any:
-    from .products import einsum_args
-    from .ufuncs import real
-
     u, _, vh = _svd(a)
     return real(einsum_args("...ik,...ij,...kj->...k", conj(u), a_dot, conj(vh)))
 
@@ -311,7 +298,6 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
 
 svdvals_np = getattr(_np.linalg, "svdvals", None)
 if svdvals_np is not None:
-
     @composite(svdvals_np, "linalg.svdvals")
     def svdvals(x: Any, /) -> Any:
         """``numpy.linalg.svdvals``: singular values, exact even where they repeat."""
@@ -331,8 +317,6 @@ def _right_solve_t(x: Any, r: Any) -> Any:
 
 
 def _qr_vjp(g: Any, ans: Any, a: Any) -> Any:
-    from .ufuncs import imag
-
     q, r = ans[0], ans[1]
     g_q, g_r = g[0], g[1]
     low = _strict_lower(shape_of(r)[-1])
@@ -346,8 +330,6 @@ def _qr_vjp(g: Any, ans: Any, a: Any) -> Any:
 
 
 def _qr_jvp(a_dot: Any, ans: Any, a: Any) -> tuple:
-    from .ufuncs import imag
-
     q, r = ans[0], ans[1]
     low = _strict_lower(shape_of(r)[-1])
     b = T(solve(T(r), T(a_dot)))  # a_dot @ r^{-1}

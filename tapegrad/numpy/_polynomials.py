@@ -23,8 +23,9 @@ from .creation import asarray
 from .indexing import getitem
 from .products import convolve, matmul, outer
 from .reductions import sum as _sum
-from .shape import as_array, atleast_1d, concatenate, reshape, stack, transpose
+from .shaping import as_array, atleast_1d, concatenate, reshape, stack, transpose
 from .ufuncs import real, sqrt
+from .linalg import eigvals, inv, lstsq
 
 _RankWarning = getattr(getattr(_np, "exceptions", _np), "RankWarning", UserWarning)
 
@@ -67,7 +68,6 @@ def vander(x: Any, N: Any = None, increasing: bool = False) -> Any:  # noqa: N80
 def poly(seq_of_zeros: Any) -> Any:
     """``numpy.poly``: the monic polynomial with these roots (or a square matrix's
     characteristic polynomial)."""
-    from .linalg import eigvals
 
     z = atleast_1d(seq_of_zeros)
     zv = _np.asarray(getval(z))
@@ -164,7 +164,6 @@ def polydiv(u: Any, v: Any) -> Any:
 @composite(_np.roots)
 def roots(p: Any) -> Any:
     """``numpy.roots``: the eigenvalues of the companion matrix (complex where they are)."""
-    from .linalg import eigvals
 
     p = atleast_1d(p)
     pv = _np.asarray(getval(p))
@@ -190,7 +189,6 @@ def polyfit(x: Any, y: Any, deg: int, rcond: Any = None, full: bool = False, w: 
             cov: Any = False) -> Any:
     """``numpy.polyfit``: least squares on the scaled Vandermonde matrix, differentiable in
     ``x``, ``y`` and ``w`` (where the fit has full rank)."""
-    from .linalg import inv, lstsq
 
     order = int(deg) + 1
     x, y = asarray(x) + 0.0, asarray(y) + 0.0

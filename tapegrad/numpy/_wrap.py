@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import sys
+from types import SimpleNamespace
 from typing import Any, Callable, Optional
 
 import numpy as _np
 
-from ..core import Box, NonDifferentiableError, def_rules, getval, notrace_primitive
+from ..core import Box, NonDifferentiableError, def_linear, def_rules, getval, notrace_primitive
 # The plain primitive: tapegrad.numpy's functions lack autograd 1.1's deprecated methods, as autograd.numpy's do.
 from ..core.primitive import primitive
 
@@ -24,6 +25,21 @@ FUNCTIONS: dict = {}
 # Names of wrapped functions, by kind, for the coverage test and the docs table.
 DIFFERENTIABLE: dict[str, Callable] = {}
 NONDIFFERENTIABLE: dict[str, Callable] = {}
+
+
+# Functions of the families that the modules below them call when a rule runs:
+# ``ops.sum(g, axis=0)``. The families' rules call one another (a sum's VJP
+# broadcasts, a broadcast's VJP sums), so the modules cannot each import what
+# they call. Imports go one way, from a module to this base and to the families
+# below it; code below a family reaches its functions here, filled by the family
+# with ``provide`` as it is imported (every name is there before any rule runs).
+ops = SimpleNamespace()
+
+
+def provide(**functions: Callable) -> None:
+    """Make a family's functions callable from the modules below it as ``ops.NAME``."""
+    for name, fun in functions.items():
+        setattr(ops, name, fun)
 
 
 def _register(np_fun: Any, ours: Callable) -> None:
@@ -59,15 +75,14 @@ def pack_sequences(args: tuple, kwargs: dict) -> Optional[tuple[tuple, dict]]:
     The ``sequences`` hook of every wrapped NumPy function: ``np.mean([x, y])``
     is ``np.mean(np.array([x, y]))``, as NumPy would convert the list itself.
     """
-    from .shape import as_array, contains_box
 
     changed = False
 
     def pack(a: Any) -> Any:
         nonlocal changed
-        if type(a) in (list, tuple) and contains_box(a):
+        if type(a) in (list, tuple) and ops.contains_box(a):
             changed = True
-            return as_array(a)
+            return ops.as_array(a)
         return a
 
     args = tuple(pack(a) for a in args)
@@ -96,6 +111,10 @@ def ufunc_keywords(ufunc: _np.ufunc, args: tuple, kwargs: dict) -> tuple[tuple, 
             "supported by tapegrad: instead of where=, compute everywhere and select with "
             "where(mask, result, other); instead of out=, assign the result (y[...] = result)."
         )
+    if out is not None:
+        target = getval(out[0] if isinstance(out, tuple) else out)
+        if isinstance(target, _np.ndarray) and not target.flags.writeable:
+            raise ValueError("output array is read-only")  # NumPy checks this before the operands' types
     if dtype is not None:
         args = tuple(x.astype(dtype) if isinstance(x, Box) else _np.asarray(x, dtype=dtype) for x in args)
     if out is not None:
@@ -123,20 +142,16 @@ def ufunc_name(ufunc: Any) -> str:
 
 def _into_out(ufunc: _np.ufunc, out: Any, where: Any, result: Any) -> Any:
     """A ufunc's ``out=`` (and ``where=``) on traced values: the result written into ``out``, which is returned."""
-    from .box import write_out  # the array layer sits above this module
 
     target = out[0] if isinstance(out, tuple) else out
     if where is not True:
-        from .indexing import where as select
-        from .memory import check_cast
-
         mask = getval(where)
         if isinstance(mask, _np.ndarray) and mask.dtype != bool:  # an array is cast safely; a list is read as booleans
             raise TypeError(f"Cannot cast array data from {mask.dtype!r} to dtype('bool') according to the rule 'safe'")
         mask = _np.asarray(mask, dtype=bool)
-        check_cast(ufunc, result, target)  # NumPy's casting error comes before its broadcasting one
-        result = select(mask, result, target)
-    return write_out(ufunc.__name__, out, result)
+        ops.check_cast(ufunc, result, target)  # NumPy's casting error comes before its broadcasting one
+        result = ops.where(mask, result, target)
+    return ops.write_out(ufunc.__name__, out, result)
 
 
 def wrap_nondiff(np_fun: Callable, name: Optional[str] = None) -> Callable:
@@ -212,20 +227,17 @@ def unbroadcast(g: Any, x: Any) -> Any:
             # a Python number's cotangent is float64, whatever precision NumPy's promotion gave the result
             return g.astype(_F8) if type(x) is float and g.dtype != _F8 and g.dtype.kind == "f" else g
     elif tg in _REAL_SCALARS and type(x) in _REAL_SCALARS:
-        return g  # scalar code: nothing to undo
+        # scalar code: nothing to undo, but a Python number's cotangent is float64 (as above)
+        return _F8.type(g) if tg is _np.float32 and type(x) is float else g
     elif isinstance(g, Box):  # higher order: the same test on the values underneath
         gv, xv = getval(g), getval(x)
         if type(gv) is _np.ndarray and type(xv) is _np.ndarray and gv.shape == xv.shape:
             if gv.dtype.kind != "c" or xv.dtype.kind == "c":
                 return g
     if shape_of(g) != shape_of(x):
-        from .reductions import sum as _sum
-
-        g = _reduce_to(g, shape_of(x), _sum)
+        g = _reduce_to(g, shape_of(x), ops.sum)
     if is_complex(g) and not is_complex(x):
-        from .ufuncs import real
-
-        g = real(g)
+        g = ops.real(g)
     return g
 
 
@@ -271,56 +283,71 @@ def broadcast_tangent(x_dot: Any, ans: Any) -> Any:
             return x_dot  # the common case for arrays: nothing to do
     a_shape = shape_of(ans)
     if shape_of(x_dot) != a_shape:
-        from .shape import broadcast_to
-
-        x_dot = broadcast_to(x_dot, a_shape)
+        x_dot = ops.broadcast_to(x_dot, a_shape)
     if is_complex(ans) and not is_complex(x_dot):
         x_dot = x_dot + 0j
     a_dtype = getattr(getval(ans), "dtype", None)
     if a_dtype is not None and a_dtype.kind in "fc" and type(getval(x_dot)) in _PYTHON_SCALARS:
-        from .creation import astype  # a Python number's tangent, in the dtype NumPy's promotion gave
-
-        x_dot = astype(x_dot, a_dtype)
+        x_dot = ops.astype(x_dot, a_dtype)
     return x_dot
 
 
-def def_elementwise(fun: Callable, deriv: Callable[..., Any]) -> None:
-    """Rules of a one-argument elementwise function from its derivative ``deriv(ans, x)``.
+def def_elementwise(fun: Callable, *partials: Optional[Callable[..., Any]], combine: Optional[Callable] = None,
+                    refused: Optional[dict] = None) -> None:
+    """Both modes of an elementwise (broadcasting) function from its partial derivatives.
 
-    Following autograd, the VJP of a holomorphic function multiplies by the
-    derivative itself (no conjugate).
+    ``partials[k](ans, *args)`` is the derivative in argument ``k``; ``None``
+    where the function is not differentiable (an order, a shape parameter). The
+    VJP multiplies the cotangent by the partial and sums it back to the
+    argument's shape (``unbroadcast``); the JVP multiplies the tangent and
+    broadcasts it to the output's. As in autograd, a holomorphic function's VJP
+    multiplies by the derivative itself (no conjugate).
+
+    ``combine(g, d)`` is how a partial meets a (co)tangent: ``g * d`` by
+    default; ``ufuncs.safe_mul`` for a partial that can be infinite or NaN (a
+    zero cotangent from ``where``'s other branch then stays zero);
+    ``ufuncs.safe_div`` when the partials give the derivative's reciprocal (a
+    denominator that can vanish: ``log``'s is ``x``). ``refused`` maps argument
+    numbers to rules that raise a clear error there.
+
+    >>> import numpy
+    >>> from tapegrad import grad
+    >>> from tapegrad.extend import primitive
+    >>> softplus = primitive(lambda x: numpy.logaddexp(0.0, x), "softplus")
+    >>> def_elementwise(softplus, lambda ans, x: 1.0 / (1.0 + numpy.exp(-x)))
+    >>> float(grad(softplus)(0.0))
+    0.5
     """
-    def_rules(
-        fun,
-        vjp=lambda g, ans, x, **kw: g * deriv(ans, x),
-        jvp=lambda x_dot, ans, x, **kw: x_dot * deriv(ans, x),
-    )
+    vjps: dict = dict(refused or {})
+    jvps: dict = dict(refused or {})
+    if len(partials) == 1 and partials[0] is not None:  # one argument: no broadcasting to undo
+        d = partials[0]
+        if combine is None:
+            vjps[0] = lambda g, ans, x, **kw: g * d(ans, x)
+            jvps[0] = lambda x_dot, ans, x, **kw: x_dot * d(ans, x)
+        else:
+            vjps[0] = lambda g, ans, x, **kw: combine(g, d(ans, x))
+            jvps[0] = lambda x_dot, ans, x, **kw: combine(x_dot, d(ans, x))
+    else:
+        for k, d in enumerate(partials):
+            if d is not None:
+                vjps[k], jvps[k] = _broadcasting_rules(k, d, combine or _times)
+    def_rules(fun, vjp=vjps, jvp=jvps)
 
 
-def def_binary_elementwise(fun: Callable, d_x: Callable[..., Any], d_y: Callable[..., Any]) -> None:
-    """Rules of a broadcasting two-argument function from its partials ``d(ans, x, y)``."""
-    def_rules(
-        fun,
-        vjp=(
-            lambda g, ans, x, y, **kw: unbroadcast(g * d_x(ans, x, y), x),
-            lambda g, ans, x, y, **kw: unbroadcast(g * d_y(ans, x, y), y),
-        ),
-        jvp=(
-            lambda x_dot, ans, x, y, **kw: broadcast_tangent(x_dot * d_x(ans, x, y), ans),
-            lambda y_dot, ans, x, y, **kw: broadcast_tangent(y_dot * d_y(ans, x, y), ans),
-        ),
-    )
+def _times(g: Any, d: Any) -> Any:
+    return g * d
 
 
-def def_linear(fun: Callable, *argnums: int) -> None:
-    """JVP of a function linear in each of ``argnums``: apply it to the tangent."""
+def _broadcasting_rules(k: int, d: Callable, combine: Callable) -> tuple[Callable, Callable]:
+    """The VJP and JVP in argument ``k`` of a broadcasting function with partial ``d``."""
 
-    def make(argnum: int) -> Callable:
-        def jvp(x_dot: Any, ans: Any, *args: Any, **kwargs: Any) -> Any:
-            args = args[:argnum] + (x_dot,) + args[argnum + 1:]
-            return fun(*args, **kwargs)
+    def vjp(g: Any, ans: Any, *args: Any, **kw: Any) -> Any:
+        return unbroadcast(combine(g, d(ans, *args)), args[k])
 
-        return jvp
+    def jvp(x_dot: Any, ans: Any, *args: Any, **kw: Any) -> Any:
+        return broadcast_tangent(combine(x_dot, d(ans, *args)), ans)
 
-    def_rules(fun, jvp={a: make(a) for a in (argnums or (0,))})
+    return vjp, jvp
+
 

@@ -17,7 +17,7 @@ from typing import Any, Optional
 import numpy as _np
 
 from ..core import def_rules, getval, make_jvp, make_vjp, primitive
-from ._wrap import shape_of, unbroadcast
+from ._wrap import ops, shape_of, unbroadcast
 from .layout import Spec, all_positions, clone, is_basic, is_element, window
 
 
@@ -126,9 +126,7 @@ def_rules(
 def _real_if(g: Any, x: Any) -> Any:
     """``g``, real where ``x`` is real (a real argument's cotangent)."""
     if dtype_of(g).kind == "c" and dtype_of(x).kind != "c":
-        from .ufuncs import real
-
-        return real(g)
+        return ops.real(g)
     return g
 
 
@@ -221,35 +219,28 @@ def _value_tangent(v_dot: Any, w: _Written, ans: Any) -> Any:
     """The tangent of the written elements, in ``dst`` order, ready for the root's dtype."""
     t = gather(_broadcast_value(v_dot, w.shape), w.src, None)
     if (w.component or dtype_of(ans).kind != "c") and dtype_of(t).kind == "c":
-        from .ufuncs import real
-
-        t = real(t)  # NumPy keeps the real part of a complex value written into real slots
+        t = ops.real(t)  # NumPy keeps the real part of a complex value written into real slots
     return t * w.sign if w.sign != 1.0 else t
 
 
 def _broadcast_value(v: Any, shape: tuple) -> Any:
-    from .shape import broadcast_to
-
     extra = len(shape_of(v)) - len(shape)
     if extra > 0:
         v = as_shape(v, shape_of(v)[extra:])
-    return v if shape_of(v) == shape else broadcast_to(v, shape)
+    return v if shape_of(v) == shape else ops.broadcast_to(v, shape)
 
 
 def as_shape(x: Any, shape: tuple) -> Any:
     """``reshape(x, shape)``, traced (imported late: the shape family sits above this module)."""
-    from .shape import reshape
 
-    return reshape(x, shape)
+    return ops.reshape(x, shape)
 
 
 def _like(t: Any, value: Any) -> Any:
     """The cotangent ``t`` in the dtype of ``value`` (a float32 buffer's cotangent of a float64 value)."""
     vt, vv = dtype_of(t), dtype_of(value)
     if vt != vv and vv.kind in "fc" and vt.kind in "fc":
-        from .creation import astype
-
-        return astype(_real_if(t, value), vv)  # a real value's cotangent is real (autograd's convention)
+        return ops.astype(_real_if(t, value), vv)  # a real value's cotangent is real (autograd's convention)
     return t
 
 

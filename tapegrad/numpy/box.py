@@ -20,8 +20,8 @@ from ..core.errors import UnsupportedAttributeError
 from ..core.fastpath import EXT
 from ..core.primitive import bind1, bind2, rbind2
 from ..core.reverse import register_sized_type
-from . import creation, indexing, memory, nondiff, products, shape, ufunc_methods, ufuncs
-from ._wrap import FUNCTIONS, UFUNCS, ufunc_name
+from . import callsite, creation, indexing, memory, missing, nondiff, products, shaping, ufunc_methods, ufuncs, writes
+from ._wrap import FUNCTIONS, UFUNCS, provide, ufunc_name
 from .methods import ArrayMethods
 
 
@@ -151,7 +151,7 @@ class _ArrayOps(ArrayMethods):
 
     @property
     def flat(self) -> Any:
-        return memory.FlatIndexer(self)
+        return writes.FlatIndexer(self)
 
     def view(self, dtype: Any = None, type: Any = None) -> Any:  # noqa: A002 - NumPy's names
         """A new traced array viewing the same memory (``ndarray.view()``; another dtype has no derivative)."""
@@ -164,11 +164,11 @@ class _ArrayOps(ArrayMethods):
 
     @property
     def T(self) -> Any:  # noqa: N802 - NumPy's name
-        return memory.link(self, shape.transpose(self))
+        return memory.link(self, shaping.transpose(self))
 
     @property
     def mT(self) -> Any:  # noqa: N802 - NumPy's name
-        return memory.link(self, shape.swapaxes(self, -1, -2))
+        return memory.link(self, shaping.swapaxes(self, -1, -2))
 
     @property
     def real(self) -> Any:
@@ -191,8 +191,6 @@ class _ArrayOps(ArrayMethods):
             out = _np.empty((), dtype=object)
             out[()] = self
             return out
-        from . import callsite  # read only on this error (its import costs)
-
         site = callsite.conversion_site(sys._getframe(1), "numpy.asarray")  # who converted, if not tapegrad
         if site is not None:
             raise _leak(site.what, site.fix)
@@ -206,8 +204,6 @@ class _ArrayOps(ArrayMethods):
     def _scalar(self, kind: type) -> Any:
         if self._trace is CONSTANT:
             return kind(self._value)
-        from . import callsite  # read only on this error (its import costs)
-
         # math.sin(x) calls float(x) from C: the caller's frame (past __float__) says which function it was.
         hint = callsite.math_function_hint(sys._getframe(2))
         if hint is not None:
@@ -271,8 +267,6 @@ class _ArrayOps(ArrayMethods):
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         ours = FUNCTIONS.get(func)
         if ours is None:
-            from . import missing
-
             ours = missing.lookup(func)
         out = kwargs.pop("out", None)
         result = ours(*args, **kwargs)
@@ -575,9 +569,10 @@ class ConstantArray(_ArrayBase):
 _SET_CLASS = object.__dict__["__class__"].__set__
 
 
-def _pythonic(result: Any, box: Any, other: Any) -> Any:
-    """``result`` as a Python number where Python would have computed it (a float box and a Python number)."""
-    if type(getval(box)) is float and type(other) in (int, float) and result is not NotImplemented:
+def _pythonic(result: Any, box: Any, other: Any = 0.0) -> Any:
+    """``result`` as a Python number where Python would have computed it (a float box and a Python
+    number, or another traced Python number)."""
+    if type(getval(box)) is float and type(getval(other)) in (int, float) and result is not NotImplemented:
         return creation.item(result) if isinstance(result, Box) else float(result)
     return result
 
@@ -616,6 +611,15 @@ class ScalarBox(ArrayBox):
 
     def __rfloordiv__(self, other: Any) -> Any:
         return _pythonic(_ArrayOps.__rfloordiv__(self, other), self, other)
+
+    def __divmod__(self, other: Any) -> Any:
+        return self // other, self % other  # as Python's divmod of floats
+
+    def __rdivmod__(self, other: Any) -> Any:
+        return self.__rfloordiv__(other), self.__rmod__(other)
+
+    def __abs__(self) -> Any:
+        return _pythonic(ufuncs.absolute(self), self)
 
     __iadd__ = lambda self, other: self + other
     __isub__ = lambda self, other: self - other
@@ -725,3 +729,5 @@ register_mutable(_np.ndarray, ConstantArray, ArrayBox)  # arrays made by tapegra
 register_sized_type(_np.ndarray)  # the tape may keep only the shape of an unread array
 for _t in (float, complex, int, bool, _np.generic):
     register_box(_t, ScalarBox)
+
+provide(write_out=write_out)  # for the modules below (_wrap.ops)

@@ -23,6 +23,9 @@ from typing import Any, Callable
 import numpy as _np
 
 from ..core import Box, def_rules, getval, notrace_primitive, primitive
+from .indexing import getitem, where as _where
+from .shaping import concatenate, ravel
+from .rearrange import diagonal
 
 __all__ = [
     "r_", "c_", "r_class", "c_class", "make_diagonal", "where", "int8", "int16", "int32", "int64",
@@ -48,9 +51,6 @@ def _index_concatenation(grid: Any, key: Any) -> Any:
     traced = [i for i, item in enumerate(items) if isinstance(item, Box)]
     if not traced:
         return grid[key]
-    from .indexing import getitem
-    from .indexing import where as _where
-    from .shape import concatenate, ravel
 
     def stand_in(make: Callable[[int, Any], Any]) -> tuple:
         out, count = list(items), 0
@@ -116,8 +116,6 @@ array([[1., 0.],
 
 
 def _diagonal_of(g: Any) -> Any:
-    from .rearrange import diagonal
-
     return diagonal(g, axis1=-1, axis2=-2)
 
 
@@ -150,7 +148,6 @@ def where(condition: Any, *args: Any, **kwargs: Any) -> Any:
     >>> np.where([True, False], [1, 2], [3, 4]), np.where(np.array([True, False]), 1.0, 2.0)
     ([1, 4], array([1., 2.]))
     """
-    from .indexing import where as _where
 
     if not args and not kwargs:
         return _where(condition)
@@ -214,13 +211,15 @@ def metadata(A: Any) -> tuple:
     return _np.shape(A), _np.ndim(A), _np.result_type(A), _np.iscomplexobj(A)
 
 
+try:
+    from numpy._core.einsumfunc import _parse_einsum_input
+except ImportError:  # NumPy 1.x
+    from numpy.core.einsumfunc import _parse_einsum_input  # type: ignore[no-redef]
+
+
 @notrace_primitive
 def parse_einsum_input(*args: Any) -> Any:
     """NumPy's parse of ``einsum``'s arguments: ``(input subscripts, output subscript, operands)``."""
-    try:
-        from numpy._core.einsumfunc import _parse_einsum_input
-    except ImportError:  # NumPy 1.x
-        from numpy.core.einsumfunc import _parse_einsum_input  # type: ignore[no-redef]
     return _parse_einsum_input(args)
 
 
@@ -230,7 +229,6 @@ def concatenate_args(axis: int, *args: Any) -> Any:
     >>> concatenate_args(0, _np.ones(1), _np.zeros(2))
     array([1., 0., 0.])
     """
-    from .shape import concatenate
 
     return concatenate(list(args), axis)
 

@@ -12,8 +12,9 @@ import numpy as _np
 
 from ..core import CONSTANT, Box, NonDifferentiableError, def_rules, getval, primitive, tracing
 from ..core.box import constant
-from ._wrap import FUNCTIONS, NONDIFFERENTIABLE, dispatches
-from .shape import array_from_args, contains_box, flatten_nested, nested_shape
+from ._wrap import FUNCTIONS, NONDIFFERENTIABLE, dispatches, is_complex, provide
+from .shaping import array_from_args, contains_box, flatten_nested, moveaxis, nested_shape
+from .ufuncs import absolute, add, exp, log, multiply, power, real, subtract
 
 
 def _fresh(value: Any) -> Any:
@@ -70,8 +71,6 @@ _full_like = _creator(_np.full_like)
 def full(shape: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Any:
     """``numpy.full``; differentiable with respect to a traced ``fill_value``."""
     if _traced((fill_value,), {}):
-        from .ufuncs import add
-
         return add(_np.zeros(shape, dtype=dtype or float), fill_value)
     return _full(shape, fill_value, dtype, **kwargs)
 
@@ -80,8 +79,6 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Any:
 def full_like(a: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Any:
     """``numpy.full_like``; differentiable with respect to a traced ``fill_value``."""
     if _traced((fill_value,), {}):
-        from .ufuncs import add
-
         return add(_np.zeros_like(getval(a), dtype=dtype), fill_value)
     return _full_like(a, fill_value, dtype, **kwargs)
 
@@ -92,8 +89,6 @@ for _name in ("full", "full_like"):
 
 def _samples(start: Any, stop: Any, num: int, endpoint: bool, axis: int) -> Any:
     """start + (stop - start) * t along a new axis, with t the unit grid of numpy.linspace."""
-    from .shape import moveaxis
-    from .ufuncs import add, multiply, subtract
 
     lo, hi = getval(start), getval(stop)
     nd = _np.ndim(_np.broadcast(lo, hi)) if (_np.ndim(lo) or _np.ndim(hi)) else 0
@@ -126,7 +121,6 @@ def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: 
     """``numpy.logspace``: ``base ** linspace(start, stop)``, differentiable in start, stop, base."""
     if not _traced((start, stop, base), {}):
         return _logspace(start, stop, num, endpoint, base, dtype, axis)
-    from .ufuncs import power
 
     return power(base, _samples(start, stop, num, endpoint, axis))
 
@@ -140,7 +134,6 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
     """``numpy.geomspace`` (real, same-sign endpoints), differentiable in start and stop."""
     if not _traced((start, stop), {}):
         return _geomspace(start, stop, num, endpoint, dtype, axis)
-    from .ufuncs import absolute, exp, log
 
     sign = _np.sign(getval(start))
     return sign * exp(_samples(log(absolute(start)), log(absolute(stop)), num, endpoint, axis))
@@ -221,8 +214,6 @@ _astype_p = primitive(_astype, "astype")
 def _astype_vjp(g: Any, ans: Any, x: Any, dtype: Any) -> Any:
     """The cotangent in ``x``'s own dtype (float32 in, float32 gradient out), as autograd's;
     its real part for a real ``x``."""
-    from ._wrap import is_complex
-    from .ufuncs import real
 
     if is_complex(g) and not is_complex(x):
         g = real(g)
@@ -254,3 +245,5 @@ __all__ = [
     "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
     "eye", "identity", "arange", "tri", "indices", "linspace", "logspace", "geomspace", "copy", "array", "asarray", "astype",
 ]
+
+provide(array=array, astype=astype)  # for the modules below (_wrap.ops)

@@ -1,6 +1,6 @@
 """More elementwise functions: two-argument mathematics, extrema, remainders, special functions.
 
-Re-exported by :mod:`tapegrad.numpy.ufuncs`, whose conventions apply: rules undo
+The conventions of :mod:`tapegrad.numpy.ufuncs` apply: rules undo
 broadcasting, and quotients that can vanish go through ``safe_div`` so that a
 zero cotangent stays zero. Masks that only depend on the values (which
 argument won a maximum, the integer quotient of a remainder) are computed with
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as _np
 
 from ..core import def_rules, getval, primitive
-from ._wrap import broadcast_tangent, def_binary_elementwise, def_elementwise, dispatches, is_complex, unbroadcast, wrap
+from ._wrap import broadcast_tangent, def_elementwise, dispatches, is_complex, unbroadcast, wrap
 from .composite import composite
 from .indexing import where
 from .nondiff import floor_divide
@@ -52,10 +52,10 @@ def_rules(  # arctan2(y, x): d/dy = x / r2, d/dx = -y / r2
 )
 
 logaddexp = wrap(_np.logaddexp)
-def_binary_elementwise(logaddexp, lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans))
+def_elementwise(logaddexp, lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans))
 
 logaddexp2 = wrap(_np.logaddexp2)
-def_binary_elementwise(logaddexp2, lambda ans, x, y: exp2(x - ans), lambda ans, x, y: exp2(y - ans))
+def_elementwise(logaddexp2, lambda ans, x, y: exp2(x - ans), lambda ans, x, y: exp2(y - ans))
 
 
 def _copysign_d(x: Any, y: Any) -> Any:
@@ -141,7 +141,7 @@ def _share(x: Any, ans: Any, y: Any) -> Any:
 
 
 def _extremum_rules(fun: Any) -> None:
-    def_binary_elementwise(fun, lambda ans, x, y: _share(x, ans, y), lambda ans, x, y: _share(y, ans, x))
+    def_elementwise(fun, lambda ans, x, y: _share(x, ans, y), lambda ans, x, y: _share(y, ans, x))
 
 
 maximum = wrap(_np.maximum)

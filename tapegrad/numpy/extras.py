@@ -25,7 +25,7 @@ from .creation import asarray, astype, copy
 from .indexing import getitem, untake
 from .reductions import sum as _sum
 from .selection import unique
-from .shape import as_array, concatenate, expand_dims, moveaxis, ravel, reshape, stack, transpose
+from .shaping import as_array, concatenate, expand_dims, moveaxis, ravel, reshape, stack, transpose
 from .statistics import _data_edges
 
 
@@ -38,7 +38,6 @@ def _is_traced(x: Any) -> bool:
 _OWN: list[str] = []
 
 if hasattr(_np, "concat"):
-
     @dispatches(_np.concat)
     def concat(arrays: Any, /, axis: Any = 0, out: Any = None, *, dtype: Any = None,
                casting: str = "same_kind") -> Any:
@@ -51,7 +50,6 @@ if hasattr(_np, "concat"):
     _OWN.append("concat")
 
 if hasattr(_np, "permute_dims"):
-
     @composite(_np.permute_dims)
     def permute_dims(a: Any, axes: Any = None) -> Any:
         """``numpy.permute_dims``, NumPy 2's name for ``transpose``."""

@@ -36,6 +36,7 @@ from ..core import def_rules, primitive
 from ._wrap import def_linear, shape_of, unbroadcast, wrap
 from .composite import composite
 from .ufuncs import conjugate
+from .missing import is_function, lookup
 
 __all__ = [
     "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn",
@@ -135,7 +136,7 @@ def _fftn_vjp(transform: Any) -> Any:
 
 for _f, _vjp in ((fft, _fft1_vjp(fft)), (ifft, _fft1_vjp(ifft)), (fftn, _fftn_vjp(fftn)), (ifftn, _fftn_vjp(ifftn))):
     def_rules(_f, vjp=_vjp)
-    def_linear(_f)
+    def_linear(_f, 0)
 
 # ----- real-input transforms ---------------------------------------------------
 
@@ -158,9 +159,9 @@ def _rfftn_vjp(g: Any, ans: Any, x: Any, s: Any = None, axes: Any = None, norm: 
 
 
 def_rules(rfft, vjp=_rfft_vjp)
-def_linear(rfft)
+def_linear(rfft, 0)
 def_rules(rfftn, vjp=_rfftn_vjp)
-def_linear(rfftn)
+def_linear(rfftn, 0)
 
 # ----- real-output transforms --------------------------------------------------
 
@@ -186,9 +187,9 @@ def _irfftn_vjp(g: Any, ans: Any, a: Any, s: Any = None, axes: Any = None, norm:
 
 
 def_rules(irfft, vjp=_irfft_vjp)
-def_linear(irfft)
+def_linear(irfft, 0)
 def_rules(irfftn, vjp=_irfftn_vjp)
-def_linear(irfftn)
+def_linear(irfftn, 0)
 
 # ----- compositions --------------------------------------------------------------
 
@@ -248,9 +249,9 @@ fftshift = wrap(_np.fft.fftshift, "fft.fftshift")
 ifftshift = wrap(_np.fft.ifftshift, "fft.ifftshift")
 # A cyclic shift's adjoint is the opposite shift.
 def_rules(fftshift, vjp=lambda g, ans, x, axes=None: ifftshift(g, axes))
-def_linear(fftshift)
+def_linear(fftshift, 0)
 def_rules(ifftshift, vjp=lambda g, ans, x, axes=None: fftshift(g, axes))
-def_linear(ifftshift)
+def_linear(ifftshift, 0)
 
 
 @composite(_np.fft.fftfreq, "fft.fftfreq")
@@ -267,7 +268,6 @@ def rfftfreq(n: int, d: Any = 1.0, device: Any = None) -> Any:
 
 def __getattr__(name: str) -> Any:
     """Any other ``numpy.fft`` name, guarded against traced values."""
-    from .missing import is_function, lookup
 
     obj = getattr(_np.fft, name)
     return lookup(obj, f"numpy.fft.{name}") if is_function(obj) else obj

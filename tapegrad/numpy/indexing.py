@@ -15,7 +15,7 @@ from ..core import def_rules, getval, primitive
 from ..core.containers import Partial
 from .assignment import ElementReads
 from .layout import is_basic
-from ._wrap import broadcast_tangent, dispatches, shape_of, unbroadcast, wrap
+from ._wrap import broadcast_tangent, dispatches, ops, provide, shape_of, unbroadcast, wrap
 
 
 def _getitem(x: Any, idx: Any) -> Any:
@@ -90,9 +90,8 @@ def _setitem_vjp_v(g: Any, ans: Any, x: Any, idx: Any, v: Any) -> Any:
         picked = where(_winners(shape_of(x), idx, shape_of(v)), picked, 0.0)
     extra = len(shape_of(v)) - len(shape_of(picked))
     if extra > 0:  # NumPy lets the value carry extra leading unit axes
-        from .shape import reshape
 
-        picked = reshape(picked, (1,) * extra + shape_of(picked))
+        picked = ops.reshape(picked, (1,) * extra + shape_of(picked))
     return unbroadcast(picked, v)
 
 
@@ -136,3 +135,5 @@ def_rules(
 
 
 __all__ = ["getitem", "setitem", "where"]
+
+provide(where=where)  # for the modules below (_wrap.ops)

@@ -15,13 +15,18 @@ from typing import Any
 import numpy as _np
 
 from ..core import Box, def_rules, getval, primitive
-from ._linalg_basic import H, T, conj, det, inv, slogdet, solve
-from ._linalg_basic import pinv as _pinv
+from ._linalg_basic import H, T, conj, det, inv, pinv as _pinv, slogdet, solve
 from ._linalg_decomp import _svdvals, cholesky, eig, eigh, eigvals, eigvalsh, qr, read_triangle, svd, svdvals_np
 from ._wrap import is_complex, shape_of, wrap_nondiff
 from .composite import composite
 from .products import matmul as _matmul
-from .shape import moveaxis, reshape, swapaxes
+from .shaping import moveaxis, reshape, swapaxes
+from . import missing as _missing
+from . import indexing as _indexing
+from . import ufuncs as _ufuncs
+from . import creation as _creation
+from . import reductions as _reductions
+from . import products as _products
 
 if svdvals_np is not None:
     from ._linalg_decomp import svdvals  # noqa: F401 - public where NumPy has it
@@ -34,17 +39,14 @@ def _dot(a: Any, b: Any) -> Any:
 
     autograd's private ``numpy.linalg._dot``, which its tests and some client code call.
     """
-    from .products import einsum
 
-    return einsum("...ij,...jk->...ik", a, b)
+    return _products.einsum("...ij,...jk->...ik", a, b)
 
 
 def _packed(x: Any) -> Any:
     """A list or tuple holding traced values (or a traced tuple), as one traced array; ``x`` otherwise."""
     if type(x) in (list, tuple) or (isinstance(x, Box) and isinstance(getval(x), (list, tuple))):
-        from .creation import array
-
-        return array(x)
+        return _creation.array(x)
     return x
 
 
@@ -81,14 +83,13 @@ def matrix_power(a: Any, n: int) -> Any:
 @composite(_np.linalg.multi_dot, "linalg.multi_dot")
 def multi_dot(arrays: Any, *, out: Any = None) -> Any:
     """``numpy.linalg.multi_dot``: products taken left to right."""
-    from .products import dot
 
     if out is not None:
         raise ValueError("numpy.linalg.multi_dot: out= cannot hold a traced result; use the return value")
     arrays = list(arrays)
     result = arrays[0]
     for x in arrays[1:]:
-        result = dot(result, x)
+        result = _products.dot(result, x)
     return result
 
 
@@ -118,8 +119,6 @@ def tensorinv(a: Any, ind: int = 2) -> Any:
 @composite(_np.linalg.lstsq, "linalg.lstsq")
 def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
     """``numpy.linalg.lstsq``; derivatives of x, residuals and s where ``a`` has full rank."""
-    from .reductions import sum as _sum
-    from .ufuncs import real
 
     m, n = shape_of(a)[-2:]
     _, res, rank, _ = _np.linalg.lstsq(getval(a), getval(b), rcond=rcond)
@@ -127,7 +126,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
     x = _matmul(pinv(a, **cutoff), b)
     if _np.size(res):
         r = b - _matmul(a, x)
-        resid = _sum(real(r * conj(r)) if is_complex(r) else r * r, axis=0)
+        resid = _reductions.sum(_ufuncs.real(r * conj(r)) if is_complex(r) else r * r, axis=0)
         res = reshape(resid, (1,)) if len(shape_of(b)) == 1 else resid
     return x, res, rank, _svdvals(a)
 
@@ -142,28 +141,22 @@ def _l2_value(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 def _nonzero(ans: Any) -> Any:
     """``ans`` with zeros replaced by 1: the derivative of a zero norm is taken as 0, not NaN."""
-    from .indexing import where
 
     if not shape_of(ans) and not isinstance(ans, Box):  # the common scalar case, without where
         return ans if ans > 0 else 1.0
-    return where(getval(ans) > 0, ans, 1.0)
+    return _indexing.where(getval(ans) > 0, ans, 1.0)
 
 
 def _l2_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    from .reductions import expand_reduced
-
     scale = g / _nonzero(ans)
     if axis is not None or keepdims:
-        scale = expand_reduced(scale, shape_of(x), axis, keepdims)
+        scale = _reductions.expand_reduced(scale, shape_of(x), axis, keepdims)
     return conj(x) * scale
 
 
 def _l2_jvp(x_dot: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    from .reductions import sum as _sum
-    from .ufuncs import real
-
-    prod = real(conj(x) * x_dot) if is_complex(x) or is_complex(x_dot) else x * x_dot
-    return _sum(prod, axis=axis, keepdims=keepdims) / _nonzero(ans)
+    prod = _ufuncs.real(conj(x) * x_dot) if is_complex(x) or is_complex(x_dot) else x * x_dot
+    return _reductions.sum(prod, axis=axis, keepdims=keepdims) / _nonzero(ans)
 
 
 # The Euclidean / Frobenius norm, the common case, as one primitive.
@@ -172,51 +165,39 @@ def_rules(_l2, vjp=_l2_vjp, jvp=_l2_jvp)
 
 
 def _safe_root(s: Any, p: float) -> Any:
-    from .indexing import where
-
     pos = getval(s) > 0
-    return where(pos, where(pos, s, 1.0) ** (1.0 / p), 0.0)
+    return _indexing.where(pos, _indexing.where(pos, s, 1.0) ** (1.0 / p), 0.0)
 
 
 def _vector_norm(x: Any, ord: Any, axis: tuple, keepdims: bool) -> Any:
-    from .reductions import max as _max
-    from .reductions import min as _min
-    from .reductions import sum as _sum
-    from .ufuncs import absolute
-
     if ord is None or ord == 2:
         return _l2(x, axis=axis, keepdims=keepdims)
     if isinstance(ord, str):
         raise ValueError(f"Invalid norm order '{ord}' for vectors")
     if ord == _np.inf:
-        return _max(absolute(x), axis=axis, keepdims=keepdims)
+        return _reductions.max(_ufuncs.absolute(x), axis=axis, keepdims=keepdims)
     if ord == -_np.inf:
-        return _min(absolute(x), axis=axis, keepdims=keepdims)
+        return _reductions.min(_ufuncs.absolute(x), axis=axis, keepdims=keepdims)
     if ord == 0:  # a count: no derivative
         xv = getval(x)
         return _np.sum(xv != 0, axis=axis, keepdims=keepdims).astype(xv.real.dtype)
     if ord == 1:
-        return _sum(absolute(x), axis=axis, keepdims=keepdims)
-    return _safe_root(_sum(absolute(x) ** ord, axis=axis, keepdims=keepdims), ord)
+        return _reductions.sum(_ufuncs.absolute(x), axis=axis, keepdims=keepdims)
+    return _safe_root(_reductions.sum(_ufuncs.absolute(x) ** ord, axis=axis, keepdims=keepdims), ord)
 
 
 def _matrix_norm(x: Any, ord: Any, row: int, col: int) -> Any:
-    from .reductions import max as _max
-    from .reductions import min as _min
-    from .reductions import sum as _sum
-    from .ufuncs import absolute
-
     if ord in (None, "fro", "f"):
         return _l2(x, axis=(row, col))
     if ord in (2, -2, "nuc"):
         s = _svdvals(moveaxis(x, (row, col), (-2, -1)))
-        return {2: _max, -2: _min, "nuc": _sum}[ord](s, axis=-1)
+        return {2: _reductions.max, -2: _reductions.min, "nuc": _reductions.sum}[ord](s, axis=-1)
     if ord in (1, -1):
-        reduce = _max if ord == 1 else _min
-        return reduce(_sum(absolute(x), axis=row), axis=col - 1 if col > row else col)
+        reduce = _reductions.max if ord == 1 else _reductions.min
+        return reduce(_reductions.sum(_ufuncs.absolute(x), axis=row), axis=col - 1 if col > row else col)
     if ord in (_np.inf, -_np.inf):
-        reduce = _max if ord == _np.inf else _min
-        return reduce(_sum(absolute(x), axis=col), axis=row - 1 if row > col else row)
+        reduce = _reductions.max if ord == _np.inf else _reductions.min
+        return reduce(_reductions.sum(_ufuncs.absolute(x), axis=col), axis=row - 1 if row > col else row)
     raise ValueError("Invalid norm order for matrices.")
 
 
@@ -255,7 +236,6 @@ _matrix_norm_np = getattr(_np.linalg, "matrix_norm", None)
 _EXTRA: list = []
 
 if _vector_norm_np is not None:
-
     @composite(_vector_norm_np, "linalg.vector_norm")
     def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:
         """``numpy.linalg.vector_norm`` (the whole array as one vector when ``axis`` is None)."""
@@ -278,7 +258,6 @@ if _vector_norm_np is not None:
     _EXTRA.append("vector_norm")
 
 if _matrix_norm_np is not None:
-
     @composite(_matrix_norm_np, "linalg.matrix_norm")
     def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:
         """``numpy.linalg.matrix_norm`` over the last two axes."""
@@ -305,30 +284,26 @@ def _la_matmul(x1: Any, x2: Any, /) -> Any:
 
 def _la_outer(x1: Any, x2: Any, /) -> Any:
     """``numpy.linalg.outer`` of two vectors."""
-    from .products import outer
 
-    return outer(x1, x2)
+    return _products.outer(x1, x2)
 
 
 def _la_tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
     """``numpy.linalg.tensordot``."""
-    from .products import tensordot
 
-    return tensordot(x1, x2, axes)
+    return _products.tensordot(x1, x2, axes)
 
 
 def _la_cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     """``numpy.linalg.cross`` of 3-vectors."""
-    from .products import cross
 
-    return cross(x1, x2, axis=axis)
+    return _products.cross(x1, x2, axis=axis)
 
 
 def _la_trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
     """``numpy.linalg.trace`` over the last two axes."""
-    from .products import trace
 
-    return trace(x, offset, -2, -1)
+    return _products.trace(x, offset, -2, -1)
 
 
 def _la_diagonal(x: Any, /, *, offset: int = 0) -> Any:
@@ -340,9 +315,8 @@ def _la_diagonal(x: Any, /, *, offset: int = 0) -> Any:
 
 def _la_vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     """``numpy.linalg.vecdot``: sum of conj(x1) * x2 along ``axis``."""
-    from .reductions import sum as _sum
 
-    return _sum(conj(x1) * x2, axis=axis)
+    return _reductions.sum(conj(x1) * x2, axis=axis)
 
 
 def _la_matrix_transpose(x: Any, /) -> Any:
@@ -363,12 +337,10 @@ matrix_rank = wrap_nondiff(_np.linalg.matrix_rank, "linalg.matrix_rank")
 @composite(_np.linalg.cond, "linalg.cond")
 def cond(x: Any, p: Any = None) -> Any:
     """``numpy.linalg.cond``: ratio of extreme singular values, or norm(x) * norm(inv(x))."""
-    from .reductions import max as _max
-    from .reductions import min as _min
 
     if p is None or p == 2 or p == -2:
         s = _svdvals(x)
-        r = _max(s, axis=-1) / _min(s, axis=-1)
+        r = _reductions.max(s, axis=-1) / _reductions.min(s, axis=-1)
         return r if p != -2 else 1.0 / r
     return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
 
@@ -382,7 +354,5 @@ _ = (H, T)
 
 
 def __getattr__(name: str) -> Any:
-    from .missing import is_function, lookup
-
     obj = getattr(_np.linalg, name)
-    return lookup(obj, f"numpy.linalg.{name}") if is_function(obj) else obj
+    return _missing.lookup(obj, f"numpy.linalg.{name}") if _missing.is_function(obj) else obj

@@ -31,7 +31,7 @@ import numpy as _np
 from ..core import STATE, Box, getval
 from ..core.box import constant
 from ..core.reverse import release
-from ._wrap import shape_of
+from ._wrap import provide, shape_of
 from .assignment import REBOUND, as_shape, dtype_of, gather, view_of, write_in_place, write_into
 from .layout import Private, Spec, all_positions, assign_at, clone, positions_after, window
 
@@ -169,44 +169,6 @@ def _one_view(a: Box, r: Any) -> Any:
     return link(a, view_of(a, Spec(r, value)))
 
 
-class FlatIndexer:
-    """``x.flat`` of a traced array: reads copy, as NumPy's do; writes go into ``x``'s memory."""
-
-    __slots__ = ("base",)
-
-    def __init__(self, base: Box) -> None:
-        self.base = base
-
-    def _positions(self, idx: Any) -> Any:
-        shape = shape_of(self.base)
-        return _np.unravel_index(all_positions(None, self.base).reshape(-1)[idx], shape)
-
-    def __getitem__(self, idx: Any) -> Any:
-        from .indexing import getitem
-
-        return getitem(self.base, self._positions(idx))
-
-    def __setitem__(self, idx: Any, value: Any) -> None:
-        from .writes import _cycled, write_flat
-
-        positions = all_positions(None, self.base).reshape(-1)[idx]
-        if _np.ndim(positions) == 0:
-            write_flat(self.base, positions, value)
-        else:  # NumPy repeats a short value along a flat write
-            write_flat(self.base, positions.reshape(-1), _cycled(value, positions.size))
-
-    def __iter__(self) -> Any:
-        return (self[i] for i in range(int(_np.prod(shape_of(self.base)))))
-
-    def __len__(self) -> int:
-        return int(_np.prod(shape_of(self.base)))
-
-    def copy(self) -> Any:
-        from .shape import ravel
-
-        return ravel(self.base) * 1
-
-
 def _spec_of(x: Box, block: Block) -> Optional[Spec]:
     if x is block.root:
         return None
@@ -333,3 +295,4 @@ def inplace(target: Box, op: Any, ufunc: Any, other: Any) -> Box:
     write(target, Ellipsis, result)
     return target
 
+provide(check_cast=check_cast)  # for the modules below (_wrap.ops)

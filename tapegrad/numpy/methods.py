@@ -12,14 +12,13 @@ from typing import Any
 import numpy as _np
 
 from ..core import CONSTANT, getval
-from . import creation, memory, nondiff, products, reductions, shape, ufuncs
+from . import creation, memory, nondiff, products, reductions, shaping, ufuncs
+from ._wrap import FUNCTIONS, UFUNCS
 
 
-def _ns() -> Any:
-    """The tapegrad.numpy namespace (imported late: it imports this module)."""
-    from .. import numpy
-
-    return numpy
+def _public(np_fun: Any) -> Any:
+    """The public ``tapegrad.numpy`` form of a NumPy function (the dispatch tables hold it, views last)."""
+    return FUNCTIONS.get(np_fun) or UFUNCS[np_fun]
 
 
 class ArrayMethods:
@@ -72,24 +71,24 @@ class ArrayMethods:
     def reshape(self, *newshape: Any, order: str = "C") -> Any:
         if len(newshape) == 1 and not isinstance(newshape[0], int):
             newshape = newshape[0]
-        return _ns().reshape(self, newshape, order=order)
+        return _public(_np.reshape)(self, newshape, order=order)
 
     def ravel(self, order: str = "C") -> Any:
-        return _ns().ravel(self, order=order)
+        return _public(_np.ravel)(self, order=order)
 
     def flatten(self, order: str = "C") -> Any:
-        return creation.copy(shape.ravel(self, order=order))
+        return creation.copy(shaping.ravel(self, order=order))
 
     def transpose(self, *axes: Any) -> Any:
         if len(axes) == 1 and not isinstance(axes[0], int):
             axes = axes[0]
-        return _ns().transpose(self, axes or None)
+        return _public(_np.transpose)(self, axes or None)
 
     def swapaxes(self, axis1: int, axis2: int) -> Any:
-        return _ns().swapaxes(self, axis1, axis2)
+        return _public(_np.swapaxes)(self, axis1, axis2)
 
     def squeeze(self, axis: Any = None) -> Any:
-        return _ns().squeeze(self, axis=axis)
+        return _public(_np.squeeze)(self, axis=axis)
 
     def conj(self) -> Any:
         return ufuncs.conjugate(self)
@@ -105,61 +104,61 @@ class ArrayMethods:
         return creation.copy(self, order=order)
 
     def cumsum(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().cumsum(self, *args, **kwargs)
+        return _public(_np.cumsum)(self, *args, **kwargs)
 
     def cumprod(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().cumprod(self, *args, **kwargs)
+        return _public(_np.cumprod)(self, *args, **kwargs)
 
     def ptp(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().ptp(self, *args, **kwargs)
+        return _public(_np.ptp)(self, *args, **kwargs)
 
     def clip(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().clip(self, *args, **kwargs)
+        return _public(_np.clip)(self, *args, **kwargs)
 
     def round(self, decimals: int = 0) -> Any:
-        return _ns().round(self, decimals)
+        return _public(_np.round)(self, decimals)
 
     def __round__(self, ndigits: Any = None) -> Any:
-        return _ns().round(self, ndigits or 0)
+        return _public(_np.round)(self, ndigits or 0)
 
     def __divmod__(self, other: Any) -> Any:
-        return _ns().divmod(self, other)
+        return _public(_np.divmod)(self, other)
 
     def __rdivmod__(self, other: Any) -> Any:
-        return _ns().divmod(other, self)
+        return _public(_np.divmod)(other, self)
 
     def repeat(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().repeat(self, *args, **kwargs)
+        return _public(_np.repeat)(self, *args, **kwargs)
 
     def diagonal(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().diagonal(self, *args, **kwargs)
+        return _public(_np.diagonal)(self, *args, **kwargs)
 
     def trace(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().trace(self, *args, **kwargs)
+        return _public(_np.trace)(self, *args, **kwargs)
 
     def take(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().take(self, *args, **kwargs)
+        return _public(_np.take)(self, *args, **kwargs)
 
     def compress(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().compress(args[0], self, *args[1:], **kwargs)
+        return _public(_np.compress)(args[0], self, *args[1:], **kwargs)
 
     def searchsorted(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().searchsorted(self, *args, **kwargs)
+        return _public(_np.searchsorted)(self, *args, **kwargs)
 
     def sort(self, *args: Any, **kwargs: Any) -> None:
         """Sort in place, as ``ndarray.sort`` does (the box is rebound)."""
-        memory.write(self, Ellipsis, _ns().sort(self, *args, **kwargs))
+        memory.write(self, Ellipsis, _public(_np.sort)(self, *args, **kwargs))
 
     def partition(self, kth: Any, axis: int = -1, kind: str = "introselect", order: Any = None) -> None:
         """Partition in place, as ``ndarray.partition`` does."""
-        memory.write(self, Ellipsis, _ns().partition(self, kth, axis=axis, kind=kind, order=order))
+        memory.write(self, Ellipsis, _public(_np.partition)(self, kth, axis=axis, kind=kind, order=order))
 
     def argpartition(self, *args: Any, **kwargs: Any) -> Any:
-        return _ns().argpartition(self, *args, **kwargs)
+        return _public(_np.argpartition)(self, *args, **kwargs)
 
     def put(self, indices: Any, values: Any, mode: str = "raise") -> None:
         """``ndarray.put``: set flat positions in place."""
-        _ns().put(self, indices, values, mode=mode)
+        _public(_np.put)(self, indices, values, mode=mode)
 
     def resize(self, *args: Any, **kwargs: Any) -> None:
         raise ValueError(

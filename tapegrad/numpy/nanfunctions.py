@@ -18,6 +18,7 @@ from .composite import composite
 from .indexing import where as where_
 from .reductions import _axes, max as _max, mean as _mean, min as _min, prod as _prod, sum as _sum
 from .scans import cumprod as _cumprod, cumsum as _cumsum
+from .ufuncs import conjugate, real, sqrt
 
 
 def _fill(a: Any, value: float, where: Any = None) -> tuple:
@@ -72,7 +73,6 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdi
 def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False, *,
            where: Any = None, **kwargs: Any) -> Any:
     """``numpy.nanvar``: the variance of the non-NaN entries."""
-    from .ufuncs import conjugate, real
 
     _plain_options("nanvar", kwargs, ("correction",))
     ddof = kwargs.get("correction", ddof)
@@ -88,7 +88,6 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
 def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False, *,
            where: Any = None, **kwargs: Any) -> Any:
     """``numpy.nanstd``: the square root of :func:`nanvar`."""
-    from .ufuncs import sqrt
 
     return sqrt(nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims, where=where, **kwargs))
 

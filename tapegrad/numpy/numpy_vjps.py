@@ -27,7 +27,10 @@ from ..core import SparseObject, VJPNode, defvjp, defvjp_argnum, getval, primiti
 from ..core import func  # noqa: F401 - autograd's name
 from .box import ArrayBox  # noqa: F401 - autograd's name
 from .compat import metadata
-from .nondiff import __all__ as _NONDIFF_NAMES
+from .nondiff import __all__ as _NONDIFF_NAMES, equal
+from .indexing import untake as _untake, where
+from .ufuncs import real
+from .reductions import expand_reduced, sum as _sum
 
 __all__ = [
     "unbroadcast", "unbroadcast_f", "unbroadcast_einsum", "balanced_eq", "replace_zero", "repeat_to_match_shape",
@@ -43,8 +46,6 @@ def unbroadcast(x: Any, target_meta: tuple, broadcast_idx: int = 0) -> Any:
     Extra leading axes (at ``broadcast_idx``) are summed away, then the axes
     where the target has length 1.
     """
-    from .reductions import sum as _sum
-    from .ufuncs import real
 
     target_shape, target_ndim, _, target_iscomplex = target_meta
     while _np.ndim(getval(x)) > target_ndim:
@@ -76,21 +77,18 @@ def unbroadcast_einsum(x: Any, target_meta: tuple, subscript: str) -> Any:
 
 def balanced_eq(x: Any, z: Any, y: Any) -> Any:
     """1 where ``x == z``, divided by 2 where also ``x == y``: the share of ``x`` in an extremum ``z`` of ``x`` and ``y``."""
-    from .nondiff import equal
 
     return equal(x, z) / (1.0 + equal(x, y))
 
 
 def replace_zero(x: Any, val: Any) -> Any:
     """``x`` with its zeros replaced by ``val``."""
-    from .indexing import where
 
     return where(getval(x) != 0, x, val)
 
 
 def repeat_to_match_shape(g: Any, shape: tuple, dtype: Any, axis: Any, keepdims: bool) -> tuple[Any, int]:
     """``g`` (reduced over ``axis``) broadcast back to ``shape``, and how many entries each reduced one covers."""
-    from .reductions import expand_reduced
 
     if shape == ():
         return g, 1
@@ -101,7 +99,6 @@ def repeat_to_match_shape(g: Any, shape: tuple, dtype: Any, axis: Any, keepdims:
 
 def match_complex(target: Any, x: Any) -> Any:
     """``x`` made real or complex as ``target`` is."""
-    from .ufuncs import real
 
     target_complex = _np.iscomplexobj(getval(target))
     x_complex = _np.iscomplexobj(getval(x))
@@ -114,7 +111,6 @@ def match_complex(target: Any, x: Any) -> Any:
 
 def untake(x: Any, idx: Any, vs: Any) -> Any:
     """The cotangent of ``A[idx]`` (with value ``x``) for ``A`` in space ``vs``: zeros, with ``x`` added at ``idx``."""
-    from .indexing import untake as _untake
 
     return _untake(x, idx, tuple(vs.shape), vs.dtype)
 

@@ -23,6 +23,7 @@ import numpy as _np
 from ..core import notrace_primitive
 from ..core.primitive import primitive
 from .compat import wrap_intdtype
+from .shaping import as_array
 
 # The functions autograd never traces (their results carry no derivative).
 notrace_functions = [_np.ndim, _np.shape, _np.iscomplexobj, _np.result_type]
@@ -63,8 +64,6 @@ def wrap_namespace(old: dict, new: dict) -> None:
 def wrap_if_boxes_inside(raw_array: Any, slow_op_name: Any = None) -> Any:
     """``raw_array`` as it is, unless it is an object array of traced values: then one traced array."""
     if isinstance(raw_array, _np.ndarray) and raw_array.dtype == object:
-        from .shape import as_array
-
         return as_array(raw_array.tolist())
     return raw_array
 

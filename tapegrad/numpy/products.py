@@ -15,6 +15,9 @@ from ..core import def_rules, primitive
 from ._einsum import einsum, einsum_args  # noqa: F401 - einsum_args is shared with the linalg modules
 from ._wrap import _F8, def_linear, is_complex, shape_of, unbroadcast, wrap, wrap_nondiff
 from .composite import composite
+from .ufuncs import conjugate, real
+from .shaping import moveaxis, stack
+from .reductions import sum as _sum
 
 
 def _normalize_axes(axes: Any, a_ndim: int, b_ndim: int) -> tuple[list, list]:
@@ -92,8 +95,6 @@ def_linear(dot, 0, 1)
 def _real_for(c: Any, x: Any) -> Any:
     """The cotangent ``c`` of ``x``, made real when ``x`` is real (a complex operand made it complex)."""
     if is_complex(c) and not is_complex(x):
-        from .ufuncs import real
-
         return real(c)
     return c
 
@@ -182,7 +183,6 @@ def inner(a: Any, b: Any) -> Any:
 @composite(_np.vdot)
 def vdot(a: Any, b: Any) -> Any:
     """``numpy.vdot``: flattened dot product, conjugating the first argument."""
-    from .ufuncs import conjugate
 
     a = ravel(a)
     return dot(conjugate(a) if is_complex(a) else a, ravel(b))
@@ -203,7 +203,6 @@ def kron(a: Any, b: Any) -> Any:
 @composite(_np.cross)
 def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None) -> Any:
     """``numpy.cross`` of 2- or 3-vectors along the given axes."""
-    from .shape import moveaxis, stack
 
     if axis is not None:
         axisa = axisb = axisc = axis
@@ -271,7 +270,6 @@ def convolve(a: Any, v: Any, mode: str = "full") -> Any:
 @composite(_np.correlate)
 def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
     """``numpy.correlate`` in every mode (the second argument is conjugated, as in NumPy)."""
-    from .ufuncs import conjugate
 
     a, v = _as_1d(a), _as_1d(v)
     if is_complex(v):
@@ -280,8 +278,6 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
 
 
 def _trace_vjp(g: Any, ans: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, **kw: Any) -> Any:
-    from .shape import moveaxis
-
     x_shape = shape_of(x)
     nd = len(x_shape)
     a1, a2 = axis1 % nd, axis2 % nd
@@ -292,29 +288,24 @@ def _trace_vjp(g: Any, ans: Any, x: Any, offset: int = 0, axis1: int = 0, axis2:
 
 trace = wrap(_np.trace)
 def_rules(trace, vjp=_trace_vjp)
-def_linear(trace)
+def_linear(trace, 0)
 
 
 def _conj(x: Any) -> Any:
-    from .ufuncs import conjugate
-
     return conjugate(x) if is_complex(x) else x
 
 
 _EXTRA = []
 if hasattr(_np, "vecdot"):
-
     @composite(_np.vecdot)
     def vecdot(x1: Any, x2: Any, /, *, axis: int = -1, **kwargs: Any) -> Any:
         """``numpy.vecdot``: sum of ``conj(x1) * x2`` along ``axis``."""
-        from .reductions import sum as _sum
 
         return _sum(_conj(x1) * x2, axis=axis)
 
     _EXTRA.append("vecdot")
 
 if hasattr(_np, "matvec"):
-
     @composite(_np.matvec)
     def matvec(x1: Any, x2: Any, /, **kwargs: Any) -> Any:
         """``numpy.matvec``: matrix-vector products over stacks."""
@@ -329,7 +320,7 @@ if hasattr(_np, "matvec"):
 
 einsum_path = wrap_nondiff(_np.einsum_path)
 
-from .shape import expand_dims, ravel, reshape, swapaxes, transpose  # noqa: E402
+from .shaping import expand_dims, ravel, reshape, swapaxes, transpose  # noqa: E402
 
 __all__ = [
     "tensordot", "dot", "matmul", "outer", "inner", "vdot", "kron", "cross", "einsum",

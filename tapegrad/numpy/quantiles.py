@@ -19,7 +19,7 @@ from ._wrap import shape_of
 from .composite import composite
 from .indexing import getitem, where
 from .reductions import _axes
-from .shape import reshape, transpose
+from .shaping import reshape, transpose
 
 
 @functools.lru_cache(maxsize=256)

@@ -31,6 +31,7 @@ import numpy as _np
 from ..core import Box, NonDifferentiableError
 from .missing import is_function, lookup
 from .shaping import contains_box
+from . import indexing as _indexing
 
 _SAMPLERS = [
     # state and seeding
@@ -150,9 +151,7 @@ def permutation(x: Any) -> Any:
     True
     """
     if isinstance(x, Box):
-        from .indexing import getitem
-
-        return getitem(x, _np.random.permutation(x.shape[0]))
+        return _indexing.getitem(x, _np.random.permutation(x.shape[0]))
     return _np.random.permutation(x)
 
 
@@ -161,11 +160,10 @@ def choice(a: Any, size: Any = None, replace: bool = True, p: Any = None) -> Any
     if isinstance(a, Box):
         if isinstance(p, Box):
             raise traced_parameter_error("numpy.random.choice", "choice", ["p"])
-        from .indexing import getitem
 
         if len(a.shape) != 1:
             raise ValueError("a must be 1-dimensional")
-        return getitem(a, _np.random.choice(a.shape[0], size, replace, p))
+        return _indexing.getitem(a, _np.random.choice(a.shape[0], size, replace, p))
     if contains_box(p):
         raise traced_parameter_error("numpy.random.choice", "choice", ["p"])
     return lookup(_np.random.choice, "numpy.random.choice")(a, size, replace, p)

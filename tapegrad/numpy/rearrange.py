@@ -17,7 +17,8 @@ from ._wrap import def_linear, dispatches, shape_of, wrap
 from .composite import composite
 from .indexing import getitem, untake, where
 from .reductions import sum as _sum
-from .shape import as_array, concatenate, moveaxis, ravel, reshape
+from .shaping import as_array, broadcast_arrays, concatenate, moveaxis, ravel, reshape
+from .ufuncs import real
 
 
 def _dtype(x: Any) -> Any:
@@ -38,7 +39,7 @@ def _axis_index(ax: int, ndim: int, index: Any) -> tuple:
 
 flip = wrap(_np.flip)
 def_rules(flip, vjp=lambda g, ans, x, axis=None: flip(g, axis))
-def_linear(flip)
+def_linear(flip, 0)
 
 
 @composite(_np.fliplr)
@@ -59,11 +60,11 @@ def flipud(m: Any) -> Any:
 
 roll = wrap(_np.roll)
 def_rules(roll, vjp=lambda g, ans, x, shift, axis=None: roll(g, _np.negative(shift), axis))
-def_linear(roll)
+def_linear(roll, 0)
 
 rot90 = wrap(_np.rot90)
 def_rules(rot90, vjp=lambda g, ans, x, k=1, axes=(0, 1): rot90(g, -k, axes))
-def_linear(rot90)
+def_linear(rot90, 0)
 
 # ----- tiling and repetition -------------------------------------------------------
 
@@ -82,7 +83,7 @@ def _tile_vjp(g: Any, ans: Any, x: Any, reps: Any) -> Any:
 
 tile = wrap(_np.tile)
 def_rules(tile, vjp=_tile_vjp)
-def_linear(tile)
+def_linear(tile, 0)
 
 
 def _repeat_vjp(g: Any, ans: Any, x: Any, repeats: Any, axis: Any = None) -> Any:
@@ -103,7 +104,7 @@ def _repeat_vjp(g: Any, ans: Any, x: Any, repeats: Any, axis: Any = None) -> Any
 
 repeat = wrap(_np.repeat)
 def_rules(repeat, vjp=_repeat_vjp)
-def_linear(repeat)
+def_linear(repeat, 0)
 
 # ----- padding ---------------------------------------------------------------------
 
@@ -251,7 +252,6 @@ def append(arr: Any, values: Any, axis: Any = None) -> Any:
 @composite(_np.insert)
 def insert(arr: Any, obj: Any, values: Any, axis: Any = None) -> Any:
     """``numpy.insert``, differentiable in ``arr`` and ``values``."""
-    from .ufuncs import real
 
     arr, values = as_array(arr), as_array(values)
     xs = shape_of(arr)
@@ -286,7 +286,6 @@ _SEQ = type(_np.meshgrid(_np.zeros(1)))  # tuple in NumPy 2, list in 1.x
 @composite(_np.meshgrid)
 def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> Any:
     """``numpy.meshgrid``: coordinate arrays, each the broadcast of one input."""
-    from .shape import broadcast_arrays
 
     ndim = len(xi)
     ones = (1,) * ndim

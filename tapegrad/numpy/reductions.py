@@ -11,8 +11,12 @@ from typing import Any
 import numpy as _np
 
 from ..core import Box, def_rules, getval, primitive
-from ._wrap import dispatches, shape_of, wrap
+from ._wrap import dispatches, provide, shape_of, wrap
 from .composite import composite
+from .shaping import as_array, broadcast_to, concatenate, reshape, transpose
+from .indexing import getitem, where as _where
+from .ufuncs import conjugate, real, sqrt
+from .creation import astype
 
 
 _SMALL = 4096  # elements
@@ -28,8 +32,6 @@ def _axes(axis: Any, ndim: int) -> tuple:
 def expand_reduced(g: Any, x_shape: tuple, axis: Any = None, keepdims: bool = False) -> Any:
     """Broadcast a reduced value ``g`` back to ``x_shape``."""
     traced = isinstance(g, Box)  # first order (plain g) runs NumPy directly
-    if traced:
-        from .shape import broadcast_to, reshape  # imported late: shape's rules use this module
     if not keepdims and x_shape and (traced or axis is not None):  # a plain scalar broadcasts as it is
         axes = _axes(axis, len(x_shape))
         kept = tuple(1 if i in axes else n for i, n in enumerate(x_shape))
@@ -43,7 +45,6 @@ def expand_reduced(g: Any, x_shape: tuple, axis: Any = None, keepdims: bool = Fa
 
 def _masked(g: Any, where: Any) -> Any:
     """A cotangent spread over ``x`` keeps only the entries selected by ``where=``."""
-    from .indexing import where as _where
 
     return g if where is None else _where(where, g, 0.0)
 
@@ -61,8 +62,6 @@ def _in_dtype(t: Any, dtype: Any, like: Any = None) -> Any:
     """A reduction's ``dtype=``: the tangent in it, or (``like``) the cotangent back in the input's dtype."""
     if dtype is None:
         return t
-    from .creation import astype
-    from .ufuncs import real
 
     if like is None:
         return astype(t, dtype)
@@ -151,8 +150,6 @@ def _reduced_shape(x_shape: tuple, axes: tuple, keepdims: bool) -> tuple:
 
 def _prod_tree(a: Any, axis: Any, keepdims: bool) -> Any:
     """The product as a tree of pairwise multiplications: exact at zeros, to every order."""
-    from .indexing import getitem
-    from .shape import concatenate, reshape, transpose
 
     x_shape = shape_of(a)
     axes = _axes(axis, len(x_shape))
@@ -176,16 +173,12 @@ def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
     Without zeros one primitive with the ``ans / x`` rule; with zeros (where that
     rule divides by zero) a tree of multiplications, whose derivatives are exact.
     """
-    from .shape import as_array
 
     a = as_array(a)  # a list of traced values is one traced array, as NumPy would make it
     if dtype is not None:
-        from .creation import astype
-
         a = astype(a, dtype)
     where = kwargs.pop("where", None)
     if where is not None:  # excluded entries count as 1
-        from .indexing import where as _where
 
         a = _where(where, a, 1.0)
     initial = kwargs.pop("initial", None)
@@ -207,8 +200,6 @@ def _ddof(ddof: Any, correction: Any) -> Any:
 def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False, *,
         where: Any = None, mean: Any = None, correction: Any = None) -> Any:
     """``numpy.var``, differentiable as the mean of squared deviations."""
-    from .shape import as_array
-    from .ufuncs import conjugate, real
 
     a = as_array(a)  # a list of traced values is one traced array, as NumPy would make it
     m = mean if mean is not None else _mean(a, axis=axis, keepdims=True, where=where)
@@ -225,8 +216,6 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
 def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False, *,
         where: Any = None, mean: Any = None, correction: Any = None) -> Any:
     """``numpy.std``, the square root of :func:`var`."""
-    from .shape import as_array
-    from .ufuncs import sqrt
 
     a = as_array(a)
     if where is None and _count(shape_of(a), axis) <= 1:
@@ -235,8 +224,6 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         value = _np.std(getval(a), axis=axis, ddof=_ddof(ddof, correction), keepdims=keepdims)
         zero = sum(a, axis=axis, keepdims=keepdims) * 0.0  # traced, so that the result stays traced
         if _np.iscomplexobj(getval(a)):
-            from .ufuncs import real
-
             zero = real(zero)
         return value + zero
     return sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims, where=where, mean=mean, correction=correction))
@@ -247,3 +234,5 @@ def _mean(a: Any, axis: Any, keepdims: bool, where: Any) -> Any:
 
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "prod", "ptp", "var", "std", "expand_reduced"]
+
+provide(sum=sum)  # for the modules below (_wrap.ops)

@@ -17,7 +17,8 @@ from ._wrap import def_linear, shape_of, wrap
 from .composite import composite
 from .indexing import getitem
 from .reductions import sum as _sum
-from .shape import broadcast_to, concatenate, ravel, reshape
+from .shaping import broadcast_to, concatenate, ravel, reshape
+from .creation import astype
 
 
 def _along(axis: int, ndim: int, sl: slice) -> tuple:
@@ -42,7 +43,7 @@ def _cumsum_vjp(g: Any, ans: Any, x: Any, axis: Any = None, dtype: Any = None, *
 
 cumsum = wrap(_np.cumsum)
 def_rules(cumsum, vjp=_cumsum_vjp)
-def_linear(cumsum)
+def_linear(cumsum, 0)
 
 
 def _cumprod_vjp(g: Any, ans: Any, x: Any, axis: Any = None, dtype: Any = None, **kw: Any) -> Any:
@@ -77,8 +78,6 @@ def _cumprod_scan(a: Any, axis: int) -> Any:
 def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     """``numpy.cumprod``, with exact derivatives of every order also where ``a`` has zeros."""
     if dtype is not None:
-        from .creation import astype
-
         a = astype(a, dtype)
     if _np.any(getval(a) == 0):
         if axis is None:

@@ -17,7 +17,7 @@ from ..core import CONSTANT, Box, NonDifferentiableError, getval
 from ._wrap import FUNCTIONS, is_complex, shape_of, wrap_nondiff
 from .composite import composite
 from .indexing import getitem, setitem, where
-from .shape import as_array, broadcast_to, concatenate, ravel
+from .shaping import as_array, broadcast_to, concatenate, ravel
 
 
 def _along(ax: int, index: Any) -> tuple:

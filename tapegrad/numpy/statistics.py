@@ -20,10 +20,11 @@ from .nanfunctions import __all__ as _nan_all
 from .products import matmul
 from .quantiles import *  # noqa: F403
 from .quantiles import __all__ as _quantile_all
-from .reductions import mean as _mean, sum as _sum
+from .reductions import max as _max, mean as _mean, min as _min, sum as _sum
 from .scans import *  # noqa: F403
 from .scans import __all__ as _scan_all
-from .shape import atleast_2d, broadcast_to, concatenate, reshape, transpose
+from .shaping import atleast_2d, broadcast_to, concatenate, reshape, transpose
+from .ufuncs import conjugate, real, sqrt
 
 
 @composite(_np.average)
@@ -67,7 +68,6 @@ def _as_variables(m: Any, rowvar: bool) -> Any:
 def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None,
         fweights: Any = None, aweights: Any = None, *, dtype: Any = None) -> Any:
     """``numpy.cov``, differentiable with respect to the data (and the weights)."""
-    from .ufuncs import conjugate
 
     x = _as_variables(m, rowvar)
     if y is not None:
@@ -96,7 +96,6 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
 @composite(_np.corrcoef)
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Any:
     """``numpy.corrcoef``: the covariance normalised by the standard deviations."""
-    from .ufuncs import real, sqrt
 
     c = cov(x, y, rowvar)
     if len(shape_of(c)) == 0:
@@ -117,7 +116,6 @@ def _data_edges(a: Any, bins: Any, range: Any, edges: Any) -> Any:  # noqa: A002
     av = getval(a)
     if not isinstance(a, Box) or range is not None or _np.ndim(bins) != 0 or not _np.size(av):
         return edges
-    from .reductions import max as _max, min as _min
 
     lo, hi = _min(a), _max(a)
     if av.min() == av.max():  # NumPy widens an empty range by 1/2 on each side

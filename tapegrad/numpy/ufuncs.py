@@ -3,7 +3,7 @@
 Each primitive is followed by its rules. Binary rules undo broadcasting in
 reverse mode and broadcast tangents in forward mode. The two-argument
 mathematical functions, extrema, rounding remainders and special functions
-live in :mod:`tapegrad.numpy.elementwise` and are re-exported here.
+live in :mod:`tapegrad.numpy.elementwise`.
 
 Rules whose derivative can be infinite or NaN (square roots, logarithms,
 quotients, powers, inverse trigonometric functions, exponentials that
@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 import numpy as _np
 
 from ..core import Box, def_rules, primitive
-from ._wrap import _REAL_SCALARS, broadcast_tangent, def_elementwise, is_complex, unbroadcast, wrap
+from ._wrap import _REAL_SCALARS, broadcast_tangent, def_elementwise, is_complex, provide, unbroadcast, wrap
 
 # ----- products in which zero times anything is zero ----------------------------
 
@@ -142,24 +142,6 @@ def_rules(
     vjp=_QUOTIENT_VJP,
     jvp=_QUOTIENT_JVP,
 )
-
-
-def def_elementwise_safe(fun: Callable, deriv: Callable[..., Any]) -> None:
-    """Like ``def_elementwise``, for a derivative that may be inf or NaN (multiplied with :func:`safe_mul`)."""
-    def_rules(
-        fun,
-        vjp=lambda g, ans, x, **kw: safe_mul(g, deriv(ans, x)),
-        jvp=lambda x_dot, ans, x, **kw: safe_mul(x_dot, deriv(ans, x)),
-    )
-
-
-def def_elementwise_quotient(fun: Callable, denom: Callable[..., Any]) -> None:
-    """Rules of a function whose derivative is ``1 / denom(ans, x)``; ``denom`` may vanish."""
-    def_rules(
-        fun,
-        vjp=lambda g, ans, x, **kw: safe_div(g, denom(ans, x)),
-        jvp=lambda x_dot, ans, x, **kw: safe_div(x_dot, denom(ans, x)),
-    )
 
 
 # ----- arithmetic -----------------------------------------------------------
@@ -305,23 +287,23 @@ _LN2 = float(_np.log(2.0))
 _LN10 = float(_np.log(10.0))
 
 exp = wrap(_np.exp)
-def_elementwise_safe(exp, lambda ans, x: ans)
+def_elementwise(exp, lambda ans, x: ans, combine=safe_mul)
 exp2 = wrap(_np.exp2)
-def_elementwise_safe(exp2, lambda ans, x: ans * _LN2)
+def_elementwise(exp2, lambda ans, x: ans * _LN2, combine=safe_mul)
 expm1 = wrap(_np.expm1)
-def_elementwise_safe(expm1, lambda ans, x: ans + 1)
+def_elementwise(expm1, lambda ans, x: ans + 1, combine=safe_mul)
 log = wrap(_np.log)
-def_elementwise_quotient(log, lambda ans, x: x)
+def_elementwise(log, lambda ans, x: x, combine=safe_div)
 log2 = wrap(_np.log2)
-def_elementwise_quotient(log2, lambda ans, x: x * _LN2)
+def_elementwise(log2, lambda ans, x: x * _LN2, combine=safe_div)
 log10 = wrap(_np.log10)
-def_elementwise_quotient(log10, lambda ans, x: x * _LN10)
+def_elementwise(log10, lambda ans, x: x * _LN10, combine=safe_div)
 log1p = wrap(_np.log1p)
-def_elementwise_quotient(log1p, lambda ans, x: x + 1)
+def_elementwise(log1p, lambda ans, x: x + 1, combine=safe_div)
 sqrt = wrap(_np.sqrt)
-def_elementwise_quotient(sqrt, lambda ans, x: 2 * ans)  # +inf at 0
+def_elementwise(sqrt, lambda ans, x: 2 * ans, combine=safe_div)  # +inf at 0
 cbrt = wrap(_np.cbrt)
-def_elementwise_quotient(cbrt, lambda ans, x: 3 * ans * ans)  # +inf at 0
+def_elementwise(cbrt, lambda ans, x: 3 * ans * ans, combine=safe_div)  # +inf at 0
 
 # ----- trigonometric and hyperbolic ------------------------------------------
 
@@ -332,9 +314,9 @@ def_elementwise(cos, lambda ans, x: -sin(x))
 tan = wrap(_np.tan)
 def_elementwise(tan, lambda ans, x: 1 + ans * ans)
 sinh = wrap(_np.sinh)
-def_elementwise_safe(sinh, lambda ans, x: cosh(x))
+def_elementwise(sinh, lambda ans, x: cosh(x), combine=safe_mul)
 cosh = wrap(_np.cosh)
-def_elementwise_safe(cosh, lambda ans, x: sinh(x))
+def_elementwise(cosh, lambda ans, x: sinh(x), combine=safe_mul)
 def _one_minus_square(t: Any) -> Any:
     """``1 - t**2``: tanh's derivative from its output."""
     return 1 - t * t
@@ -365,9 +347,9 @@ tanh = wrap(_np.tanh)
 def_rules(tanh, vjp=_tanh_vjp, jvp=lambda x_dot, ans, x: x_dot * one_minus_square(ans))
 
 arcsin = wrap(_np.arcsin)
-def_elementwise_quotient(arcsin, lambda ans, x: sqrt(1 - x * x))
+def_elementwise(arcsin, lambda ans, x: sqrt(1 - x * x), combine=safe_div)
 arccos = wrap(_np.arccos)
-def_elementwise_quotient(arccos, lambda ans, x: -sqrt(1 - x * x))
+def_elementwise(arccos, lambda ans, x: -sqrt(1 - x * x), combine=safe_div)
 arctan = wrap(_np.arctan)
 def_rules(arctan, vjp=lambda g, ans, x: g / (1 + x * x), jvp=lambda x_dot, ans, x: x_dot / (1 + x * x))
 arcsinh = wrap(_np.arcsinh)
@@ -375,9 +357,9 @@ def_rules(arcsinh, vjp=lambda g, ans, x: g / sqrt(x * x + 1), jvp=lambda x_dot, 
 # sqrt(x-1)*sqrt(x+1), not sqrt(x*x-1): the same for real x > 1, and right on both sides
 # of the complex branch cut; a safe product, as sqrt(x-1) is NaN in a discarded x < 1.
 arccosh = wrap(_np.arccosh)
-def_elementwise_quotient(arccosh, lambda ans, x: safe_mul(sqrt(x - 1), sqrt(x + 1)))
+def_elementwise(arccosh, lambda ans, x: safe_mul(sqrt(x - 1), sqrt(x + 1)), combine=safe_div)
 arctanh = wrap(_np.arctanh)
-def_elementwise_quotient(arctanh, lambda ans, x: 1 - x * x)
+def_elementwise(arctanh, lambda ans, x: 1 - x * x, combine=safe_div)
 asin, acos, atan, asinh, acosh, atanh = arcsin, arccos, arctan, arcsinh, arccosh, arctanh
 
 _RAD_PER_DEG = float(_np.pi / 180)
@@ -463,8 +445,4 @@ __all__ = [
     "fabs",
 ]
 
-# The rest of the elementwise family (binary functions, extrema, remainders, special functions).
-from . import elementwise as _elementwise  # noqa: E402
-from .elementwise import *  # noqa: E402, F403
-
-__all__ += _elementwise.__all__
+provide(real=real)  # for the modules below (_wrap.ops)

@@ -2,7 +2,7 @@
 
 ``np.transpose(x)``, ``np.reshape(x, s)``, ``np.flip(x)``... return views in
 NumPy: a later write into the result changes ``x`` too. On a traced array these
-functions compute their result with the plain primitives of :mod:`.shape` and
+functions compute their result with the plain primitives of :mod:`.shaping` and
 :mod:`.rearrange` (NumPy itself, on the values) and then
 :func:`tapegrad.numpy.memory.link` makes it a view of ``x`` exactly where NumPy
 returned one: read-only where NumPy's is (``broadcast_to``, ``diagonal``).
@@ -12,21 +12,17 @@ Rules use the plain primitives; only user-facing calls pay for the link.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as _np
 
 from ..core import Box, getval
+from . import creation as _cr
+from . import rearrange as _re
+from . import shaping as _sh
+from . import ufuncs as _uf
 from ._wrap import dispatches
 from .memory import link, numpy_views
-
-# ``from . import shape`` would give the package attribute ``shape``, which is
-# numpy.shape (a function): name the modules explicitly.
-_sh = importlib.import_module(".shape", __package__)
-_re = importlib.import_module(".rearrange", __package__)
-_cr = importlib.import_module(".creation", __package__)
-_uf = importlib.import_module(".ufuncs", __package__)
 
 
 def _linked(a: Any, out: Any) -> Any:
@@ -146,6 +142,29 @@ def _in_layout(np_fun: Any, a: Any, dtype: Any, order: str) -> Any:
     return _cr.copy(_sh.reshape(out, value.shape), order=order)
 
 
+def _atleast(np_fun: Any, traced: Any) -> Any:
+    """The public ``numpy.atleast_Nd``: NumPy's own views of a traced array (its new unit axes have
+    NumPy's strides, which decide what a later assignment from the same memory checks)."""
+
+    @dispatches(np_fun)
+    def atleast(*arys: Any) -> Any:
+        if len(arys) != 1:
+            return _sh._SEQ(atleast(a) for a in arys)
+        a = arys[0]
+        if isinstance(a, Box) and type(getval(a)) is _np.ndarray:
+            return numpy_views(np_fun, a)
+        return traced(a)
+
+    atleast.__name__ = atleast.__qualname__ = np_fun.__name__
+    atleast.__doc__ = f"``numpy.{np_fun.__name__}`` (NumPy's views of a traced array)."
+    return atleast
+
+
+atleast_1d = _atleast(_np.atleast_1d, _sh.atleast_1d)
+atleast_2d = _atleast(_np.atleast_2d, _sh.atleast_2d)
+atleast_3d = _atleast(_np.atleast_3d, _sh.atleast_3d)
+
+
 @dispatches(_np.ascontiguousarray)
 def ascontiguousarray(a: Any, dtype: Any = None, **kwargs: Any) -> Any:
     """``numpy.ascontiguousarray``: ``a`` itself if C-contiguous, else a C-ordered copy."""
@@ -161,4 +180,5 @@ def asfortranarray(a: Any, dtype: Any = None, **kwargs: Any) -> Any:
 __all__ = [
     "reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squeeze", "expand_dims", "flip",
     "fliplr", "flipud", "rot90", "real", "imag", "broadcast_to", "diagonal", "diag", "ascontiguousarray", "asfortranarray",
+    "atleast_1d", "atleast_2d", "atleast_3d",
 ]

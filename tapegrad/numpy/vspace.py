@@ -8,8 +8,9 @@ from typing import Any, Iterator
 import numpy as _np
 
 from ..core import Box, register_vspace
-from ..core.vspace import register_differentiable
-from ..core.vspace import VSpace
+from ..core.vspace import register_differentiable, VSpace
+from .ufuncs import conjugate, real
+from .reductions import sum as _sum
 
 
 class ArrayVSpace(VSpace):
@@ -47,14 +48,9 @@ class ArrayVSpace(VSpace):
         return _np.asarray(draw(self.shape)).astype(self.dtype)
 
     def _inner_prod(self, x: Any, y: Any) -> Any:
-        from .reductions import sum
-        from .ufuncs import conjugate, real
-
-        return real(sum(conjugate(x) * y))
+        return real(_sum(conjugate(x) * y))
 
     def _covector(self, x: Any) -> Any:
-        from .ufuncs import conjugate
-
         return conjugate(x)
 
     def promote(self, x: Any) -> Any:

@@ -16,9 +16,10 @@ import numpy as _np
 
 from ..core import CONSTANT, Box, TraceLeakError, getval
 from ._wrap import dispatches, is_complex, shape_of
+from .layout import all_positions
 from .indexing import getitem
 from .memory import write, write_overlapping
-from .shape import as_array, broadcast_to, ravel
+from .shaping import as_array, broadcast_to, ravel
 from .ufuncs import real
 
 
@@ -138,7 +139,7 @@ def _same_memory(a: Any, b: Any) -> bool:
     """NumPy's shortcut in assignment: a value with the target's data, dtype, shape and strides copies nothing
     (a 0-d value is assigned as a scalar instead, and checked)."""
     return (type(a) is _np.ndarray and type(b) is _np.ndarray and a.ndim and a.dtype == b.dtype and a.shape == b.shape
-            and all(sa == sb or n == 1 for sa, sb, n in zip(a.strides, b.strides, a.shape)) and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+            and a.strides == b.strides and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
 @dispatches(_np.copyto)
@@ -183,6 +184,38 @@ def fill_diagonal(a: Any, val: Any, wrap: bool = False) -> None:
     if positions.size:
         write_flat(a, positions, _cycled(val, positions.size))
     return None
+
+
+class FlatIndexer:
+    """``x.flat`` of a traced array: reads copy, as NumPy's do; writes go into ``x``'s memory."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: Box) -> None:
+        self.base = base
+
+    def _positions(self, idx: Any) -> Any:
+        shape = shape_of(self.base)
+        return _np.unravel_index(all_positions(None, self.base).reshape(-1)[idx], shape)
+
+    def __getitem__(self, idx: Any) -> Any:
+        return getitem(self.base, self._positions(idx))
+
+    def __setitem__(self, idx: Any, value: Any) -> None:
+        positions = all_positions(None, self.base).reshape(-1)[idx]
+        if _np.ndim(positions) == 0:
+            write_flat(self.base, positions, value)
+        else:  # NumPy repeats a short value along a flat write
+            write_flat(self.base, positions.reshape(-1), _cycled(value, positions.size))
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(int(_np.prod(shape_of(self.base)))))
+
+    def __len__(self) -> int:
+        return int(_np.prod(shape_of(self.base)))
+
+    def copy(self) -> Any:
+        return ravel(self.base) * 1
 
 
 __all__ = ["put_along_axis", "put", "place", "putmask", "copyto", "fill_diagonal"]

@@ -22,7 +22,7 @@ from ..numpy._linalg_basic import H, conj
 from ..numpy._linalg_decomp import read_triangle
 from ..numpy._wrap import shape_of, wrap
 from ..numpy.products import matmul
-from ..numpy.shape import swapaxes
+from ..numpy.shaping import swapaxes
 from ..numpy.ufuncs import conjugate
 
 
@@ -342,7 +342,7 @@ block_diag = wrap(_sl.block_diag, "scipy.linalg.block_diag")
 
 
 def _block_diag_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> list:
-    from ..numpy.shape import reshape
+    from ..numpy.shaping import reshape
 
     slices = _block_slices(args)
     return [reshape(g[slices[i][0], slices[i][1]], slices[i][2]) for i in argnums]

@@ -7,7 +7,7 @@ import scipy.special as _sc
 
 from ...core import getval
 from ...numpy import exp, log, log1p, where
-from ...numpy._wrap import def_binary_elementwise, def_elementwise, wrap
+from ...numpy._wrap import def_elementwise, wrap
 from ._gammas import gammaln
 
 _TWO_OVER_SQRT_PI = 2.0 / _np.sqrt(_np.pi)
@@ -59,7 +59,7 @@ def _stdtr_ddf(ans, df, t):
 
 # Student's t distribution function: its derivative in t is the density; in df, through betainc.
 stdtr = wrap(_sc.stdtr, "scipy.special.stdtr")
-def_binary_elementwise(stdtr, _stdtr_ddf, _t_density)
+def_elementwise(stdtr, _stdtr_ddf, _t_density)
 
 expit = wrap(_sc.expit, "scipy.special.expit")
 def_elementwise(expit, lambda ans, x: ans * (1 - ans))

@@ -9,8 +9,7 @@ import scipy.special as _sc
 
 from ...core import def_rules
 from ...numpy import exp, log, log1p
-from ...numpy._wrap import def_binary_elementwise, def_elementwise, wrap, wrap_nondiff
-from ._common import def_in_last, def_partials
+from ...numpy._wrap import def_elementwise, wrap, wrap_nondiff
 
 gamma = wrap(_sc.gamma, "scipy.special.gamma")
 def_elementwise(gamma, lambda ans, x: ans * digamma(x))
@@ -33,7 +32,7 @@ psi = digamma
 def_elementwise(digamma, lambda ans, x: polygamma(1, x))
 
 polygamma = wrap(_sc.polygamma, "scipy.special.polygamma")
-def_in_last(polygamma, lambda ans, n, x: polygamma(_np.asarray(n) + 1, x), 2)
+def_elementwise(polygamma, None, lambda ans, n, x: polygamma(_np.asarray(n) + 1, x))
 
 
 def _multigammaln_d(ans: Any, a: Any, d: int) -> Any:
@@ -65,19 +64,19 @@ def _gammainc_dx(ans: Any, a: Any, x: Any) -> Any:
 
 # In x: the normalised integrand. In a: series or continued fraction (see _incgamma).
 gammainc = wrap(_sc.gammainc, "scipy.special.gammainc")
-def_binary_elementwise(gammainc, _d_a, _gammainc_dx)
+def_elementwise(gammainc, _d_a, _gammainc_dx)
 gammaincc = wrap(_sc.gammaincc, "scipy.special.gammaincc")
-def_binary_elementwise(gammaincc, lambda ans, a, x: -_d_a(ans, a, x), lambda ans, a, x: -_gammainc_dx(ans, a, x))
+def_elementwise(gammaincc, lambda ans, a, x: -_d_a(ans, a, x), lambda ans, a, x: -_gammainc_dx(ans, a, x))
 
 beta = wrap(_sc.beta, "scipy.special.beta")
-def_binary_elementwise(
+def_elementwise(
     beta,
     lambda ans, a, b: ans * (digamma(a) - digamma(a + b)),
     lambda ans, a, b: ans * (digamma(b) - digamma(a + b)),
 )
 
 betaln = wrap(_sc.betaln, "scipy.special.betaln")
-def_binary_elementwise(
+def_elementwise(
     betaln,
     lambda ans, a, b: digamma(a) - digamma(a + b),
     lambda ans, a, b: digamma(b) - digamma(a + b),
@@ -101,7 +100,7 @@ def _betainc_d_shape(wrt: int) -> Any:
     return d
 
 
-def_partials(betainc, _betainc_d_shape(0), _betainc_d_shape(1), _betainc_dx)
+def_elementwise(betainc, _betainc_d_shape(0), _betainc_d_shape(1), _betainc_dx)
 
 __all__ = [
     "gamma", "gammaln", "loggamma", "gammasgn", "rgamma", "digamma", "psi", "polygamma", "multigammaln",

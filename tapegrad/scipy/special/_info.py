@@ -9,22 +9,22 @@ import scipy.special as _sc
 
 from ...core import Box, def_rules, getval
 from ...numpy import exp, log, log1p, where
-from ...numpy._wrap import def_binary_elementwise, def_elementwise, shape_of, unbroadcast, wrap
+from ...numpy._wrap import def_elementwise, shape_of, unbroadcast, wrap
 from ...numpy.composite import composite
 from ...numpy.reductions import expand_reduced, sum
-from ...numpy.shape import reshape
+from ...numpy.shaping import reshape
 from ._lse_numpy import logsumexp as _lse_numpy
 
 xlogy = wrap(_sc.xlogy, "scipy.special.xlogy")
-def_binary_elementwise(xlogy, lambda ans, x, y: log(y), lambda ans, x, y: x / y)
+def_elementwise(xlogy, lambda ans, x, y: log(y), lambda ans, x, y: x / y)
 xlog1py = wrap(_sc.xlog1py, "scipy.special.xlog1py")
-def_binary_elementwise(xlog1py, lambda ans, x, y: log1p(y), lambda ans, x, y: x / (1 + y))
+def_elementwise(xlog1py, lambda ans, x, y: log1p(y), lambda ans, x, y: x / (1 + y))
 entr = wrap(_sc.entr, "scipy.special.entr")
 def_elementwise(entr, lambda ans, x: -(log(x) + 1))
 rel_entr = wrap(_sc.rel_entr, "scipy.special.rel_entr")
-def_binary_elementwise(rel_entr, lambda ans, x, y: log(x / y) + 1, lambda ans, x, y: -x / y)
+def_elementwise(rel_entr, lambda ans, x, y: log(x / y) + 1, lambda ans, x, y: -x / y)
 kl_div = wrap(_sc.kl_div, "scipy.special.kl_div")
-def_binary_elementwise(kl_div, lambda ans, x, y: log(x / y), lambda ans, x, y: 1 - x / y)
+def_elementwise(kl_div, lambda ans, x, y: log(x / y), lambda ans, x, y: 1 - x / y)
 
 
 # ----- logsumexp --------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 from ...core import Box, NonDifferentiableError
 from ...numpy import exp, sum
 from ...numpy._wrap import shape_of
-from ...numpy.shape import reshape
+from ...numpy.shaping import reshape
 from ..special import gammaln, xlogy
 
 

@@ -20,7 +20,7 @@ import numpy as _np
 from ...core import Box, getval
 from ...numpy import exp, log, sum, where
 from ...numpy._wrap import shape_of
-from ...numpy.shape import reshape
+from ...numpy.shaping import reshape
 from ..linalg import cholesky, solve_triangular
 from ._common import HALF_LOG_2PI
 

@@ -7,8 +7,9 @@ from typing import Any
 import numpy as _np
 
 from ..core import Box, def_rules, getval, primitive
-from ._wrap import def_linear, dispatches, shape_of, unbroadcast, wrap
+from ._wrap import def_linear, dispatches, ops, provide, shape_of, unbroadcast, wrap
 from .composite import composite
+from .indexing import getitem
 
 
 def as_array(x: Any) -> Any:
@@ -16,9 +17,7 @@ def as_array(x: Any) -> Any:
     if isinstance(x, _np.ndarray) or (isinstance(x, Box) and not isinstance(getval(x), (list, tuple))):
         return x
     if contains_box(x):
-        from .creation import array
-
-        return array(x)
+        return ops.array(x)
     return _np.asarray(x)
 
 
@@ -126,11 +125,11 @@ def_rules(
 
 squeeze = wrap(_np.squeeze)
 def_rules(squeeze, vjp=lambda g, ans, x, *args, **kw: reshape(g, shape_of(x)))
-def_linear(squeeze)
+def_linear(squeeze, 0)
 
 expand_dims = wrap(_np.expand_dims)
 def_rules(expand_dims, vjp=lambda g, ans, x, *args, **kw: reshape(g, shape_of(x)))
-def_linear(expand_dims)
+def_linear(expand_dims, 0)
 
 
 def _transpose_vjp(g: Any, ans: Any, x: Any, axes: Any = None) -> Any:
@@ -141,19 +140,19 @@ def _transpose_vjp(g: Any, ans: Any, x: Any, axes: Any = None) -> Any:
 
 transpose = wrap(_np.transpose)
 def_rules(transpose, vjp=_transpose_vjp)
-def_linear(transpose)
+def_linear(transpose, 0)
 
 swapaxes = wrap(_np.swapaxes)
 def_rules(swapaxes, vjp=lambda g, ans, x, axis1, axis2: swapaxes(g, axis1, axis2))
-def_linear(swapaxes)
+def_linear(swapaxes, 0)
 
 moveaxis = wrap(_np.moveaxis)
 def_rules(moveaxis, vjp=lambda g, ans, x, source, destination: moveaxis(g, destination, source))
-def_linear(moveaxis)
+def_linear(moveaxis, 0)
 
 broadcast_to = wrap(_np.broadcast_to)
 def_rules(broadcast_to, vjp=lambda g, ans, x, shape, **kw: unbroadcast(g, x))
-def_linear(broadcast_to)
+def_linear(broadcast_to, 0)
 
 
 def _concat(axis: int, *arrays: Any) -> Any:
@@ -161,8 +160,6 @@ def _concat(axis: int, *arrays: Any) -> Any:
 
 
 def _concat_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> list:
-    from .indexing import getitem
-
     axis = args[0]
     ndim = len(shape_of(ans))
     ax = axis % ndim
@@ -357,8 +354,6 @@ def_rules(
 
 
 def _array_element(g: Any, shape: tuple, i: int) -> Any:
-    from .indexing import getitem
-
     return getitem(g, _np.unravel_index(i, shape) if shape else ())
 
 
@@ -404,9 +399,4 @@ if hasattr(_np, "row_stack"):
 if hasattr(_np, "matrix_transpose"):
     __all__.append("matrix_transpose")
 
-# Flips, rolls, tiling, padding, splitting, insertion and diagonals live in
-# rearrange.py; re-exported here so that ``from .shape import *`` brings them.
-from .rearrange import *  # noqa: E402,F403
-from .rearrange import __all__ as _rearrange_all  # noqa: E402
-
-__all__ += _rearrange_all
+provide(as_array=as_array, contains_box=contains_box, reshape=reshape, broadcast_to=broadcast_to)  # for the modules below (_wrap.ops)
