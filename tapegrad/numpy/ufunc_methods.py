@@ -295,13 +295,11 @@ def _turns(flat: _np.ndarray) -> list:
 # ----- tapegrad.numpy.add.at and friends ------------------------------------------------------
 
 
+# ``numpy.add.at`` and friends as ``tapegrad.numpy.add.at``: lists holding traced values are made
+# traced arrays, then NumPy's method runs (its traced values reach apply()). One small object per
+# ufunc and method (about 450, made at import); each one's docstring (the property below) is
+# written when it is read.
 class _Method:
-    """``numpy.add.at`` and friends as ``tapegrad.numpy.add.at``: lists holding traced values are made
-    traced arrays, then NumPy's method runs (its traced values reach :func:`apply`).
-
-    One small object per ufunc and method (about 450, made at import), its docstring written on demand.
-    """
-
     __slots__ = ("_ufunc", "_name")
 
     def __init__(self, ufunc: Any, name: str) -> None:
