@@ -3,6 +3,7 @@
     python benchmarks/examples.py                        # every example that runs here, 1 round
     python benchmarks/examples.py --only rnn,lstm --rounds 3
     python benchmarks/examples.py --plots                # with matplotlib drawing (Agg), not a stand-in
+    python benchmarks/examples.py --only gmm --preload try.py   # try.py runs first in tapegrad's runs
 
 The examples come from autograd 1.9.1's source distribution (downloaded with
 pip and checked as ``tests/autograd_suite/run.py`` does, into ``.cache/``,
@@ -60,7 +61,7 @@ LEFT_OUT = {
 # What the child runs: the library chosen, matplotlib replaced (unless --plots), the example as __main__.
 _CHILD = r"""
 import os, runpy, sys, types
-lib, path, plots, maxiter = sys.argv[1], sys.argv[2], sys.argv[3] == "1", int(sys.argv[4])
+lib, path, plots, maxiter, preload = sys.argv[1], sys.argv[2], sys.argv[3] == "1", int(sys.argv[4]), sys.argv[5]
 if maxiter:  # a bound on SciPy's optimisers, which otherwise run to convergence (minutes for some)
     import scipy.optimize
     unbounded = scipy.optimize.minimize
@@ -71,6 +72,8 @@ if maxiter:  # a bound on SciPy's optimisers, which otherwise run to convergence
 if lib == "tapegrad":
     import tapegrad
     tapegrad.install_as_autograd()
+    if preload:
+        exec(compile(open(preload).read(), preload, "exec"), {"__name__": "__preload__"})
 if plots:
     import matplotlib
     matplotlib.use("Agg")
@@ -172,7 +175,7 @@ def _env(pycache: str) -> dict:
 
 
 def run_one(lib: str, folder: pathlib.Path, example: pathlib.Path, plots: bool, timeout: float, pycache: str,
-            maxiter: int) -> dict:
+            maxiter: int, preload: str = "") -> dict:
     """Run one example to its end in a fresh interpreter: CPU and wall seconds, exit status, output."""
     with tempfile.TemporaryDirectory() as tmp:  # a fresh copy: examples write files beside them
         work = pathlib.Path(tmp) / "examples"
@@ -181,7 +184,7 @@ def run_one(lib: str, folder: pathlib.Path, example: pathlib.Path, plots: bool, 
         start = time.perf_counter()
         bound = maxiter if "minimize" in (work / example).read_text() else 0
         proc = subprocess.Popen([sys.executable, "-c", _CHILD, lib, str(work / example), "1" if plots else "0",
-                                 str(bound)],
+                                 str(bound), preload],
                                 cwd=work / example.parent, env=_env(pycache), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         try:
@@ -226,6 +229,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     parser.add_argument("--maxiter", type=int, default=100,
                         help="iterations of each scipy.optimize.minimize call (0: as the example says)")
+    parser.add_argument("--preload", default="", help="a Python file run in tapegrad's runs first (to try a change)")
     args = parser.parse_args()
     folder = _examples_dir()
     examples = _all_examples(folder)
@@ -250,7 +254,8 @@ def main() -> None:
             order = list(libs)
             rng.shuffle(order)
             for lib in order:
-                result = run_one(lib, folder, examples[name], args.plots, args.timeout, pycache, args.maxiter)
+                result = run_one(lib, folder, examples[name], args.plots, args.timeout, pycache, args.maxiter,
+                                 os.path.abspath(args.preload) if args.preload else "")
                 if not result["ok"]:
                     failed = f"{lib}: {result['why']}"
                     break
