@@ -1,4 +1,4 @@
-"""A tour of tapegrad: the classic autograd examples, and what autograd could not do.
+"""A tour of tapegrad: the classic autograd examples, and what autograd could not do (vmap among it).
 
 Run with ``make demo`` (or ``python tour.py`` with tapegrad and matplotlib installed).
 Writes ``tanh.png``: tanh and its first four derivatives.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as onp
 
 import tapegrad.numpy as np
-from tapegrad import grad, hessian, jacobian, value_and_grad
+from tapegrad import grad, hessian, jacfwd, jacobian, jacrev, value_and_grad, vmap
 from tapegrad.misc.optimizers import adam
 
 
@@ -128,6 +128,26 @@ def neural_network():
     print(f"  final loss {loss(trained):.5f}")
 
 
+def vectorised():
+    print("\nvmap: a function mapped over a batch, and per-example gradients in one call:")
+    rng = onp.random.default_rng(1)
+    X, y = rng.standard_normal((5, 3)), rng.standard_normal(5)
+    w = onp.array([0.5, -1.0, 2.0])
+
+    def loss(w, x, t):  # one example's squared error
+        return (np.dot(x, w) - t) ** 2
+
+    per_example = vmap(grad(loss), in_axes=(None, 0, 0))(w, X, y)  # (5, 3): one gradient per row of X
+    looped = onp.stack([grad(loss)(w, X[i], y[i]) for i in range(5)])
+    print("  per-example gradients, shape", per_example.shape, "max |difference from a Python loop|",
+          onp.abs(per_example - looped).max())
+    print("  their mean is the batch gradient:",
+          onp.allclose(per_example.mean(0), grad(lambda w: np.mean(vmap(loss, (None, 0, 0))(w, X, y)))(w)))
+    f = lambda x: np.tanh(np.outer(x, x)).sum(axis=0)
+    print("  jacfwd and jacrev agree (one batched sweep each):",
+          onp.allclose(jacfwd(f)(w), jacrev(f)(w)))
+
+
 def tanh_derivatives(path="tanh.png"):
     import matplotlib
 
@@ -145,4 +165,5 @@ if __name__ == "__main__":
     classics()
     logistic_regression()
     neural_network()
+    vectorised()
     tanh_derivatives()

@@ -7,6 +7,11 @@ handles all the basis vectors at once (a matrix product instead of as many
 vector products). Both return ``None`` where the sweep cannot be batched (an
 operation whose batching raises), and the operators then loop as before:
 the results are the same either way.
+
+Rules written for autograd's API by client libraries (``defvjp``, ``defjvp``:
+``Primitive.foreign``) are code tapegrad has never run on batched values: a
+tape holding one is swept row by row, and a batched pass that raises anything
+falls back to the loop, which raises again if the error is real.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from typing import Any, Callable, Optional
 
 import numpy as _onp
 
-from .core import NonDifferentiableError, make_jvp, vspace
-from .core.batching import BatchError, vmap
+from .core import make_jvp, vspace
+from .core.batching import vmap
 
 
 def identity(vs: Any) -> _onp.ndarray:
@@ -32,9 +37,12 @@ def vjp_rows(vjp: Callable[[Any], Any], out_vs: Any) -> Optional[Any]:
     """
     if getattr(out_vs, "dtype", None) is None:
         return None
+    primitives = getattr(vjp, "primitives", None)
+    if primitives is None or any(p.foreign for p in primitives()):
+        return None
     try:
         return vmap(vjp)(identity(out_vs))
-    except BatchError:
+    except Exception:  # noqa: BLE001 - the loop computes the same, or raises the real error
         return None
 
 
@@ -53,7 +61,7 @@ def jvp_columns(fun: Callable[[Any], Any], x: Any) -> Optional[Any]:
     jvp = make_jvp(fun, x)
     try:
         columns = vmap(lambda v: jvp(v)[1])(identity(in_vs))
-    except (BatchError, NonDifferentiableError):
+    except Exception:  # noqa: BLE001 - the loop computes the same, or raises the real error
         return None
     if vspace(columns).iscomplex:
         return None

@@ -327,3 +327,26 @@ def test_array_api_aliases_keep_numpys_names():
     for name in ("cross", "outer", "matmul", "tensordot", "trace", "diagonal", "vecdot", "matrix_transpose"):
         if hasattr(onp.linalg, name):
             assert getattr(np.linalg, name).__name__ == getattr(onp.linalg, name).__name__
+
+
+def test_jacobian_and_hessian_never_run_autograd_style_rules_on_batched_values():
+    # PennyLane's VJPs (defined with autograd's defvjp) dispatch on the cotangent's type (autoray):
+    # under the batched Jacobian sweep they met vmap's batched boxes and raised. Such rules are swept
+    # row by row, as autograd does.
+    import tapegrad
+    from tapegrad.extend import defjvp, defvjp, primitive
+
+    def plain_only(g):
+        if type(g).__module__.split(".")[0] not in ("numpy", "builtins"):
+            raise ImportError(f"no backend for {type(g).__module__}")
+        return g
+
+    @primitive
+    def cube(x):
+        return x ** 3
+
+    defvjp(cube, lambda ans, x: lambda g: plain_only(g) * 3 * x ** 2)
+    defjvp(cube, lambda g, ans, x: plain_only(g) * 3 * x ** 2)
+    x = onp.array([1.0, 2.0, -0.5])
+    onp.testing.assert_allclose(tapegrad.jacobian(cube)(x), onp.diag(3 * x ** 2))
+    onp.testing.assert_allclose(tapegrad.hessian(lambda x: tapegrad.numpy.sum(cube(x)))(x), onp.diag(6 * x))

@@ -34,7 +34,7 @@ from .fastpath import EXT
 class Primitive:
     """The derivative rules of one wrapped function."""
 
-    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "value_and_jvp", "keywords", "sequences", "batch", "__weakref__")
+    __slots__ = ("fun", "name", "wrapper", "vjps", "vjp_joint", "jvps", "jvp_joint", "vjp_cache", "jvp_cache", "reads", "value_and_jvp", "keywords", "sequences", "batch", "foreign", "__weakref__")
 
     def __init__(self, fun: Callable, name: str) -> None:
         self.fun = fun
@@ -62,6 +62,9 @@ class Primitive:
         self.sequences: Optional[Callable] = None
         # The batching rule (vmap): see tapegrad/core/batching.py; None: no rule yet.
         self.batch: Optional[Callable] = None
+        # Rules defined through autograd's API (defvjp, defjvp, ...; core/rules.py): client code,
+        # never run on vmap's batched values by the batched Jacobian sweeps (tapegrad/sweeps.py).
+        self.foreign = False
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"

@@ -323,6 +323,7 @@ def make_vjp(fun: Callable[[Any], Any], x: Any) -> tuple[Callable[[Any], Any], A
             finally:
                 scope.leave(token)
 
+        vjp.primitives = lambda: {entry[5] for entry in tape if entry[5] is not None}  # type: ignore[attr-defined]
         return vjp, end_value
 
     warnings.warn("Output seems independent of input.", stacklevel=3)

@@ -69,6 +69,7 @@ def _name(fun: Any) -> str:
 
 
 def _reset_reverse(prim: Primitive) -> None:
+    prim.foreign = True
     prim.vjps = {}
     prim.vjp_joint = None
     prim.reads = None
@@ -76,6 +77,7 @@ def _reset_reverse(prim: Primitive) -> None:
 
 
 def _reset_forward(prim: Primitive) -> None:
+    prim.foreign = True
     prim.jvps = {}
     prim.jvp_joint = None
     prim.value_and_jvp = {}
