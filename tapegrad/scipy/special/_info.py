@@ -13,6 +13,7 @@ from ...numpy._wrap import def_elementwise, shape_of, unbroadcast, wrap
 from ...numpy.composite import composite
 from ...numpy.reductions import expand_reduced, sum
 from ...numpy.shaping import reshape
+from ._lse_numpy import SAME_AS_SCIPY
 from ._lse_numpy import logsumexp as _lse_numpy
 
 xlogy = wrap(_sc.xlogy, "scipy.special.xlogy")
@@ -95,10 +96,12 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, r
     Entries of ``a`` equal to -inf contribute nothing, and give zero (not NaN)
     derivatives, even when a whole slice is -inf.
     """
-    if not isinstance(a, Box) and not isinstance(b, Box):
-        return _sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
     if isinstance(axis, list):
         axis = tuple(axis)
+    if not isinstance(a, Box) and not isinstance(b, Box):
+        # SciPy's values: its own algorithm in NumPy where that gives them bit for bit (_lse_numpy.py)
+        out = _lse_numpy(a, b, axis, keepdims, return_sign) if SAME_AS_SCIPY else None
+        return _sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign) if out is None else out
     out = _lse(a, b, axis=axis, keepdims=keepdims, signed=return_sign)
     if keepdims and not shape_of(out):
         out = reshape(out, (1,))  # SciPy's shape for a 0-d input

@@ -1,14 +1,16 @@
 """``scipy.special.logsumexp``'s algorithm, computed with NumPy directly.
 
 SciPy's own function goes through its array-API layer, which costs about
-0.3-0.7 ms a call whatever the array's size: more than the rest of a small
-network's step. Traced calls (``tapegrad.scipy.special.logsumexp``, ``softmax``,
-``log_softmax``) compute their values here instead, with the same operations
-in the same order as SciPy 1.15 and later (the largest term taken out of the
-sum and added back with ``log1p``; zero weights drop their terms; the plain
-formula where that result is not finite), so the values agree with SciPy's to
-rounding. Complex and empty inputs, and mixed dtypes, are left to SciPy
-(:func:`logsumexp` returns None for them).
+0.1-0.7 ms a call whatever the array's size: more than the rest of a small
+network's step. ``tapegrad.scipy.special.logsumexp`` (and traced calls of
+``softmax`` and ``log_softmax``) compute their values here instead, with the
+same operations in the same order as SciPy 1.15 and later: the largest term
+taken out of the sum and added back with ``log1p``, zero weights dropping
+their terms, the plain formula where that result is not finite. The values
+agree with SciPy's to rounding, and bit for bit with SciPy 1.15 and later
+(``SAME_AS_SCIPY``; only then are plain calls computed here). Complex and
+empty inputs, and mixed dtypes, are left to SciPy (:func:`logsumexp` returns
+None for them).
 
 >>> import numpy as np, scipy.special
 >>> a = np.array([[0.5, 1.0, -2.0], [3.0, 3.0, -np.inf]])
@@ -21,6 +23,10 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import numpy as _np
+import scipy
+
+# SciPy's algorithm since 1.15: its values are this module's, bit for bit (tests/scipy/test_scipy_lse_numpy.py).
+SAME_AS_SCIPY = tuple(int(p) for p in scipy.__version__.split(".")[:2]) >= (1, 15)
 
 _INF = _np.inf
 _SCALARS = (float, _np.float64, _np.float32)
