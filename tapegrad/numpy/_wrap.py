@@ -9,6 +9,7 @@ most rules need: undoing broadcasting, and rules built from a derivative.
 from __future__ import annotations
 
 import functools
+import operator
 import sys
 from types import SimpleNamespace
 from typing import Any, Callable, Optional
@@ -331,12 +332,8 @@ def def_elementwise(fun: Callable, *partials: Optional[Callable[..., Any]], comb
     else:
         for k, d in enumerate(partials):
             if d is not None:
-                vjps[k], jvps[k] = _broadcasting_rules(k, d, combine or _times)
+                vjps[k], jvps[k] = _broadcasting_rules(k, d, combine or operator.mul)
     def_rules(fun, vjp=vjps, jvp=jvps)
-
-
-def _times(g: Any, d: Any) -> Any:
-    return g * d
 
 
 def _broadcasting_rules(k: int, d: Callable, combine: Callable) -> tuple[Callable, Callable]:
