@@ -257,6 +257,58 @@ def test_box_classes_register_autograds_way():
     assert CelsiusBox not in Box.types
 
 
+def test_a_box_class_that_mixes_in_a_value_class_with_its_own_init():
+    # autograd's rkhs example: `class FunBox(Box, Fun)` where Fun.__init__ takes other arguments
+    from tapegrad.core.box import Box
+    from tapegrad.extend import VSpace
+
+    class Poly:  # a polynomial as a dict {power: coefficient}
+        def __init__(self, coefs=None):
+            self.coefs = dict(coefs or {})
+            self.vs = PolySpace(self)
+
+        def __add__(self, other):
+            return Poly({k: self.coefs.get(k, 0.0) + other.coefs.get(k, 0.0)
+                         for k in set(self.coefs) | set(other.coefs)})
+
+        def __mul__(self, a):
+            return Poly({k: c * a for k, c in self.coefs.items()})
+
+    class PolyBox(Box, Poly):
+        pass
+
+    class PolySpace(VSpace):
+        def __init__(self, value):
+            self.size = 1
+
+        def zeros(self):
+            return Poly()
+
+        def _add(self, f, g):
+            return f + g
+
+        def _scalar_mul(self, f, a):
+            return f * a
+
+        def _inner_prod(self, f, g):
+            return sum(c * g.coefs.get(k, 0.0) for k, c in f.coefs.items())
+
+    evaluate = primitive(lambda p, x: sum(c * x ** k for k, c in p.coefs.items()))
+    defvjp(evaluate, lambda ans, p, x: lambda g: Poly({k: x ** k for k in p.coefs}) * g)
+    PolyBox.register(Poly)
+    PolySpace.register(Poly, lambda p: PolySpace(p))
+    try:
+        p = Poly({0: 1.0, 2: 3.0})
+        box = new_box(p, None, None)
+        assert type(box) is PolyBox and box._value is p  # Box's fields, not Poly.__init__'s
+        dp = grad(lambda p: evaluate(p, 2.0) * 2.0)(p)
+        assert dp.coefs == {0: 2.0, 2: 8.0}
+    finally:
+        for table in (Box.type_mappings, VSpace.mappings):
+            for key in (Poly, PolyBox):
+                table.pop(key, None)
+
+
 def test_complex_values_have_the_complex_array_space():
     from tapegrad.numpy.numpy_vspaces import ArrayVSpace, ComplexArrayVSpace
 

@@ -44,6 +44,25 @@ Box_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return alloc_box(type, value, trace, node);
 }
 
+/* Box(value, trace, node).__init__ sets the fields again, as the pure-Python layout
+ * does; without it a subclass that also derives from a value class with its own
+ * __init__ (autograd's `class FunBox(Box, Fun)`) would get that class's. */
+static int
+Box_init(BoxObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"value", "trace", "node", NULL};
+    PyObject *value, *trace, *node;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO:Box", kwlist, &value, &trace, &node))
+        return -1;
+    Py_INCREF(value);
+    Py_INCREF(trace);
+    Py_INCREF(node);
+    Py_XSETREF(self->value, value);
+    Py_XSETREF(self->trace, trace);
+    Py_XSETREF(self->node, node);
+    return 0;
+}
+
 int
 Box_traverse(BoxObject *self, visitproc visit, void *arg)
 {
@@ -84,6 +103,7 @@ PyTypeObject BoxBaseType = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "The C layout of a box: value, trace and node.",
     .tp_new = Box_new,
+    .tp_init = (initproc)Box_init,
     .tp_traverse = (traverseproc)Box_traverse,
     .tp_clear = (inquiry)Box_clear,
     .tp_dealloc = (destructor)Box_dealloc,
