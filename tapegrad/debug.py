@@ -42,7 +42,7 @@ import numpy as _np
 
 from ._sites import Site, SiteTrace, call_site, describe, format_site, operator_note, source_line, user_name
 from .core.box import Box
-from .core.containers import LEAF_TYPES, Partial, add_cotangents
+from .core.containers import Partial, add_cotangents
 from .core.errors import TapegradError
 from .core.forward import ForwardTrace
 from .core.primitive import Primitive
@@ -386,7 +386,6 @@ def _backward_pass(tape: list, end_node: int, g: Any, infs: bool) -> list:
     stack = _CONTEXT.stack
     cts: list = [None] * (end_node + 1)
     cts[end_node] = g
-    leaf_types = LEAF_TYPES
     for i in range(end_node, -1, -1):
         g = cts[i]
         if g is None:
@@ -421,12 +420,7 @@ def _backward_pass(tape: list, end_node: int, g: Any, infs: bool) -> list:
                 if kind:
                     raise _vjp_error(prim, site, within.get(i), argnum, held, ans, vals, kwargs, argnums, c, kind)
             old = cts[p]
-            if old is None:
-                cts[p] = c
-            elif type(old) in leaf_types:
-                cts[p] = old + c
-            else:
-                cts[p] = add_cotangents(old, c)
+            cts[p] = c if old is None else add_cotangents(old, c)  # the plain sweeps inline its first case
         del held
     return cts
 

@@ -142,6 +142,9 @@ def _in_layout(np_fun: Any, a: Any, dtype: Any, order: str) -> Any:
     return _cr.copy(_sh.reshape(out, value.shape), order=order)
 
 
+_SEVERAL = type(_np.atleast_1d(0, 0))  # what atleast_Nd returns for several arrays (a tuple in NumPy 2)
+
+
 def _atleast(np_fun: Any, traced: Any) -> Any:
     """The public ``numpy.atleast_Nd``: NumPy's own views of a traced array (its new unit axes have
     NumPy's strides, which decide what a later assignment from the same memory checks)."""
@@ -149,7 +152,7 @@ def _atleast(np_fun: Any, traced: Any) -> Any:
     @dispatches(np_fun)
     def atleast(*arys: Any) -> Any:
         if len(arys) != 1:
-            return _sh._SEQ(atleast(a) for a in arys)
+            return _SEVERAL(atleast(a) for a in arys)
         a = arys[0]
         if isinstance(a, Box) and type(getval(a)) is _np.ndarray:
             return numpy_views(np_fun, a)
