@@ -18,16 +18,18 @@ import math
 from typing import Any, Optional
 
 import numpy as _np
+from numpy.lib.stride_tricks import as_strided
 
 from ..core import Box, def_rules
 from ..core.batching import TUPLE_RULES, BatchError
 from ._wrap import shape_of
 from .assignment import erase, gather, scatter, view_of, write_in_place, write_into
 from .assignment import dtype_of
-from .batching import UNLINKED_VIEWS, batch_size, example_ndim, front, moved, noted_view, plain_stack, stacked
+from .batching import UNLINKED_VIEWS, batch_size, example_ndim, front, moved, noted_view, plain_stack, reshaped, stacked
 from .shaping import moveaxis
 from .indexing import getitem, untake
-from .layout import all_positions, is_basic
+from .memory import first_example
+from .layout import Spec, all_positions, clone, is_basic, window
 
 
 def _examples_axis(idx: Any) -> Optional[int]:
@@ -218,47 +220,115 @@ def _view_batch(args: tuple, dims: tuple) -> Any:
     (root, spec), (d, ds) = args, dims
     if ds is not None:
         return NotImplemented
+    one = first_example(root)  # of the vmaps outside this one: the stack of this one's examples
+    w = None if one is None else _windows(one, d, spec)
+    if w is not None:
+        return (w if one is root else view_of(root, Spec(w, one))), 0
     n = batch_size(args, dims)
     return gather(front(root, d), _over_stack(spec.positions(), n, _example_size(root, d)), spec.component), 0
+
+
+def _windows(root: _np.ndarray, d: int, spec: Any) -> Optional[_np.ndarray]:
+    """Every example's view ``spec`` of its example of the stack ``root``, stacked first: NumPy's views.
+
+    A real view of the stack, so that a view of it is linked in turn (views of
+    views, after writes); None where an example is not laid out as ``spec``'s
+    root was (then a gather, a copy, into which writes are refused).
+    """
+    n = root.shape[d]
+    if n == 0:
+        return None
+    one = root[(slice(None),) * d + (0,)]
+    if one.strides != spec.root_strides:
+        return None
+    w = window(one, spec)
+    return as_strided(w, (n,) + w.shape, (root.strides[d],) + w.strides, writeable=w.flags.writeable)
 
 
 def _write_batch(args: tuple, dims: tuple) -> Any:
     """``root[spec][idx] = value`` in every example: the positions it selects, written in a copy of the stack.
 
-    On plain arrays (the loop takes boxes of other transformations, through
-    the primitive's own rules). NumPy's assignment does the casting.
+    NumPy's assignment does the casting. Where boxes of differentiations hold
+    the stack or the value, one ``write_into`` of the whole stack, recorded as
+    any write is (:func:`_write_traced`).
     """
     (root, spec, idx, value), (dr, ds, di, dv) = args, dims
     if ds is not None or di is not None:
         return NotImplemented
     if dr is not None and plain_stack(root) in UNLINKED_VIEWS:
-        # a view of another batched array (x.T, np.reshape(x, ...)) that is not linked to it: NumPy's
-        # write would reach that array too, which a copy here would not
+        # a view of another batched array that is not linked to it: NumPy's write would reach that
+        # array too, which a copy here would not
         raise BatchError(
-            "vmap: writing into a view of a batched array (x.T, np.reshape(x, s), ...) is not supported; "
-            "write into a copy (y = x.copy()) or into x itself (x[idx] = ..., x[a:b] views are linked)."
+            "vmap: writing into this view of a batched array is not supported (its examples do not lie in "
+            "memory as the array's do); write into a copy (y = x.copy()) or into the array itself."
         )
-    if type(root) is not _np.ndarray or isinstance(value, Box):
-        return NotImplemented  # boxes of differentiations: the loop, through the primitive's own rules
-    if (spec is not None and not spec.writeable) or (dr is None and not root.flags.writeable):
+    plain = plain_stack(root)
+    if (spec is not None and not spec.writeable) or (dr is None and not getattr(plain, "flags", None).writeable):
         raise ValueError("assignment destination is read-only")
     n = batch_size(args, dims)
+    if type(root) is not _np.ndarray or isinstance(value, Box):
+        return _write_traced(root, spec, idx, value, dr, dv, n)
     s = shape_of(root)
     example = s[:dr] + s[dr + 1:] if dr is not None else s
     selected = all_positions(spec, _np.broadcast_to(0, example))[idx]
-    out = _np.array(stacked(root, dr, n), order="C")
-    flat = out.reshape(n, -1)
+    if dr is not None:
+        out, at = clone(root), dr  # the stack's layout kept: the views' windows stay valid (_windows)
+    else:
+        out, at = _fresh_stack(root, n), 0
+        out[...] = stacked(root, None, n)
+    stack = moved(out, at, 0)
     component = None if spec is None else spec.component
-    target = flat if component is None else (flat.real if component == "real" else flat.imag)
-    if dv is not None:
-        value = front(value, dv)
-        vs = shape_of(value)[1:]
-        extra = len(vs) - selected.ndim
-        if extra > 0:  # NumPy lets a value carry leading unit axes
-            value = value.reshape((n,) + vs[extra:])
-        value = front(value, 0, selected.ndim)
-    target[:, selected] = value
-    return out, 0
+    target = stack if component is None else (stack.real if component == "real" else stack.imag)
+    target[(slice(None),) + _np.unravel_index(selected, example)] = _examples_value(value, dv, n, selected.ndim)
+    return out, at
+
+
+def _fresh_stack(a: _np.ndarray, n: int) -> _np.ndarray:
+    """New memory for ``n`` examples of ``a``'s shape and dtype, examples first, each laid out as ``a`` is
+    where ``a`` is contiguous in some order of its axes (so the views taken of ``a`` stay windows)."""
+    order = sorted(range(a.ndim), key=lambda k: -abs(a.strides[k]))  # the slowest axis first
+    buf = _np.empty((n,) + tuple(a.shape[k] for k in order), a.dtype)
+    return buf.transpose((0,) + tuple(1 + order.index(k) for k in range(a.ndim)))
+
+
+def _examples_value(value: Any, dv: Optional[int], n: int, ndim: int) -> Any:
+    """The value of a write into ``n`` examples of ``ndim`` axes each: its examples first, as NumPy reads it."""
+    if dv is None:
+        return value
+    value = front(value, dv)
+    vs = shape_of(value)[1:]
+    extra = len(vs) - ndim
+    if extra > 0:  # NumPy lets a value carry leading unit axes
+        value = reshaped(value, (n,) + vs[extra:])
+    return front(value, 0, ndim)
+
+
+def _write_traced(root: Any, spec: Any, idx: Any, value: Any, dr: Optional[int], dv: Optional[int], n: int) -> Any:
+    """``_write_batch`` where a differentiation's boxes hold the stack or the value: a write of the whole stack.
+
+    Every example's target is a window of the stack (the same in each, a step
+    over the examples apart); the positions ``idx`` selects in it, with the
+    examples in front, are written at once by ``write_into``, whose own rules
+    record it (and the rules of the vmaps outside this one, for their examples).
+    The loop takes windows of stacks not laid out as when the view was taken.
+    """
+    if dr is None:  # an array made inside: one copy per example
+        fresh = _fresh_stack(plain_stack(root), n)
+        if isinstance(root, Box):
+            root = write_into(fresh, None, Ellipsis, stacked(root, None, n))
+        else:
+            fresh[...] = stacked(root, None, n)
+            root = fresh
+        dr = 0
+    one = first_example(root)  # of the vmaps outside this one: the stack of this one's examples
+    w = None if one is None else moved(one, dr, 0) if spec is None else _windows(one, dr, spec)
+    if w is None:
+        return NotImplemented
+    example = w.shape[1:]
+    selected = all_positions(None, _np.broadcast_to(0, example))[idx]
+    at = (slice(None),) + _np.unravel_index(selected, example)
+    whole = None if spec is None and dr == 0 else Spec(w, one)
+    return write_into(root, whole, at, _examples_value(value, dv, n, selected.ndim)), dr
 
 
 def_rules(gather, batch=_gather_batch)

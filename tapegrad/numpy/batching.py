@@ -28,7 +28,7 @@ from ..core.batching import (
 from ..core.box import register_box
 from ._wrap import shape_of
 from . import memory
-from .box import ArrayBox, ScalarBox, _plain_index
+from .box import ArrayBox, ScalarBox
 from .indexing import getitem
 from .layout import Spec
 from .shaping import broadcast_to, expand_dims, moveaxis, reshape, stack
@@ -234,30 +234,35 @@ class BatchArrayBox(_Batched, ArrayBox):
 
     __slots__ = ()
 
-    def __getitem__(self, idx: Any) -> Any:
-        return _linked_view(self, getitem(self, _plain_index(idx)))
-
 
 def _linked_view(base: Any, out: Any) -> Any:
     """``out``, a view of the batched ``base`` where NumPy's is one: each example's view of that example's memory.
 
-    The place of one example's view in its root (a ``layout.Spec``) is read off
-    example 0, and holds for every example when the view steps over the examples
-    as the root does. Writes through either then reach the other, as
-    ``memory.link`` arranges for unbatched arrays. Other views of batched arrays
-    stay unlinked, and a write into one is refused (``batch_indexing``).
+    ``memory.link`` calls this where the values are batched, under any boxes of
+    differentiations. The place of one example's view in its root (a
+    ``layout.Spec``) is read off example 0 (of every batch trace), and holds for
+    every example when the view steps over the examples as the root does. Writes
+    through either then reach the other, as ``memory.link`` arranges for
+    unbatched arrays. Other views of batched arrays stay unlinked, and a write
+    into one is refused (``batch_indexing``).
     """
-    if not (isinstance(out, Box) and out.batched):
+    ov, olayers = memory.stack_layers(out)
+    bv, blayers = memory.stack_layers(base)
+    if not olayers or type(ov) is not _np.ndarray or type(bv) is not _np.ndarray:
         return out
-    ov, bv = plain_stack(out), plain_stack(base)  # the memory under any differentiation's boxes
-    if type(ov) is not _np.ndarray or type(bv) is not _np.ndarray or not _np.may_share_memory(ov, bv):
+    if ov is bv and olayers == blayers:
+        return base  # NumPy's function returned its argument itself
+    if not _np.may_share_memory(ov, bv):
         return out
     block = memory._block_of(base)
-    root = block.root
-    rv, d, r = plain_stack(root), out._node, root._node
-    if not (root.batched and type(rv) is _np.ndarray) or ov.shape[d] == 0 or ov.strides[d] != rv.strides[r]:
+    rv, rlayers = memory.stack_layers(block.root)
+    if type(rv) is not _np.ndarray or [t for t, _ in rlayers] != [t for t, _ in olayers]:
         return out
-    one, root_one = ov[(slice(None),) * d + (0,)], rv[(slice(None),) * r + (0,)]
+    one, root_one = ov, rv
+    for (_, d), (_, r) in zip(olayers, rlayers):
+        if one.shape[d] == 0 or one.strides[d] != root_one.strides[r]:
+            return out
+        one, root_one = one[(slice(None),) * d + (0,)], root_one[(slice(None),) * r + (0,)]
     if not _np.may_share_memory(one, root_one):
         return out
     out._block = block
@@ -454,6 +459,7 @@ for _t in (_np.ndarray, _np.generic, float, int, complex, bool, BatchArrayBox, B
 # A differentiation's box around a batched value is an ordinary traced array (or scalar).
 register_box(BatchArrayBox, ArrayBox)
 register_box(BatchScalarBox, ScalarBox)
+memory.BATCHED_LINK = _linked_view
 
 
 def _example_space(box: Any) -> Any:

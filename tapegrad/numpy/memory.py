@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sys
 import weakref
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as _np
 
@@ -123,6 +123,36 @@ def _block_of(x: Box) -> Block:
     return block
 
 
+BATCHED_LINK: Optional[Callable[[Box, Any], Any]] = None  # set by tapegrad.numpy.batching
+
+
+def stack_layers(x: Any) -> tuple[Any, list]:
+    """The plain array under ``x``'s boxes, and the (trace, axis) of each ``vmap`` batching it, innermost first.
+
+    Each axis is one of the array under its box, the examples of the vmaps
+    before it in the list already taken away.
+    """
+    layers = []
+    while isinstance(x, Box):
+        if x.batched:
+            layers.append((x._trace, x._node))
+        x = x._value
+    layers.reverse()
+    return x, layers
+
+
+def first_example(x: Any) -> Optional[_np.ndarray]:
+    """Under ``vmap``, example 0 (of every vmap) of ``x``'s plain array: an example's layout; None if there is none."""
+    v, layers = stack_layers(x)
+    if type(v) is not _np.ndarray:
+        return None
+    for _, d in layers:
+        if v.shape[d] == 0:
+            return None
+        v = v[(slice(None),) * d + (0,)]
+    return v
+
+
 def link(base: Any, out: Any) -> Any:
     """``out``, computed from the box ``base`` by a NumPy function: a view of ``base`` where NumPy made one.
 
@@ -132,7 +162,8 @@ def link(base: Any, out: Any) -> Any:
     """
     ov = getval(out)
     if type(ov) is not _np.ndarray:
-        return out
+        # batched by vmap (getval keeps its box): the batching module links each example's view
+        return BATCHED_LINK(base, out) if isinstance(ov, Box) and BATCHED_LINK is not None else out
     bv = getval(base)
     if ov is bv:
         return base
@@ -154,14 +185,18 @@ def numpy_views(np_fun: Any, a: Box, *args: Any, **kwargs: Any) -> Any:
     :func:`view_of` (whose derivative follows from where its elements sit in
     ``a``), so layouts and read-only flags are NumPy's.
     """
-    plain = np_fun(getval(a), *args, **kwargs)
-    if type(plain) in (list, tuple):
-        return type(plain)(_one_view(a, r) for r in plain)
-    return _one_view(a, plain)
-
-
-def _one_view(a: Box, r: Any) -> Any:
     value = getval(a)
+    if isinstance(value, Box):  # batched by vmap: NumPy's views of example 0, the same in every example
+        value = first_example(a)
+        if value is None:
+            raise AssertionError("numpy_views: an array batched by vmap with no examples")
+    plain = np_fun(value, *args, **kwargs)
+    if type(plain) in (list, tuple):
+        return type(plain)(_one_view(a, value, r) for r in plain)
+    return _one_view(a, value, plain)
+
+
+def _one_view(a: Box, value: _np.ndarray, r: Any) -> Any:
     if r is value:
         return a
     if type(r) is not _np.ndarray or (r.size and not _np.may_share_memory(r, value)):

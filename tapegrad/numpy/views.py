@@ -22,7 +22,7 @@ from . import rearrange as _re
 from . import shaping as _sh
 from . import ufuncs as _uf
 from ._wrap import dispatches
-from .memory import link, numpy_views
+from .memory import first_example, link, numpy_views
 
 
 def _linked(a: Any, out: Any) -> Any:
@@ -116,7 +116,7 @@ def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
 @dispatches(_np.diagonal)
 def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """``numpy.diagonal`` (a read-only view)."""
-    if not isinstance(a, Box) or type(getval(a)) is not _np.ndarray:
+    if not isinstance(a, Box) or first_example(a) is None:
         return _re.diagonal(a, offset, axis1, axis2)
     return numpy_views(_np.diagonal, a, offset, axis1, axis2)
 
