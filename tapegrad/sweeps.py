@@ -11,7 +11,9 @@ the results are the same either way.
 Rules written for autograd's API by client libraries (``defvjp``, ``defjvp``:
 ``Primitive.foreign``) are code tapegrad has never run on batched values: a
 tape holding one is swept row by row, and a batched pass that raises anything
-falls back to the loop, which raises again if the error is real.
+falls back to the loop, which raises again if the error is real. Tests set
+:data:`STRICT` to see the batched pass's own error instead (a wrong batching
+rule would otherwise show only as slowness).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ import numpy as _onp
 
 from .core import make_jvp, vspace
 from .core.batching import vmap
+
+STRICT = False
+"""True: a batched sweep that raises raises, instead of falling back to the loop (for tests)."""
 
 
 def identity(vs: Any) -> _onp.ndarray:
@@ -43,6 +48,8 @@ def vjp_rows(vjp: Callable[[Any], Any], out_vs: Any) -> Optional[Any]:
     try:
         return vmap(vjp)(identity(out_vs))
     except Exception:  # noqa: BLE001 - the loop computes the same, or raises the real error
+        if STRICT:
+            raise
         return None
 
 
@@ -62,6 +69,8 @@ def jvp_columns(fun: Callable[[Any], Any], x: Any) -> Optional[Any]:
     try:
         columns = vmap(lambda v: jvp(v)[1])(identity(in_vs))
     except Exception:  # noqa: BLE001 - the loop computes the same, or raises the real error
+        if STRICT:
+            raise
         return None
     if vspace(columns).iscomplex:
         return None

@@ -13,7 +13,7 @@ import pytest
 import tapegrad.numpy as np
 from tapegrad import (
     TapegradError, TraceLeakError, elementwise_grad, grad, hessian, hessian_vector_product, jacfwd, jacobian, jacrev,
-    make_jvp, make_vjp, value_and_grad, vmap,
+    make_jvp, make_vjp, sweeps, value_and_grad, vmap,
 )
 from tapegrad.core.batching import BatchError, looped_primitives
 from tapegrad.extend import def_rules, primitive
@@ -410,8 +410,14 @@ def _looped_jacobian(f, x):
     return onp.reshape(onp.stack(rows), onp.shape(ans) + onp.shape(x))
 
 
+@pytest.fixture
+def strict_sweeps(monkeypatch):
+    """The batched sweeps raise what they raise, instead of falling back to the row loop."""
+    monkeypatch.setattr(sweeps, "STRICT", True)
+
+
 @pytest.mark.parametrize("name", list(_functions()))
-def test_jacobians_match_the_looped_one(name: str) -> None:
+def test_jacobians_match_the_looped_one(name: str, strict_sweeps) -> None:
     f = _functions()[name]
     x = RNG.standard_normal(4)
     want = _looped_jacobian(f, x)
@@ -422,7 +428,7 @@ def test_jacobians_match_the_looped_one(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["tanh-matvec", "outer", "reductions", "linalg", "einsum", "writes", "scalar"])
-def test_hessians_match_the_looped_one(name: str) -> None:
+def test_hessians_match_the_looped_one(name: str, strict_sweeps) -> None:
     f = _functions()[name]
     x = RNG.standard_normal(4) + 0.1
     # column by column: the Jacobian of each gradient entry, one reverse sweep per row

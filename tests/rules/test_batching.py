@@ -34,7 +34,8 @@ import tapegrad.scipy.stats  # noqa: F401
 import tapegrad.scipy.linalg  # noqa: F401
 import tapegrad.scipy.signal  # noqa: F401
 import tapegrad.scipy.special  # noqa: F401
-from tapegrad import TapegradError, grad, make_jvp, vmap
+from tapegrad import TapegradError, grad, hessian, jacfwd, jacobian, make_jvp, make_vjp, sweeps, vmap
+from tapegrad.core import vspace
 from tapegrad.core.batching import batch_rule
 from tapegrad.core.primitive import Primitive
 
@@ -103,9 +104,6 @@ _SERIES = "the rule sums a series until every element has converged, on the plai
 REFUSED_DERIVATIVES = {
     "gammainc": _SERIES, "gammaincc": _SERIES, "gammainc-upper": _SERIES, "gammaincc-upper": _SERIES,
     "betainc": _SERIES, "stdtr": _SERIES,
-    # grad inside vmap: x[a:b] of a traced batched array is not linked to x (numpy/memory.py's link sees
-    # no ndarray under the differentiation's box), so a write into it is refused (tests/test_vmap.py)
-    "setitem iadd": "writes into a view, under grad inside vmap",
 }
 
 B = 3  # examples
@@ -323,3 +321,63 @@ def test_looped_primitives_are_listed() -> None:
         f"new primitives without a batching rule: {sorted(looped - LOOPED)}; "
         f"listed but now ruled: {sorted(LOOPED - looped)}"
     )
+
+
+# ----- the batched sweeps of jacobian, jacfwd and hessian, with no fallback to the loop ---------------------
+
+@pytest.fixture
+def strict_sweeps(monkeypatch):
+    """Batched sweeps that raise raise (``sweeps.STRICT``), instead of falling back to the row loop."""
+    monkeypatch.setattr(sweeps, "STRICT", True)
+
+
+def _row_loop(vjp, ans, xs: tuple, several: bool):
+    """The Jacobian one reverse sweep per output element (each argument's, for several)."""
+    vs = vspace(ans)
+    rows = [vjp(b) for b in vs.standard_basis()]
+    per_arg = [[onp.asarray(r[i] if several else r) for r in rows] for i in range(len(xs))]
+    out = tuple(onp.stack(p).reshape(vs.shape + onp.shape(x)) if p else onp.zeros(vs.shape + onp.shape(x))
+                for p, x in zip(per_arg, xs))
+    return out if several else out[0]
+
+
+def _parts(fun, args) -> list:
+    """``fun`` as functions of one array output each (a tuple's parts one by one)."""
+    out = fun(*args)
+    if isinstance(out, (tuple, list)):
+        return [lambda *a, k=k: fun(*a)[k] for k in range(len(out))]
+    return [fun]
+
+
+def _close(got, want) -> None:
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want)
+        for g, w in zip(got, want):
+            _close(g, w)
+        return
+    assert onp.shape(got) == onp.shape(want)
+    onp.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("row, shapes", LAST)
+def test_batched_sweeps_of_the_operators(row, shapes, strict_sweeps) -> None:
+    """jacobian, jacfwd and hessian of every row by their batched sweeps, against one sweep per row."""
+    if "rev" not in row.modes:
+        return
+    fun = with_layouts(row, shapes)
+    args = make_args(row, shapes, row.dtypes[0])
+    argnum = _argnum(row, len(shapes))
+    several = isinstance(argnum, tuple)
+    xs = tuple(args[i] for i in argnum) if several else (args[argnum],)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for part in _parts(fun, args):
+            vjp, ans = make_vjp(part, argnum)(*args)
+            want = _row_loop(vjp, ans, xs, several)
+            _close(jacobian(part, argnum)(*args), want)
+            if "fwd" in row.modes and not several:
+                _close(jacfwd(part, argnum)(*args), want)
+        if row.order >= 2 and "fwd" in row.modes and not several:
+            loss = _scalar(fun)
+            gvjp, g = make_vjp(grad(loss, argnum), argnum)(*args)
+            _close(hessian(loss, argnum)(*args), _row_loop(gvjp, g, xs, False))
