@@ -668,7 +668,8 @@ _ARRAY_LIKE = (_onp.ndarray, _onp.generic, float, int, complex)
 def _contract_leading(vjp: Callable, v: Any, v_shape: tuple, out_shape: tuple, ans: Any, x: Any,
                       argnum: Argnum) -> Any:
     """``np.tensordot(v, J, v.ndim)`` for ``v`` with fewer axes than the output (as autograd's
-    ``tensor_jacobian_product``): one reverse pass per entry of the remaining output axes."""
+    ``tensor_jacobian_product``): one batched reverse pass over the entries of the remaining output
+    axes (``sweeps.vjp_rows``), or one pass per entry where that cannot batch."""
     from . import numpy as np
 
     if out_shape[:len(v_shape)] != v_shape:
@@ -679,8 +680,18 @@ def _contract_leading(vjp: Callable, v: Any, v_shape: tuple, out_shape: tuple, a
         )
     rest = out_shape[len(v_shape):]
     column = np.reshape(v, v_shape + (1,) * len(rest))  # v broadcast over the remaining axes
-    basis = vspace(_onp.zeros(rest, dtype=_onp.result_type(getval(ans)))).standard_basis()
-    rows = [vjp(column * e) for e in basis]
+    rest_vs = vspace(_onp.zeros(rest, dtype=_onp.result_type(getval(ans))))
+
+    def contracted(e: Any) -> Any:
+        return vjp(column * e)
+
+    contracted.primitives = getattr(vjp, "primitives", None)  # type: ignore[attr-defined]  # vjp_rows checks them
+    stacked = vjp_rows(contracted, rest_vs) if rest_vs.size > 1 else None
+    if stacked is not None:
+        if _is_int(argnum):
+            return np.reshape(stacked, rest + tuple(vspace(x).shape))
+        return tuple(np.reshape(s, rest + tuple(vspace(v).shape)) for s, v in zip(stacked, x))
+    rows = [contracted(e) for e in rest_vs.standard_basis()]
     if _is_int(argnum):
         return _stack_rows(rows, rest, x)
     return tuple(_stack_rows([r[i] for r in rows], rest, x[i]) for i in range(len(x)))

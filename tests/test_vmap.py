@@ -13,7 +13,7 @@ import pytest
 import tapegrad.numpy as np
 from tapegrad import (
     TapegradError, TraceLeakError, elementwise_grad, grad, hessian, hessian_vector_product, jacfwd, jacobian, jacrev,
-    make_jvp, make_vjp, sweeps, value_and_grad, vmap,
+    make_jvp, make_vjp, sweeps, tensor_jacobian_product, value_and_grad, vmap,
 )
 from tapegrad.core.batching import BatchError, looped_primitives
 from tapegrad.extend import def_rules, primitive
@@ -445,6 +445,24 @@ def test_hessian_vector_products_for_a_batch_of_vectors() -> None:
     H = hessian(f)(x)
     onp.testing.assert_allclose(got, V @ H.T, rtol=1e-10)
     onp.testing.assert_allclose(hessian_vector_product(f)(x, V[0, 0]), H @ V[0, 0], rtol=1e-10)
+
+
+def test_tensor_jacobian_products_over_the_remaining_axes(strict_sweeps) -> None:
+    x, y = RNG.standard_normal(3), RNG.standard_normal(2)
+    f = lambda x, y: np.tanh(np.einsum("i,j,k->ijk", x, y, np.sin(x)))  # noqa: E731
+    J = jacobian(f, (0, 1))(x, y)
+    for v in (RNG.standard_normal(3), RNG.standard_normal((3, 2))):  # contracted with the leading axes
+        got = tensor_jacobian_product(f, (0, 1))(x, y, v)
+        for g, j in zip(got, J):
+            onp.testing.assert_allclose(g, onp.tensordot(v, j, v.ndim), rtol=1e-12, atol=1e-14)
+    v = RNG.standard_normal(3)
+    got = tensor_jacobian_product(f)(x, y, v)
+    assert got.shape == (2, 3, 3)
+    # its derivative, through the batched sweep
+    d = grad(lambda x: np.sum(tensor_jacobian_product(f)(x, y, v) ** 2))(x)
+    loop = lambda x: np.stack([make_vjp(f)(x, y)[0](np.reshape(v, (3, 1, 1)) * e)  # noqa: E731
+                               for e in onp.eye(6).reshape(6, 2, 3)]).reshape(2, 3, 3)
+    onp.testing.assert_allclose(d, grad(lambda x: np.sum(loop(x) ** 2))(x), rtol=1e-10)
 
 
 def test_jacobian_of_complex_and_tuple_arguments() -> None:
