@@ -154,3 +154,28 @@ def test_triangle_readers_on_nonsymmetric_input_are_scipys():
             onp.testing.assert_allclose(seen[0], f(sl, x), rtol=1e-10, atol=1e-12)
             unread = onp.triu(onp.ones((3, 3)), 1) if lower else onp.tril(onp.ones((3, 3)), -1)
             assert onp.all(g * unread == 0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("b_shape", [(4,), (4, 1), (4, 3)])
+def test_triangular_solves_on_plain_arrays_are_scipys_bits(dtype, order, b_shape):
+    # the solves take SciPy's LAPACK call directly (no per-call checks): same bits, same errors
+    rng = onp.random.default_rng(0)
+    a = onp.asarray(well(rng.standard_normal((4, 4))), dtype=dtype, order=order)
+    for b in (onp.asarray(rng.standard_normal(b_shape), dtype=dtype), onp.asfortranarray(rng.standard_normal(b_shape))):
+        for trans in (0, 1, 2, "N", "T"):
+            for lower in (True, False):
+                for unit in (False, True):
+                    ours = la.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
+                    theirs = sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
+                    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+                    assert onp.array_equal(ours, theirs)
+    bad = a.copy()
+    bad[1, 0] = onp.nan
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        la.solve_triangular(bad, onp.ones(4, dtype), lower=True)
+    singular = onp.tril(a)
+    singular[2, 2] = 0.0
+    with pytest.raises(onp.linalg.LinAlgError, match="singular"):
+        la.solve_triangular(singular, onp.ones(4, dtype), lower=True)
