@@ -26,7 +26,7 @@ MODULES = sorted(p.stem for p in NUMPY_LAYER.glob("*.py"))
 PUBLIC_SUBMODULES = {"fft", "linalg", "random"}
 # Imports that may stay inside functions: optional dependencies, loaded when first needed, and
 # callsite.py, read only when a conversion error is raised (it would cost every import).
-OPTIONAL = {("box", "..scipy"), ("fastrules", "._fastrules"), ("arraycache", "._arraycache")}
+OPTIONAL = {("box", "..scipy"), ("box", ".callsite"), ("fastrules", "._fastrules"), ("arraycache", "._arraycache")}
 # Code that reaches a family above it: ``ops.NAME`` (an attribute of the name ``ops``).
 
 

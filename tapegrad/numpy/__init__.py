@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as _np
 
+from ._wrap import lazy_submodule as _lazy_submodule
 from . import box as _box  # noqa: F401 - registers ArrayBox
 from . import vspace as _vspace  # noqa: F401 - registers ArrayVSpace
 from .creation import *  # noqa: F403
@@ -38,7 +39,11 @@ from .views import *  # noqa: F403 - last: the public, view-linking forms win
 
 from .compat import *  # noqa: F403, E402 - autograd.numpy's own names (r_, c_, make_diagonal, where...)
 
-from . import fft, linalg, random  # noqa: E402, F401 - the submodules, as numpy.fft and friends
+from . import linalg  # noqa: E402, F401 - the submodule, as numpy.linalg
+# numpy.fft and numpy.random load at first use, as NumPy's own do (numpy.random alone costs more than
+# all of tapegrad.numpy): real module objects here, whose code runs when one of their names is first read.
+fft = _lazy_submodule(__name__, "fft")
+random = _lazy_submodule(__name__, "random")
 from . import arraycache  # noqa: E402, F401 - installs the derivatives' array cache (arraycache.py)
 from . import batch_loader  # noqa: E402, F401 - vmap's batched arrays and rules, loaded at its first use
 from . import hints as _hints  # noqa: E402, F401 - the optional speed hints (hints.py), declared last

@@ -9,9 +9,10 @@ most rules need: undoing broadcasting, and rules built from a derivative.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import operator
 import sys
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any, Callable, Optional
 
 import numpy as _np
@@ -35,6 +36,38 @@ NONDIFFERENTIABLE: dict[str, Callable] = {}
 # below it; code below a family reaches its functions here, filled by the family
 # with ``provide`` as it is imported (every name is there before any rule runs).
 ops = SimpleNamespace()
+
+
+# Public submodules loaded at first use (``lazy_submodule``), and the NumPy modules they stand for.
+LAZY_SUBMODULES = {"fft": "numpy.fft", "random": "numpy.random"}
+
+
+def lazy_submodule(package: str, name: str) -> ModuleType:
+    """``package.name`` as a module object whose code runs when one of its names is first read.
+
+    The module is in ``sys.modules`` and is the package's attribute from the start
+    (code that copies the package's namespace copies it), as NumPy's own
+    ``numpy.fft`` and ``numpy.random`` are loaded only when used.
+    """
+    fullname = f"{package}.{name}"
+    if fullname in sys.modules:
+        return sys.modules[fullname]
+    spec = importlib.util.find_spec(fullname)
+    assert spec is not None and spec.loader is not None, fullname
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[fullname] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_lazy_rules(np_fun: Any) -> Optional[Callable]:
+    """``FUNCTIONS[np_fun]`` for a function of ``numpy.fft`` (say), once the submodule that wraps it is loaded."""
+    module = getattr(np_fun, "__module__", None) or ""
+    for name, np_module in LAZY_SUBMODULES.items():
+        if module == np_module or module.startswith(np_module + "."):
+            getattr(sys.modules[f"{__package__}.{name}"], "__name__")  # runs a lazy module's code
+    return FUNCTIONS.get(np_fun)
 
 
 def provide(**functions: Callable) -> None:

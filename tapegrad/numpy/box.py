@@ -20,8 +20,8 @@ from ..core.errors import UnsupportedAttributeError
 from ..core.fastpath import EXT
 from ..core.primitive import bind1, bind2, rbind2
 from ..core.reverse import register_sized_type
-from . import callsite, creation, indexing, memory, missing, nondiff, products, shaping, ufunc_methods, ufuncs, writes
-from ._wrap import FUNCTIONS, UFUNCS, provide, ufunc_name
+from . import creation, indexing, memory, missing, nondiff, products, shaping, ufunc_methods, ufuncs, writes
+from ._wrap import FUNCTIONS, UFUNCS, load_lazy_rules, provide, ufunc_name
 from .methods import ArrayMethods
 
 
@@ -191,6 +191,8 @@ class _ArrayOps(ArrayMethods):
             out = _np.empty((), dtype=object)
             out[()] = self
             return out
+        from . import callsite  # read only when a conversion error is raised (it would cost every import)
+
         site = callsite.conversion_site(sys._getframe(1), "numpy.asarray")  # who converted, if not tapegrad
         if site is not None:
             raise _leak(site.what, site.fix)
@@ -204,6 +206,8 @@ class _ArrayOps(ArrayMethods):
     def _scalar(self, kind: type) -> Any:
         if self._trace is CONSTANT:
             return kind(self._value)
+        from . import callsite  # read only when a conversion error is raised
+
         # math.sin(x) calls float(x) from C: the caller's frame (past __float__) says which function it was.
         hint = callsite.math_function_hint(sys._getframe(2))
         if hint is not None:
@@ -265,7 +269,7 @@ class _ArrayOps(ArrayMethods):
     __array_ufunc__ = OperatorBox.dispatch if EXT is not None else _array_ufunc
 
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
-        ours = FUNCTIONS.get(func)
+        ours = FUNCTIONS.get(func) or load_lazy_rules(func)  # numpy.fft's functions: see lazy_submodule
         if ours is None:
             ours = missing.lookup(func)
         out = kwargs.pop("out", None)

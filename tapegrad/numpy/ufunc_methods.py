@@ -346,8 +346,10 @@ def attach(namespace: dict) -> None:
     array([3., 2.])
     """
     for name, ours in namespace.items():
+        if type(ours) is not types.FunctionType:  # (not isinstance: it reads a lazy submodule's __class__)
+            continue
         ufunc = getattr(_np, name, None)
-        if not isinstance(ufunc, _np.ufunc) or not isinstance(ours, types.FunctionType):
+        if not isinstance(ufunc, _np.ufunc):
             continue
         for method in METHODS:
             if not hasattr(ours, method):
