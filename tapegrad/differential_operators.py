@@ -438,7 +438,12 @@ def _jacobian_rows(vjp: Callable, out_vs: Any, x: Any, argnum: Argnum) -> Any:
     from . import numpy as np
 
     out_shape = tuple(out_vs.shape)
-    stacked = vjp_rows(vjp, out_vs) if out_vs.size > 1 else None
+    if out_vs.size == 1:  # one row: the gradient, in the Jacobian's shape
+        row = vjp(next(iter(out_vs.standard_basis())))
+        if _is_int(argnum):
+            return _one_row(row, out_shape, x)
+        return tuple(_one_row(r, out_shape, v) for r, v in zip(row, x))
+    stacked = vjp_rows(vjp, out_vs)
     if stacked is None:
         rows = [vjp(b) for b in out_vs.standard_basis()]
         if _is_int(argnum):
@@ -447,6 +452,17 @@ def _jacobian_rows(vjp: Callable, out_vs: Any, x: Any, argnum: Argnum) -> Any:
     if _is_int(argnum):
         return np.reshape(stacked, out_shape + tuple(vspace(x).shape))
     return tuple(np.reshape(s, out_shape + tuple(vspace(v).shape)) for s, v in zip(stacked, x))
+
+
+def _one_row(row: Any, out_shape: tuple, in_value: Any) -> Any:
+    """The Jacobian of a function with one output element, from its one row: a new array, as a stack of
+    rows would be (no operation at all on a traced row already of the Jacobian's shape)."""
+    from . import numpy as np
+
+    shape = out_shape + tuple(vspace(in_value).shape)
+    if not isinstance(row, Box):
+        return _onp.array(row).reshape(shape)
+    return row if tuple(vspace(row).shape) == shape else np.reshape(row, shape)
 
 
 def jacrev(fun: Callable, argnum: Argnum = 0) -> Callable:

@@ -34,6 +34,10 @@ def test_in_axes_per_argument_and_none() -> None:
     x, w = RNG.standard_normal((5, 3)), RNG.standard_normal(3)
     got = vmap(lambda x, w: np.dot(x, w) + np.sum(w), in_axes=(0, None))(x, w)
     onp.testing.assert_allclose(got, x @ w + w.sum())
+    m = RNG.standard_normal((2, 3))
+    for axis in (0, 1):  # an unbatched matrix times each example's vector
+        got = vmap(lambda v: m @ v, in_axes=axis)(onp.moveaxis(x, 0, axis))
+        onp.testing.assert_allclose(got, _loop(lambda v: m @ v, x), rtol=1e-14)
 
 
 def test_negative_and_inner_axes() -> None:

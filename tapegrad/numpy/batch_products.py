@@ -45,6 +45,8 @@ def _matmul_batch(args: tuple, dims: tuple) -> Any:
         if nb == 1:  # each example a column
             if na == 1:
                 return matmul(bf, a), 0
+            if na == 2:  # (a @ x_i) for every i is the stack times a's transpose, the examples in front
+                return matmul(bf, moved(a, 0, 1)), 0
             r = matmul(a, moved(bf, 0, 1))
             return r, ndim_of(r) - 1
         if na == 1:
