@@ -15,7 +15,6 @@ import os as _os
 
 from . import numpy as _numpy  # noqa: F401 - registers array boxes and vector spaces
 from . import builtins, core, extend, tracer, util, wrap_util  # noqa: F401 - autograd's submodules, loaded
-from .alias import install_as_autograd, uninstall_autograd_alias
 from .builtins import dict, isinstance, list, tuple, type  # noqa: A004 - autograd's top-level names
 from .core.rules import primitive_with_deprecation_warnings as primitive
 from .core.batching import vmap
@@ -50,6 +49,7 @@ __version__ = "0.1.0"
 # Tools loaded on first use (import tapegrad stays as quick as before): name -> module.
 _LAZY = {
     "debug_nans": "debug", "NonFiniteError": "debug",
+    "install_as_autograd": "alias", "uninstall_autograd_alias": "alias",
     "graph": "graphs", "make_graph": "graphs", "plot_derivatives": "plotting",
 }
 

@@ -31,12 +31,26 @@ def test_import_leaves_out_what_is_loaded_on_first_use():
                 "tapegrad.numpy.batch_reductions", "tapegrad.numpy.batch_shape", "string",
                 # numpy.random (with hashlib, secrets...) costs more than all of tapegrad.numpy: loaded at
                 # first use, as by NumPy itself; so is numpy.fft; callsite.py only when an error is raised
-                "numpy.random", "numpy.fft", "tapegrad.numpy.callsite", "tapegrad.debug", "tapegrad.graphs",
+                "numpy.random", "numpy.fft", "tapegrad.numpy._linalg_decomp", "tapegrad.numpy.callsite",
+                "tapegrad.numpy.fastrules", "tapegrad.numpy._arraycache", "tapegrad.debug", "tapegrad.graphs",
                 "tapegrad.plotting", "tapegrad.misc"}
     assert not deferred & loaded
 
 
-def test_random_and_fft_are_real_modules_that_load_at_first_use():
+def test_the_first_derivative_loads_the_speed_hints_and_the_array_cache():
+    out = _fresh(
+        "import sys, numpy, tapegrad.numpy as np\n"
+        "from tapegrad import grad, make_jvp\n"
+        "print(np.add._primitive.reads, 'tapegrad.numpy.fastrules' in sys.modules)\n"
+        "make_jvp(np.tanh)(1.0)(1.0)  # forward mode begins with them too\n"
+        "print(np.add._primitive.reads is not None, 'tapegrad.numpy.fastrules' in sys.modules)\n"
+        "print(grad(lambda x: np.sum(np.tanh(x)))(numpy.zeros(2)).tolist(), np.arraycache.info()['enabled'])\n"
+    )
+    enabled = str(os.environ.get("TAPEGRAD_PURE_PYTHON", "") in ("", "0"))
+    assert out.split("\n")[:3] == ["None False", "True True", f"[1.0, 1.0] {enabled}"]
+
+
+def test_random_fft_and_linalg_are_real_modules_that_load_at_first_use():
     out = _fresh(
         "import sys, types, numpy, tapegrad.numpy as np\n"
         "from tapegrad import grad\n"
@@ -44,13 +58,15 @@ def test_random_and_fft_are_real_modules_that_load_at_first_use():
         "print(isinstance(names['random'], types.ModuleType), names['fft'] is sys.modules['tapegrad.numpy.fft'])\n"
         "print('numpy.fft' in sys.modules, 'numpy.random' in sys.modules)\n"
         "# numpy.fft's own function on a traced array finds tapegrad's rule, np.fft never read\n"
-        "print(grad(lambda x: numpy.sum(numpy.abs(numpy.fft.fft(x)) ** 2))(numpy.ones(3)).tolist())\n"
+        "print(grad(lambda x: numpy.sum(numpy.abs(numpy.fft.fft(x)) ** 2))(numpy.ones(3)).tolist(),\n"
+        "      grad(lambda a: numpy.linalg.det(a))(numpy.eye(2)).tolist())\n"
         "from tapegrad.numpy.random import normal\n"
         "import tapegrad.numpy.fft as fft\n"
         "np.random.seed(0); ours = normal(size=3)\n"
         "numpy.random.seed(0); print((ours == numpy.random.normal(size=3)).all(), fft.rfft is np.fft.rfft)\n"
     )
-    assert out.split("\n")[:4] == ["True True", "False False", "[6.0, 6.0, 6.0]", "True True"]
+    assert out.split("\n")[:4] == ["True True", "False False", "[6.0, 6.0, 6.0] [[1.0, 0.0], [0.0, 1.0]]",
+                                    "True True"]
 
 
 def test_vmap_loads_its_rules_at_first_use():
@@ -68,7 +84,7 @@ def test_vmap_loads_its_rules_at_first_use():
 
 _RULED = (
     "import tapegrad.numpy\n"
-    "tapegrad.numpy.fft.fft  # the primitives of a submodule loaded at first use, listed in both runs\n"
+    "tapegrad.numpy.fft.fft, tapegrad.numpy.linalg.inv  # submodules loaded at first use: listed in both runs\n"
     "{first}"
     "from tapegrad.core.batching import batch_rule\n"
     "from tapegrad.core.primitive import ALL_PRIMITIVES\n"

@@ -17,6 +17,7 @@ from tapegrad import grad
 from tapegrad.core import reverse
 from tapegrad.core.primitive import def_rules
 from tapegrad.numpy._wrap import DIFFERENTIABLE
+from tapegrad.numpy import hints  # noqa: F401 - the declared reads (loaded by the first derivative otherwise)
 
 from tests.rules.harness import Row, expand, run
 

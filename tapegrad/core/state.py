@@ -78,10 +78,34 @@ class TraceScope:
     def __init__(self) -> None:
         self.enter: Callable[[], Any] = _nothing
         self.leave: Callable[[Any], Any] = _ignore
+        self._enter: Callable[[], Any] = _nothing  # the installed enter, while ``enter`` loads first
+        self._loaders: list = []
+        self._lock = threading.RLock()
 
     def set(self, enter: Callable[[], Any], leave: Callable[[Any], Any]) -> None:
         """Install a scope's two halves (replacing the previous ones)."""
-        self.enter, self.leave = enter, leave
+        with self._lock:
+            self._enter, self.leave = enter, leave
+            if not self._loaders:
+                self.enter = enter
+
+    def load_first(self, loader: Callable[[], Any]) -> None:
+        """Call ``loader()`` once, as the first trace or backward pass begins (it may ``set`` the scope).
+
+        For what only derivatives use (an array layer's allocator, its rules'
+        speed hints): importing the layer then costs less, and programs that
+        never differentiate never load it.
+        """
+        with self._lock:
+            self._loaders.append(loader)
+            self.enter = self._load_then_enter
+
+    def _load_then_enter(self) -> Any:
+        with self._lock:  # another thread's first trace waits until everything is loaded
+            while self._loaders:
+                self._loaders.pop(0)()
+            self.enter = self._enter
+        return self.enter()
 
 
 def _nothing() -> None:

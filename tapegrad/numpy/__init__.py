@@ -19,7 +19,15 @@ from __future__ import annotations
 
 import numpy as _np
 
+from ..core import SCOPE as _SCOPE
 from ._wrap import lazy_submodule as _lazy_submodule
+
+# The submodules, as numpy.fft and friends: real module objects from the start, whose code runs when one
+# of their names is first read (numpy.random alone costs more than the rest of tapegrad.numpy's import).
+fft = _lazy_submodule(__name__, "fft")
+linalg = _lazy_submodule(__name__, "linalg")
+random = _lazy_submodule(__name__, "random")
+
 from . import box as _box  # noqa: F401 - registers ArrayBox
 from . import vspace as _vspace  # noqa: F401 - registers ArrayVSpace
 from .creation import *  # noqa: F403
@@ -39,18 +47,24 @@ from .views import *  # noqa: F403 - last: the public, view-linking forms win
 
 from .compat import *  # noqa: F403, E402 - autograd.numpy's own names (r_, c_, make_diagonal, where...)
 
-from . import linalg  # noqa: E402, F401 - the submodule, as numpy.linalg
-# numpy.fft and numpy.random load at first use, as NumPy's own do (numpy.random alone costs more than
-# all of tapegrad.numpy): real module objects here, whose code runs when one of their names is first read.
-fft = _lazy_submodule(__name__, "fft")
-random = _lazy_submodule(__name__, "random")
-from . import arraycache  # noqa: E402, F401 - installs the derivatives' array cache (arraycache.py)
 from . import batch_loader  # noqa: E402, F401 - vmap's batched arrays and rules, loaded at its first use
-from . import hints as _hints  # noqa: E402, F401 - the optional speed hints (hints.py), declared last
 from .missing import is_function as _is_function  # noqa: E402
 from .missing import lookup as _lookup  # noqa: E402
 from .nondiff import UTILITIES as _UTILITIES  # noqa: E402
 from .ufunc_methods import attach as _attach_ufunc_methods  # noqa: E402
+
+# What only derivatives use, loaded as the first one begins: the array cache (arraycache.py) and the
+# rules' speed hints (hints.py, with their C twins). Both are modules of this package from the start.
+arraycache = _lazy_submodule(__name__, "arraycache")
+hints = _lazy_submodule(__name__, "hints")
+
+
+def _load_for_derivatives() -> None:
+    getattr(arraycache, "EXT")  # runs its code: installs the cache around every trace (where built)
+    getattr(hints, "ENABLED")  # declares the hints (unless TAPEGRAD_SPEED_HINTS=0)
+
+
+_SCOPE.load_first(_load_for_derivatives)
 
 __version__ = _np.__version__  # as autograd.numpy's: the version of NumPy underneath
 
@@ -71,7 +85,12 @@ def _fill_namespace(namespace: dict) -> None:
 _fill_namespace(globals())
 _attach_ufunc_methods(globals())  # np.add.at, np.add.reduce, ... (ufunc_methods.py)
 
-from . import numpy_boxes, numpy_jvps, numpy_vjps, numpy_vspaces, numpy_wrapper  # noqa: E402, F401 - autograd's
+# autograd's modules of these names: the vector spaces' registrations at once; the helpers that client code
+# writes rules with autograd's way at first use, as the submodules above.
+numpy_boxes = _lazy_submodule(__name__, "numpy_boxes")
+numpy_jvps = _lazy_submodule(__name__, "numpy_jvps")
+numpy_vjps = _lazy_submodule(__name__, "numpy_vjps")
+from . import numpy_vspaces, numpy_wrapper  # noqa: E402, F401
 
 # The other names of autograd.numpy's namespace (it imports them from its own modules).
 from ..core import Box, notrace_primitive  # noqa: E402, F401

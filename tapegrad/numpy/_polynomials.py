@@ -25,7 +25,7 @@ from .products import convolve, matmul, outer
 from .reductions import sum as _sum
 from .shaping import as_array, atleast_1d, concatenate, reshape, stack, transpose
 from .ufuncs import real, sqrt
-from .linalg import eigvals, inv, lstsq
+from . import linalg  # its code runs at first use (see __init__.py): read when called
 
 _RankWarning = getattr(getattr(_np, "exceptions", _np), "RankWarning", UserWarning)
 
@@ -73,7 +73,7 @@ def poly(seq_of_zeros: Any) -> Any:
     zv = _np.asarray(getval(z))
     expected = _np.poly(zv)  # NumPy's checks, and whether its coefficients are real
     if zv.ndim == 2:
-        z = eigvals(z)
+        z = linalg.eigvals(z)
     if shape_of(z)[0] == 0:
         return expected
     a = _np.ones(1, dtype=_np.result_type(getval(z), float))
@@ -178,7 +178,7 @@ def roots(p: Any) -> Any:
     if n > 1:
         top = reshape(-getitem(p, slice(1, None)) / getitem(p, 0), (1, n - 1))
         companion = _join([top, _np.eye(n - 2, n - 1)])
-        r = eigvals(companion)
+        r = linalg.eigvals(companion)
     else:
         return _np.zeros(trailing)
     return _join([r, _np.zeros(trailing, getval(r).dtype)]) if trailing else r
@@ -217,7 +217,7 @@ def polyfit(x: Any, y: Any, deg: int, rcond: Any = None, full: bool = False, w: 
         rhs = rhs * (w_col if len(ys) == 2 else w)
     scale = sqrt(_sum(lhs * lhs, axis=0))
     lhs = lhs / scale
-    c, resids, rank, s = lstsq(lhs, rhs, rcond)
+    c, resids, rank, s = linalg.lstsq(lhs, rhs, rcond)
     c = transpose(transpose(c) / scale)
     if rank != order and not full:
         warnings.warn("Polyfit may be poorly conditioned", _RankWarning, stacklevel=3)
@@ -225,7 +225,7 @@ def polyfit(x: Any, y: Any, deg: int, rcond: Any = None, full: bool = False, w: 
         return c, resids, rank, s, rcond
     if not cov:
         return c
-    v_base = inv(matmul(transpose(lhs), lhs)) / outer(scale, scale)
+    v_base = linalg.inv(matmul(transpose(lhs), lhs)) / outer(scale, scale)
     if cov == "unscaled":
         fac = 1
     else:

@@ -39,7 +39,7 @@ ops = SimpleNamespace()
 
 
 # Public submodules loaded at first use (``lazy_submodule``), and the NumPy modules they stand for.
-LAZY_SUBMODULES = {"fft": "numpy.fft", "random": "numpy.random"}
+LAZY_SUBMODULES = {"fft": "numpy.fft", "linalg": "numpy.linalg", "random": "numpy.random"}
 
 
 def lazy_submodule(package: str, name: str) -> ModuleType:

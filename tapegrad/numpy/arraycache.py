@@ -12,7 +12,8 @@ the allocator that made it.
 
 The cache holds at most :func:`set_limit` bytes (256 MiB to start with);
 :func:`clear` gives them back to the system, and ``TAPEGRAD_ARRAY_CACHE=0``
-in the environment starts with the cache off (a limit of 0); what it buys:
+in the environment (read when the first derivative loads this module) starts
+with the cache off (a limit of 0); what it buys:
 ``python benchmarks/mechanisms.py array_cache``. It is part of
 the C accelerators: without a compiler at install time, or with
 ``TAPEGRAD_PURE_PYTHON=1``, arrays use NumPy's allocator throughout and

@@ -8,11 +8,11 @@ share the first argument's memory are its views, as NumPy's are.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, MappingView
 from typing import Any, Callable
 
 from ..core import Box
+from ..core.primitive import take_identity
 from ._wrap import dispatches
 from .memory import link
 
@@ -51,7 +51,6 @@ def composite(np_fun: Callable, name: str | None = None, sequence: bool = False)
     """
 
     def decorate(traced: Callable) -> Callable:
-        @functools.wraps(traced)
         def fun(*args: Any, **kwargs: Any) -> Any:
             if sequence and args:
                 args = (_listed(args[0]),) + args[1:]
@@ -60,6 +59,7 @@ def composite(np_fun: Callable, name: str | None = None, sequence: bool = False)
                 return _views_of(args[0], out) if args and isinstance(args[0], Box) else out
             return np_fun(*args, **kwargs)
 
+        take_identity(fun, traced, traced.__name__)
         fun.traced = traced  # type: ignore[attr-defined]
         fun.__name__ = getattr(np_fun, "__name__", fun.__name__)  # NumPy's, as autograd's wrappers keep it
         return dispatches(np_fun, name)(fun)

@@ -8,7 +8,7 @@ The Python rule is the reference; the twins give the same bits
 (``tests/test_fastpath.py``). They cut the RNN's gradient by about a tenth
 (``python benchmarks/mechanisms.py fast_rules``; docs/performance.md).
 
-``TAPEGRAD_FAST_RULES=0`` in the environment (read once, at import) turns them
+``TAPEGRAD_FAST_RULES=0`` in the environment (read once, by the first derivative) turns them
 off; so do ``TAPEGRAD_PURE_PYTHON=1`` and an install without a C compiler.
 """
 

@@ -2,9 +2,10 @@
 
 Every rule in ``ufuncs``, ``products``, ``reductions``, ``indexing`` and
 ``assignment`` is complete without this table; the hints only let the engine do
-less work for the same numbers. ``TAPEGRAD_SPEED_HINTS=0`` in the environment
-(read at import) leaves the whole table out, and ``tests/test_hints.py`` checks
-that derivatives are the same bits with and without it (the fused product below
+less work for the same numbers. The first derivative loads this module (see
+``tapegrad/numpy/__init__.py``); ``TAPEGRAD_SPEED_HINTS=0`` in the environment
+(read then) leaves the whole table out, and ``tests/test_hints.py`` checks that
+derivatives are the same bits with and without it (the fused product below
 excepted: one matrix-matrix product rounds apart from two matrix-vector ones).
 
 Three kinds (``benchmarks/mechanisms.py`` measures what each buys):

@@ -6,12 +6,12 @@ it. The coverage test lists them, so that the list only shrinks.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable
 
 import numpy as _np
 
 from ..core import Box, NonDifferentiableError
+from ..core.primitive import take_identity
 
 _CACHE: dict = {}
 
@@ -34,7 +34,6 @@ def lookup(np_fun: Callable, qualname: str | None = None) -> Callable:
         return ours
     name = qualname or f"numpy.{getattr(np_fun, '__name__', np_fun)}"
 
-    @functools.wraps(np_fun)
     def refuse(*args: Any, **kwargs: Any) -> Any:
         if _has_box(args, kwargs):
             raise NonDifferentiableError(
@@ -45,6 +44,7 @@ def lookup(np_fun: Callable, qualname: str | None = None) -> Callable:
             )
         return np_fun(*args, **kwargs)
 
+    take_identity(refuse, np_fun, name.rpartition(".")[2])
     refuse.missing = True  # type: ignore[attr-defined]
     _CACHE[np_fun] = refuse
     return refuse
