@@ -12,16 +12,21 @@ demo: $(BIN)/python
 	$(BIN)/python -m pip install --quiet ".[examples]"
 	cd examples && ../$(BIN)/python tour.py
 
+# autograd's examples that run in seconds (benchmarks/examples.py runs them all, timed against autograd)
+QUICK_EXAMPLES = bayesian_optimization,black_box_svi,deep_gaussian_process,define_gradient,fixed_points,gaussian_process,gmm,gplvm,ica,logistic_regression,negative_binomial_maxlike,neural_net_regression,print_trace,rkhs,rosenbrock,sinusoid,tanh
+
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m pytest -q -n auto README.md tests tapegrad
 	# autograd's own test suite (1.9.1, downloaded into .cache/) through install_as_autograd(): docs/compat.md
 	$(BIN)/python tests/autograd_suite/run.py
+	$(BIN)/python benchmarks/examples.py --check --maxiter 3 --only $(QUICK_EXAMPLES)
 
 # The whole suite again on the engine's pure-Python twin of the C fast path (CI runs it after `make test`).
 test-pure: $(BIN)/python
 	TAPEGRAD_PURE_PYTHON=1 $(BIN)/python -m pytest -q -n auto README.md tests tapegrad
 	TAPEGRAD_PURE_PYTHON=1 $(BIN)/python tests/autograd_suite/run.py
+	TAPEGRAD_PURE_PYTHON=1 $(BIN)/python benchmarks/examples.py --check --maxiter 3 --only $(QUICK_EXAMPLES)
 
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[bench]"

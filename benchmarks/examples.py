@@ -4,6 +4,7 @@
     python benchmarks/examples.py --only rnn,lstm --rounds 3
     python benchmarks/examples.py --plots                # with matplotlib drawing (Agg), not a stand-in
     python benchmarks/examples.py --only gmm --preload try.py   # try.py runs first in tapegrad's runs
+    python benchmarks/examples.py --check --only rkhs,gmm        # tapegrad alone; exit 1 if one fails (make test)
 
 The examples come from autograd 1.9.1's source distribution (downloaded with
 pip and checked as ``tests/autograd_suite/run.py`` does, into ``.cache/``,
@@ -221,6 +222,30 @@ def _agreement(a: str, b: str) -> str:
     return f"all {total}" if agree == total else f"{agree}/{total}"
 
 
+def check(args: argparse.Namespace) -> int:
+    """Run the examples on tapegrad alone: 0 when every one runs to its end, else 1 (with the failures).
+
+    Offline, with nothing cached, there is nothing to run: skipped, as autograd's suite is.
+    """
+    try:
+        folder = _examples_dir()
+    except SystemExit as e:
+        print(f"autograd's examples skipped: {e}")
+        return 0
+    examples = _all_examples(folder)
+    names = [n for n in args.only.split(",") if n] or [n for n in examples if n not in LEFT_OUT]
+    pycache = tempfile.mkdtemp(prefix="examples_pycache_")
+    failures = []
+    for name in names:
+        result = run_one("tapegrad", folder, examples[name], False, args.timeout, pycache, args.maxiter)
+        print(f"{name:<36} {'%.2f s' % result['cpu'] if result['ok'] else 'FAILED: ' + result['why'][:200]}", flush=True)
+        if not result["ok"]:
+            failures.append(name)
+    shutil.rmtree(pycache, ignore_errors=True)
+    print(f"autograd's examples on tapegrad: {len(names) - len(failures)} of {len(names)} ran to their end")
+    return 1 if failures else 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="comma-separated example names")
@@ -230,7 +255,11 @@ def main() -> None:
     parser.add_argument("--maxiter", type=int, default=100,
                         help="iterations of each scipy.optimize.minimize call (0: as the example says)")
     parser.add_argument("--preload", default="", help="a Python file run in tapegrad's runs first (to try a change)")
+    parser.add_argument("--check", action="store_true",
+                        help="run on tapegrad only and exit 1 if an example fails (make test's smoke run)")
     args = parser.parse_args()
+    if args.check:
+        raise SystemExit(check(args))
     folder = _examples_dir()
     examples = _all_examples(folder)
     names = [n for n in args.only.split(",") if n] or [n for n in examples if n not in LEFT_OUT]

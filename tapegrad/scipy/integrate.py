@@ -2,7 +2,8 @@
 
 ``odeint(func, y0, t, args=())`` follows SciPy's signature; ``func(y, t, *args)``
 must be written with ``tapegrad.numpy``, and parameters to differentiate must be
-passed through ``args`` (not captured from an enclosing scope). Reverse mode
+passed through ``args`` (not captured from an enclosing scope); each argument
+may be an array or a nested list, tuple or dict of arrays (a network's layers). Reverse mode
 integrates the adjoint system backwards in time; forward mode integrates the
 sensitivity system alongside the solution. Both are again ``odeint`` calls.
 """
@@ -14,9 +15,11 @@ from typing import Any, Callable
 import numpy as _np
 import scipy.integrate as _si
 
-from ..core import Box, SequenceBox, def_rules, getval
+from ..core import Box, SequenceBox, def_rules, getval, vspace
+from ..core.containers import pack_output
 from ..differential_operators import make_jvp, make_vjp
-from ..numpy import concatenate, ravel, reshape, stack, sum
+from ..misc.flatten import flatten
+from ..numpy import concatenate, reshape, stack, sum
 from ..numpy._wrap import shape_of, wrap
 
 
@@ -47,16 +50,14 @@ def _odeint_raw(func: Callable, y0: Any, t: Any, *args: Any, **kwargs: Any) -> A
 
 
 def _flat(xs: Any) -> Any:
-    return concatenate([ravel(x) for x in xs]) if xs else _np.zeros(0)
+    """The arguments (arrays, or nested lists, tuples and dicts of them) as one vector."""
+    return flatten(list(xs))[0] if xs else _np.zeros(0)
 
 
-def _unflat(v: Any, like: tuple) -> list:
-    out, i = [], 0
-    for x in like:
-        n = int(_np.prod(shape_of(x)))
-        out.append(reshape(v[i:i + n], shape_of(x)))
-        i += n
-    return out
+def _layout(fargs: tuple) -> tuple[int, Callable]:
+    """The length of the arguments as one vector, and the function that gives a vector their structure."""
+    flat, unflatten = flatten([getval(p) for p in fargs])
+    return int(_np.size(getval(flat))), unflatten
 
 
 def _odeint_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> list:
@@ -73,7 +74,8 @@ def _odeint_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> 
 
     n_t = shape_of(t)[0]
     a = g[n_t - 1]
-    args_bar = _np.zeros(int(_np.sum([_np.prod(shape_of(p)) for p in fargs])))
+    size, unflatten = _layout(tuple(fargs))
+    args_bar = _np.zeros(size)
     t_bar = [None] * n_t
     for i in range(n_t - 1, 0, -1):
         t_bar[i] = sum(g[i] * func(ans[i], t[i], *fargs))
@@ -93,7 +95,7 @@ def _odeint_vjp(argnums: tuple, g: Any, ans: Any, args: tuple, kwargs: dict) -> 
         elif i == 0:
             raise TypeError("odeint: the dynamics function itself is not differentiable")
         else:
-            out.append(_unflat(args_bar, tuple(fargs))[i - 3])
+            out.append(unflatten(args_bar)[i - 3])
     return out
 
 
@@ -101,7 +103,7 @@ def _odeint_jvp(argnums: tuple, tangents: tuple, ans: Any, args: tuple, kwargs: 
     func, y0, t, *fargs = args
     d, k = shape_of(y0)[0], len(fargs)
     dots = dict(zip(argnums, tangents))
-    arg_dots = [dots.get(3 + j, _np.zeros(shape_of(p))) for j, p in enumerate(fargs)]
+    arg_dots = [dots.get(3 + j) if 3 + j in dots else vspace(p).zeros() for j, p in enumerate(fargs)]
     nargs = tuple(range(k + 1))
 
     def sensitivity_dynamics(s: Any, time: Any, *rest: Any) -> Any:
@@ -139,6 +141,7 @@ def odeint(func: Callable, y0: Any, t: Any, args: tuple = (), **kwargs: Any) -> 
         args = tuple(args)
     elif not isinstance(args, tuple):
         args = (args,)
+    args = tuple(_traced(a) for a in args)
     if kwargs.get("tfirst"):  # the rules call func(y, t, ...): the same dynamics, with the arguments swapped
         kwargs = {k: v for k, v in kwargs.items() if k != "tfirst"}
         func = _y_first(func)
@@ -149,6 +152,23 @@ def odeint(func: Callable, y0: Any, t: Any, args: tuple = (), **kwargs: Any) -> 
                           **kwargs)
         return (_odeint(func, y0, t, *args, **kwargs) if traced else info[0]), info[1]
     return _odeint(func, y0, t, *args, **kwargs)
+
+
+def _boxes(x: Any) -> list:
+    if isinstance(x, Box):
+        return [x]
+    if isinstance(x, dict):
+        x = list(x.values())
+    return [b for v in x for b in _boxes(v)] if isinstance(x, (list, tuple)) else []
+
+
+def _traced(arg: Any) -> Any:
+    """A plain list, tuple or dict holding traced arrays as one traced container (as the primitive sees
+    only its arguments themselves), so that its derivative reaches them."""
+    boxes = _boxes(arg) if isinstance(arg, (list, tuple, dict)) else []
+    if not boxes:
+        return arg
+    return pack_output(arg, max(boxes, key=lambda b: b._trace.level)._trace)
 
 
 def _y_first(func: Callable) -> Callable:

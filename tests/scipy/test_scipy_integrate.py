@@ -21,6 +21,13 @@ def logistic(y, t, r):
     return r * y * (1.0 - y)
 
 
+def layers(y, t, params):
+    # a small network's layers, as autograd's ode_net example passes them: a list of (W, b) pairs
+    for w, b in params:
+        y = np.tanh(np.dot(y, w) + b)
+    return y
+
+
 def times(v):
     return T0 + 0.1 * v  # increasing for v in (-1, 1)
 
@@ -37,6 +44,8 @@ ROWS = [
         domain="positive"),
     Row("odeint", lambda y0, t, k, w: ti.odeint(rotate_decay, y0, times(t), (k, w), **TOL), [((2,), (4,), (2,), ())],
         domain=("real", "unit", "positive", "positive")),
+    Row("odeint-nested-args", lambda w, b: ti.odeint(layers, onp.array([1.0, 0.5]), T0[:3], ([(w, b)],), **TOL),
+        [((2, 2), (2,))]),
     Row("odeint-scalar-arg", lambda y0, r: ti.odeint(logistic, 0.3 * y0, T0, args=(r,), **TOL), [((1,), ())],
         domain="positive"),
 ]
@@ -82,3 +91,20 @@ def test_logistic_growth_gradient_matches_closed_form():
     exact = c * T * onp.exp(-r * T) / (1 + c * onp.exp(-r * T)) ** 2
     g = grad(lambda r: ti.odeint(logistic, onp.array([y0]), onp.array([0.0, T]), (r,), **TOL)[1, 0])(r)
     assert g == pytest.approx(exact, rel=1e-8)
+
+
+def test_odeint_takes_a_traced_list_of_layers():
+    # autograd's ode_net example: odeint(f, y0, t, tuple((params,))), params a list of (W, b) pairs
+    from tapegrad.builtins import tuple as traced_tuple
+    from tapegrad.test_util import check_grads
+
+    rng = onp.random.default_rng(0)
+    params = [(0.5 * rng.standard_normal((2, 3)), 0.1 * rng.standard_normal(3)),
+              (0.5 * rng.standard_normal((3, 2)), 0.1 * rng.standard_normal(2))]
+
+    def loss(p):
+        return np.sum(ti.odeint(layers, onp.array([1.0, 0.5]), T0[:3], traced_tuple((p,)), **TOL) ** 2)
+
+    check_grads(loss, modes=["rev", "fwd"], order=1)(params)
+    g = grad(loss)(params)
+    assert [tuple(type(x) for x in pair) for pair in g] == [(onp.ndarray, onp.ndarray)] * 2
