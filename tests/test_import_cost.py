@@ -33,6 +33,7 @@ def test_import_leaves_out_what_is_loaded_on_first_use():
                 # first use, as by NumPy itself; so is numpy.fft; callsite.py only when an error is raised
                 "numpy.random", "numpy.fft", "tapegrad.numpy._linalg_decomp", "tapegrad.numpy.callsite",
                 "tapegrad.numpy.fastrules", "tapegrad.numpy._arraycache", "tapegrad.debug", "tapegrad.graphs",
+                "threading",  # (the thread-local state takes _thread's class itself)
                 "tapegrad.plotting", "tapegrad.misc"}
     assert not deferred & loaded
 
@@ -48,6 +49,22 @@ def test_the_first_derivative_loads_the_speed_hints_and_the_array_cache():
     )
     enabled = str(os.environ.get("TAPEGRAD_PURE_PYTHON", "") in ("", "0"))
     assert out.split("\n")[:3] == ["None False", "True True", f"[1.0, 1.0] {enabled}"]
+
+
+def test_first_derivatives_in_several_threads_at_once():
+    out = _fresh(
+        "import threading, numpy, tapegrad.numpy as np\n"
+        "from tapegrad import grad\n"
+        "barrier, results = threading.Barrier(4), []\n"
+        "def run():\n"
+        "    barrier.wait()\n"
+        "    results.append(grad(lambda x: np.sum(np.tanh(x) * x))(numpy.linspace(0, 1, 50)).tolist())\n"
+        "threads = [threading.Thread(target=run) for _ in range(4)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(len(results), all(r == results[0] for r in results), np.add._primitive.reads is not None)\n"
+        "print(results[0] == grad(lambda x: np.sum(np.tanh(x) * x))(numpy.linspace(0, 1, 50)).tolist())\n"
+    )
+    assert out.split("\n")[:2] == ["4 True True", "True"]
 
 
 def test_random_fft_and_linalg_are_real_modules_that_load_at_first_use():

@@ -6,7 +6,9 @@ several threads never share levels or tapes.
 
 from __future__ import annotations
 
-import threading
+# threading.local and threading.RLock are these (threading imports them from _thread); importing
+# threading itself would add a millisecond to every import of tapegrad.
+from _thread import RLock, _local as thread_local
 from typing import Any, Callable
 
 
@@ -30,7 +32,7 @@ class _Checks:
 CHECKS = _Checks()
 
 
-class TraceState(threading.local):
+class TraceState(thread_local):
     """How many traces are open on this thread.
 
     ``depth`` numbers trace levels: a trace opened inside another one gets a
@@ -80,7 +82,7 @@ class TraceScope:
         self.leave: Callable[[Any], Any] = _ignore
         self._enter: Callable[[], Any] = _nothing  # the installed enter, while ``enter`` loads first
         self._loaders: list = []
-        self._lock = threading.RLock()
+        self._lock = RLock()
 
     def set(self, enter: Callable[[], Any], leave: Callable[[Any], Any]) -> None:
         """Install a scope's two halves (replacing the previous ones)."""

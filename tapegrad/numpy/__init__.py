@@ -90,11 +90,11 @@ _attach_ufunc_methods(globals())  # np.add.at, np.add.reduce, ... (ufunc_methods
 numpy_boxes = _lazy_submodule(__name__, "numpy_boxes")
 numpy_jvps = _lazy_submodule(__name__, "numpy_jvps")
 numpy_vjps = _lazy_submodule(__name__, "numpy_vjps")
-from . import numpy_vspaces, numpy_wrapper  # noqa: E402, F401
+numpy_wrapper = _lazy_submodule(__name__, "numpy_wrapper")
+from . import numpy_vspaces  # noqa: E402, F401
 
 # The other names of autograd.numpy's namespace (it imports them from its own modules).
 from ..core import Box, notrace_primitive  # noqa: E402, F401
 from ..core.primitive import primitive  # noqa: E402, F401
-from .numpy_wrapper import notrace_functions, wrap_if_boxes_inside, wrap_namespace  # noqa: E402, F401
 
 custom_where = where  # noqa: F405 - autograd's name of its where

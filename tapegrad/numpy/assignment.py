@@ -11,7 +11,7 @@ root, so that tangents and cotangents need no particular memory layout.
 from __future__ import annotations
 
 import sys
-import threading
+from _thread import _local as thread_local  # threading.local, without importing threading (core/state.py)
 from typing import Any, Optional
 
 import numpy as _np
@@ -264,7 +264,7 @@ def _owned(a: Any, mode: str) -> bool:
     return count == expected
 
 
-class _Rebound(threading.local):
+class _Rebound(thread_local):
     """The tangent of the box a write rebinds (forward mode): the only tangent a write may change in place."""
 
     tangent: Any = None

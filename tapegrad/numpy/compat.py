@@ -23,13 +23,15 @@ from typing import Any, Callable
 import numpy as _np
 
 from ..core import Box, def_rules, getval, notrace_primitive, primitive
+from ..core.primitive import primitive as _plain_primitive
 from .indexing import getitem, where as _where
-from .shaping import concatenate, ravel
+from .shaping import as_array, concatenate, ravel
 from .rearrange import diagonal
 
 __all__ = [
     "r_", "c_", "r_class", "c_class", "make_diagonal", "where", "int8", "int16", "int32", "int64",
     "metadata", "parse_einsum_input", "concatenate_args", "wrap_intdtype", "numpy_version",
+    "notrace_functions", "wrap_if_boxes_inside", "wrap_namespace",
 ]
 
 numpy_version = _np.__version__
@@ -232,3 +234,46 @@ def concatenate_args(axis: int, *args: Any) -> Any:
 
     return concatenate(list(args), axis)
 
+
+# ----- autograd's numpy_wrapper helpers -------------------------------------------------
+# The functions autograd never traces (their results carry no derivative).
+notrace_functions = [_np.ndim, _np.shape, _np.iscomplexobj, _np.result_type]
+
+_UNCHANGED_TYPES = (float, int, type(None), type)
+_INT_TYPES = (_np.int8, _np.int16, _np.int32, _np.int64)
+
+
+def wrap_namespace(old: dict, new: dict) -> None:
+    """Copy the namespace ``old`` into ``new``, functions made primitives (autograd's ``wrap_namespace``).
+
+    Functions become :func:`primitive` (or ``notrace_primitive`` for those in
+    ``notrace_functions``), each object once (aliases share the wrapper); the
+    integer types see through traced values; numbers, ``None`` and classes are
+    copied; anything else is left out.
+    """
+    wrapped: dict = {}
+    for name, obj in old.items():
+        key = id(obj)
+        if key in wrapped:
+            new[name] = wrapped[key]
+            continue
+        if any(obj is f for f in notrace_functions):
+            out: Any = notrace_primitive(obj)
+        elif type(obj) is type and obj in _INT_TYPES:
+            out = wrap_intdtype(obj)
+        elif callable(obj) and type(obj) is not type:
+            out = _plain_primitive(obj)  # as autograd.numpy's functions: without autograd 1.1's methods
+        elif isinstance(obj, _UNCHANGED_TYPES) or obj is None:
+            new[name] = obj
+            continue
+        else:
+            continue
+        wrapped[key] = out
+        new[name] = out
+
+
+def wrap_if_boxes_inside(raw_array: Any, slow_op_name: Any = None) -> Any:
+    """``raw_array`` as it is, unless it is an object array of traced values: then one traced array."""
+    if isinstance(raw_array, _np.ndarray) and raw_array.dtype == object:
+        return as_array(raw_array.tolist())
+    return raw_array

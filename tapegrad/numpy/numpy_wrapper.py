@@ -16,56 +16,11 @@ True
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
-import numpy as _np
-
-from ..core import notrace_primitive
-from ..core.primitive import primitive
-from .compat import wrap_intdtype
-from .shaping import as_array
-
-# The functions autograd never traces (their results carry no derivative).
-notrace_functions = [_np.ndim, _np.shape, _np.iscomplexobj, _np.result_type]
-
-_UNCHANGED_TYPES = (float, int, type(None), type)
-_INT_TYPES = (_np.int8, _np.int16, _np.int32, _np.int64)
-
-
-def wrap_namespace(old: dict, new: dict) -> None:
-    """Copy the namespace ``old`` into ``new``, functions made primitives (autograd's ``wrap_namespace``).
-
-    Functions become :func:`primitive` (or ``notrace_primitive`` for those in
-    ``notrace_functions``), each object once (aliases share the wrapper); the
-    integer types see through traced values; numbers, ``None`` and classes are
-    copied; anything else is left out.
-    """
-    wrapped: dict = {}
-    for name, obj in old.items():
-        key = id(obj)
-        if key in wrapped:
-            new[name] = wrapped[key]
-            continue
-        if any(obj is f for f in notrace_functions):
-            out: Any = notrace_primitive(obj)
-        elif type(obj) is type and obj in _INT_TYPES:
-            out = wrap_intdtype(obj)
-        elif callable(obj) and type(obj) is not type:
-            out = primitive(obj)
-        elif isinstance(obj, _UNCHANGED_TYPES) or obj is None:
-            new[name] = obj
-            continue
-        else:
-            continue
-        wrapped[key] = out
-        new[name] = out
-
-
-def wrap_if_boxes_inside(raw_array: Any, slow_op_name: Any = None) -> Any:
-    """``raw_array`` as it is, unless it is an object array of traced values: then one traced array."""
-    if isinstance(raw_array, _np.ndarray) and raw_array.dtype == object:
-        return as_array(raw_array.tolist())
-    return raw_array
+from ..core import notrace_primitive  # noqa: F401 - autograd's names
+from ..core.primitive import primitive  # noqa: F401
+# autograd's helpers for wrapping a namespace (defined with autograd.numpy's other own names in compat.py)
+from .compat import notrace_functions, wrap_if_boxes_inside, wrap_intdtype, wrap_namespace  # noqa: F401
 
 
 def _copy_package_namespace() -> None:

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import operator
-import threading
 from math import isfinite as _isfinite
+from _thread import _local as thread_local  # threading.local, without importing threading (core/state.py)
 from typing import Any, Callable, Iterator
 
 import numpy as _np
@@ -37,7 +37,7 @@ def _nonzero_finite(c: Any) -> bool:
     return type(c) in _REAL_SCALARS and c != 0 and _isfinite(c)
 
 
-class _Masking(threading.local):
+class _Masking(thread_local):
     """Whether zero times an infinity or a NaN is zero here (the default), or NaN as IEEE arithmetic has it.
 
     The differential operators turn it off (:func:`ieee_products`) for the
