@@ -126,6 +126,35 @@ def test_no_false_alarm_at_a_staircase():
     assert check(src, second_order=True) == []
 
 
+SEED_27994 = """\
+# tapegrad fuzz program (seed 27994)
+def f(x, y):
+    a = x[-2, -3]
+    b = np.cumsum(x)
+    c = np.arange(5, dtype=np.float32)
+    d = b.sum()
+    a = c[None]
+    y = c.mean()
+    d **= 2.0
+    d //= 0.7
+    # epilogue: probe the live values; return a real scalar loss of them
+    probe(x, d)
+    loss = 0.0
+    loss = loss + np.sum(np.real(x) * np.cos(np.arange(12) + 0).reshape(3, 4))
+    loss = loss + np.real(d) * 0.4
+    return loss
+
+inputs = ([[0.4456, -1.0118, -0.9106, -1.517], [0.936, -0.9743, -0.8191, 0.5188], [0.4669, -1.3318, -0.7506, -0.7933]], -1.5728)
+"""
+
+
+def test_no_false_alarm_at_a_staircase_even_at_two_steps():
+    """floor(d ** 2 / 0.7) of a sum has ten stairs an increment at the coarse step and one at
+    the next, even both times within float32's tolerance (the program makes a float32 array);
+    the step after that shows the stairs."""
+    assert check(SEED_27994, second_order=True) == []
+
+
 def test_shrinks_to_the_statement_that_fails():
     src = program("a = x[::-1] * 2.0", "b = np.sin(a)", "c = y * 3.0", "L1 = [a, c]", "b[0] += c", "probe(c)")
     broken = Broken(sin=_wrong_derivative_sin())

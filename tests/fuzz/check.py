@@ -207,19 +207,23 @@ class Case:
 
         At each step k the loss is sampled at 9 points in [-2k, 2k]; uneven increments mean a
         jump or a kink in reach (``//``, ``%``, an int cast, a mask flipping). An estimate is
-        returned once two consecutive steps (k and k/10) give even increments and agree: a
-        staircase of many small jumps, one per increment, looks even at a coarse step but not
-        at a fine one. If no two steps do, the direction is skipped.
+        returned once two consecutive steps (k and k/10) give even increments and agree, and the
+        next finer step, where there is one, is even too: a staircase of many small jumps looks
+        even at a coarse step, and can again at a step ten times finer (ten jumps an increment,
+        then one), but not at the step after that. If no steps do, the direction is skipped.
         """
+        steps = (self.h, self.h / 10, self.h / 100, self.h / 1000)
         prev = None
-        for k in (self.h, self.h / 10, self.h / 100, self.h / 1000):
-            try:
+        try:
+            for i, k in enumerate(steps):
                 est = self._fd_step(v, k)
-            except Exception:
-                return None  # the perturbed program raised (a mask changed a shape, say)
-            if est is not None and prev is not None and self.agree(prev[0], est):
-                return prev[0], max(prev[1], est[1], abs(prev[0] - est[0]))
-            prev = est
+                if est is not None and prev is not None and self.agree(prev[0], est):
+                    if i + 1 < len(steps) and self._fd_step(v, steps[i + 1]) is None:
+                        return None
+                    return prev[0], max(prev[1], est[1], abs(prev[0] - est[0]))
+                prev = est
+        except Exception:
+            return None  # the perturbed program raised (a mask changed a shape, say)
         return None
 
     def _fd_step(self, v, k):
