@@ -1,9 +1,12 @@
 """What ``import tapegrad.numpy`` loads, and the scripts that measure its cost (no timing here).
 
-The import stays close to ``import autograd.numpy``'s cost by leaving out what
+The import stays below ``import autograd.numpy``'s cost by leaving out what
 most programs never use until they use it: SciPy (``tapegrad.scipy``), vmap's
-array layer (``numpy/batch_loader.py``). Each is loaded when first needed; these tests
-check that the import does not load them, and that they work once it does.
+array layer (``numpy/batch_loader.py``), the submodules ``random``, ``fft`` and
+``linalg`` (with NumPy's own ``numpy.random`` and ``numpy.fft``), the speed hints
+and the array cache (until the first derivative). Each is loaded when first
+needed; these tests check that the import does not load them, and that they
+work once it does.
 ``benchmarks/import_time.py`` measures the import against autograd's.
 """
 
@@ -29,8 +32,8 @@ def test_import_leaves_out_what_is_loaded_on_first_use():
     deferred = {"scipy", "tapegrad.scipy", "tapegrad.numpy.batching", "tapegrad.numpy.batch_elementwise",
                 "tapegrad.numpy.batch_indexing", "tapegrad.numpy.batch_linalg", "tapegrad.numpy.batch_products",
                 "tapegrad.numpy.batch_reductions", "tapegrad.numpy.batch_shape", "string",
-                # numpy.random (with hashlib, secrets...) costs more than all of tapegrad.numpy: loaded at
-                # first use, as by NumPy itself; so is numpy.fft; callsite.py only when an error is raised
+                # numpy.random (with hashlib, secrets...) is half of autograd.numpy's import: loaded at first
+                # use, as by NumPy itself; so is numpy.fft; callsite.py only when an error is raised
                 "numpy.random", "numpy.fft", "tapegrad.numpy._linalg_decomp", "tapegrad.numpy.callsite",
                 "tapegrad.numpy.fastrules", "tapegrad.numpy._arraycache", "tapegrad.debug", "tapegrad.graphs",
                 "threading",  # (the thread-local state takes _thread's class itself)
