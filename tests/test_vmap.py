@@ -495,3 +495,80 @@ def test_vmap_of_jacobian() -> None:
 
 def test_tapegrad_errors_are_tapegrad_errors() -> None:
     assert issubclass(BatchError, TapegradError)
+
+
+# ----- found by the fuzzer's vmap mode (tests/fuzz/vmapcheck.py), each checked against NumPy per example --
+
+
+def _numpy_loop(f, *args, in_axes=0):
+    """``f`` run by plain NumPy on each example (``np=numpy``; an example is NumPy's ``X[i]``), stacked."""
+    axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+    n = next(onp.shape(a)[d] for a, d in zip(args, axes) if d is not None)
+    return onp.stack([f(*[a if d is None else onp.array(a, copy=True)[(slice(None),) * d + (i,)]
+                          for a, d in zip(args, axes)], np=onp) for i in range(n)])
+
+
+def _agrees_with_numpy(f, *args, in_axes=0):
+    """vmap(f), vmap(grad(f)) and grad(sum(vmap(f))) against NumPy per example and grad per example."""
+    want = _numpy_loop(f, *args, in_axes=in_axes)
+    onp.testing.assert_allclose(vmap(f, in_axes=in_axes)(*args), want, rtol=1e-12)
+    per = _numpy_loop(lambda *a, np: onp.asarray(grad(f)(*a)), *args, in_axes=in_axes)
+    onp.testing.assert_allclose(vmap(grad(f), in_axes=in_axes)(*args), per, rtol=1e-12)
+    onp.testing.assert_allclose(grad(lambda *a: np.sum(vmap(f, in_axes=in_axes)(*a)))(*args), per, rtol=1e-12)
+
+
+def test_a_zero_d_view_of_a_batched_array_sees_writes() -> None:
+    """``y[..., -3]`` of a 1-d example is a 0-d view of it (NumPy's): it was left unlinked, so a
+    later ``**=`` through another name did not reach it (fuzz seed 283)."""
+    def f(y, np=np):
+        L0 = [y, y]
+        a = y[..., -3]
+        L0[1] **= 2
+        return a * 1.0 + np.sum(y * np.arange(4.0))
+
+    _agrees_with_numpy(f, RNG.standard_normal((3, 4)))
+
+
+def test_a_zero_d_result_is_an_array_where_numpys_is() -> None:
+    """An example that is 0-d is a scalar (immutable) or a 0-d array (mutable) as NumPy's is: ``y[1, ...]``
+    of a 1-d array and ``np.asarray(s)`` of a scalar are arrays, so writes into them are NumPy's (seed 16)."""
+    def f(y, np=np):
+        a = y[1, ...]
+        a += 2.0  # in place: reaches y
+        return np.sum(y * np.arange(4.0))
+
+    _agrees_with_numpy(f, RNG.standard_normal((3, 4)))
+
+    def g(y, np=np):
+        s = np.sum(y)
+        b = s[...]
+        b += 5.0  # a new 0-d array: s stays
+        return s * 2.0 + b * 3.0
+
+    _agrees_with_numpy(g, RNG.standard_normal((3, 4)))
+    assert type(vmap(lambda y: y[1, ...])(onp.ones((2, 4)))) is onp.ndarray
+
+
+def test_asarray_of_a_batched_scalar_is_a_new_array() -> None:
+    """``np.asarray(y)`` of a scalar example returned the scalar itself, and ``np.copyto`` into it
+    changed every example of the scalar: a wrong value with no error (seed 95)."""
+    def f(x, y, np=np):
+        a = np.asarray(y)
+        np.copyto(a, 2.0)
+        return y * 3.0 + a + np.sum(x)
+
+    _agrees_with_numpy(f, RNG.standard_normal((3, 4)), RNG.standard_normal(3), in_axes=(0, 0))
+
+
+def test_scalars_are_never_written_through_put_or_fill() -> None:
+    """``y.put(...)`` and ``y.fill(...)`` on a scalar example changed it (NumPy writes into a temporary
+    copy); they raise as they do without vmap (seed 215)."""
+    for write in (lambda s: s.put([0, -1], 2.0), lambda s: s.fill(2.0)):
+        def f(y):
+            s = np.sum(y)
+            with pytest.raises(ValueError, match="read-only"):
+                write(s)
+            return s
+
+        onp.testing.assert_allclose(vmap(f)(onp.ones((2, 3))), [3.0, 3.0])
+        onp.testing.assert_allclose(grad(f)(onp.ones(3)), onp.ones(3))

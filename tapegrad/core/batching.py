@@ -59,8 +59,13 @@ class BatchSpace:
     computes with primitives).
     """
 
-    def box_type(self, value: Any, dim: int) -> type:
-        """The box class of ``value`` batched along ``dim`` (an array's, a scalar's...)."""
+    def box_type(self, value: Any, dim: int, call: Optional[tuple] = None) -> type:
+        """The box class of ``value`` batched along ``dim`` (an array's, a scalar's...).
+
+        ``call``, for the output of a primitive, is ``(fun, args, dims, kwargs)``: where the
+        value alone does not tell what one example is (an array or a scalar of the same shape),
+        the space may compute ``fun`` on one example to see.
+        """
         raise NotImplementedError
 
     def ndim(self, value: Any) -> int:
@@ -208,7 +213,11 @@ class BatchTrace:
         if out is NotImplemented:
             _LOOPED.add(prim.name)
             out = looped(prim.wrapper, vals, dims, self._keywords(kwargs), self.size)
-        return self.box(*out)
+        ans, dim = out
+        if type(dim) is int:  # one output: its space may ask an example what it is (a 0-d array or a scalar)
+            space = _SPACES.get(type(ans)) or space_of(ans)
+            return space.box_type(ans, dim, (prim.fun, vals, dims, kwargs))(ans, self, dim)
+        return self.box(ans, dim)
 
     def _in_keywords(self, kwargs: dict) -> bool:
         """True if a keyword argument is batched here (rules take batched positional arguments only)."""

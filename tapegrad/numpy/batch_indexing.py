@@ -238,7 +238,7 @@ def _windows(root: _np.ndarray, d: int, spec: Any) -> Optional[_np.ndarray]:
     n = root.shape[d]
     if n == 0:
         return None
-    one = root[(slice(None),) * d + (0,)]
+    one = root[(slice(None),) * d + (0, Ellipsis)]
     if one.strides != spec.root_strides:
         return None
     w = window(one, spec)

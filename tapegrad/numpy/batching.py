@@ -64,7 +64,8 @@ class _Batched:
     @property
     def flags(self) -> Any:
         """An example's layout: contiguous where its elements are evenly spaced in C (or F) order."""
-        return ExampleFlags(self.shape, self.strides, self._value.flags.writeable)
+        # a scalar is never written (NumPy's writes into one reach a temporary copy, or raise)
+        return ExampleFlags(self.shape, self.strides, self._value.flags.writeable and not getattr(self, "immutable", False))
 
     def __len__(self) -> int:
         s = self.shape
@@ -247,6 +248,9 @@ def _linked_view(base: Any, out: Any) -> Any:
     into one is refused (``batch_indexing``).
     """
     ov, olayers = memory.stack_layers(out)
+    if getattr(base, "immutable", False):  # NumPy's result from a scalar is never a view of it: a copy
+        UNLINKED_VIEWS.discard(ov)
+        return out
     bv, blayers = memory.stack_layers(base)
     if not olayers or type(ov) is not _np.ndarray or type(bv) is not _np.ndarray:
         return out
@@ -262,7 +266,7 @@ def _linked_view(base: Any, out: Any) -> Any:
     for (_, d), (_, r) in zip(olayers, rlayers):
         if one.shape[d] == 0 or one.strides[d] != root_one.strides[r]:
             return out
-        one, root_one = one[(slice(None),) * d + (0,)], root_one[(slice(None),) * r + (0,)]
+        one, root_one = one[(slice(None),) * d + (0, Ellipsis)], root_one[(slice(None),) * r + (0, Ellipsis)]
     if not _np.may_share_memory(one, root_one):
         return out
     out._block = block
@@ -422,9 +426,14 @@ def unbatched(dims: tuple, first: int = 1) -> bool:
 class ArrayBatching(BatchSpace):
     """Arrays and numbers: examples along an axis of an array."""
 
-    def box_type(self, value: Any, dim: int) -> type:
+    def box_type(self, value: Any, dim: int, call: Optional[tuple] = None) -> type:
         nd = value.ndim if type(value) is _np.ndarray else ndim_of(value)
-        return BatchScalarBox if nd == 1 else BatchArrayBox
+        if nd != 1:
+            return BatchArrayBox
+        # An example is 0-d: a scalar (immutable) or a 0-d array (mutable, a view where NumPy's is
+        # one: y[1, ...], np.asarray(s), x.reshape(())). A mapped input is NumPy's X[i], a scalar;
+        # a primitive's result is what the primitive gives for example 0.
+        return _zero_d_kind(call) if call is not None else BatchScalarBox
 
     def ndim(self, value: Any) -> int:
         return ndim_of(value)
@@ -450,6 +459,37 @@ class ArrayBatching(BatchSpace):
         if isinstance(value, Box):
             return broadcast_to(expand_dims(value, dim), target)
         return _np.array(_np.broadcast_to(_np.expand_dims(value, dim), target))  # writeable, as vmap's results are
+
+
+def _plain_example(a: Any, d: Any) -> Any:
+    """Example 0 of an argument as a plain value (a copy: the primitive must not write into the stack)."""
+    if type(d) is tuple:
+        return tuple(_plain_example(p, e) for p, e in zip(a, d))
+    while isinstance(a, Box):
+        if a.batched:
+            raise LookupError("batched by another vmap")
+        a = a._value
+    if d is not None:
+        a = a[(slice(None),) * d + (0,)]
+    return a.copy() if isinstance(a, (_np.ndarray, _np.generic)) else a
+
+
+def _zero_d_kind(call: tuple) -> type:
+    """The box class of a primitive's batched 0-d results: what NumPy gives for example 0.
+
+    A ufunc (or SciPy's) always gives a scalar for 0-d operands; other functions are asked.
+    """
+    fun, args, dims, kwargs = call
+    if isinstance(fun, _np.ufunc):
+        return BatchScalarBox
+    try:
+        example = [_plain_example(a, d) for a, d in zip(args, dims)]
+        kw = {k: _plain_example(v, None) for k, v in kwargs.items()}
+        with _np.errstate(all="ignore"):
+            r = fun(*example, **kw)
+    except Exception:
+        return BatchScalarBox
+    return BatchArrayBox if isinstance(r, _np.ndarray) and not isinstance(r, Box) else BatchScalarBox
 
 
 _SPACE = ArrayBatching()

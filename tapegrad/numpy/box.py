@@ -589,6 +589,7 @@ class ScalarBox(ArrayBox):
     """
 
     __slots__ = ()
+    immutable = True  # asarray of it is a new array, as NumPy's of a scalar
 
     def __len__(self) -> int:
         raise TypeError(f"object of type {type(self._value).__name__!r} has no len()")
@@ -597,7 +598,8 @@ class ScalarBox(ArrayBox):
         raise TypeError(f"{type(self._value).__name__!r} object is not iterable")
 
     def __getitem__(self, idx: Any) -> Any:
-        return indexing.getitem(self, _plain_index(idx))
+        # link: under vmap, a result sharing the scalars' stack is noted as a copy (NumPy's never is a view)
+        return memory.link(self, indexing.getitem(self, _plain_index(idx)))
 
     def __setitem__(self, idx: Any, value: Any) -> None:
         raise TypeError(f"{type(self._value).__name__!r} object does not support item assignment")

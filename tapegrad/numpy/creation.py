@@ -192,6 +192,8 @@ def asarray(obj: Any, dtype: Any = None, **kwargs: Any) -> Any:
         return array(obj, dtype=dtype)
     if isinstance(obj, Box):
         order = kwargs.get("order")
+        if getattr(obj, "immutable", False):  # a scalar: NumPy makes a new 0-d array of it
+            return array(obj, dtype=dtype, order=order)
         if order is not None and _np.asarray(getval(obj), order=order) is not getval(obj):
             obj = _copy_box(obj, order)  # NumPy copies into the order asked for
         return astype(obj, dtype) if dtype is not None and _np.dtype(dtype) != obj.dtype else obj

@@ -149,7 +149,7 @@ def first_example(x: Any) -> Optional[_np.ndarray]:
     for _, d in layers:
         if v.shape[d] == 0:
             return None
-        v = v[(slice(None),) * d + (0,)]
+        v = v[(slice(None),) * d + (0, Ellipsis)]  # a 0-d example stays an array (a view)
     return v
 
 
@@ -214,6 +214,8 @@ def _spec_of(x: Box, block: Block) -> Optional[Spec]:
 
 def write(target: Box, idx: Any, value: Any) -> None:
     """``target[idx] = value`` as NumPy does it, recorded as a derivative of the values written."""
+    if getattr(target, "immutable", False):  # a scalar (batched by vmap too: its stack is writeable)
+        raise ValueError("assignment destination is read-only")
     block = _block_of(target)
     root = block.root
     live, refs = [], []

@@ -29,10 +29,10 @@ SIMPLIFY = [
 
 
 class _Shrinker:
-    def __init__(self, source: str, second_order: bool, max_checks: int, tg_numpy):
+    def __init__(self, source: str, second_order: bool, max_checks: int, tg_numpy, checker=None):
         self.second_order = second_order
         self.checks_left = max_checks
-        self.check = lambda src: check(src, second_order, tg_numpy)
+        self.check = checker or (lambda src: check(src, second_order, tg_numpy))
         first = self.check(source)
         self.key = first[0].key() if first else None
         self.best = source
@@ -148,14 +148,15 @@ class _Shrinker:
         return self.fails(Program(p.stmts, tuple(rnd(v) for v in p.inputs), p.outputs, p.seed))
 
 
-def shrink(source: str, second_order: bool = False, max_checks: int = 300, tg_numpy=None) -> str:
+def shrink(source: str, second_order: bool = False, max_checks: int = 300, tg_numpy=None, checker=None) -> str:
     """The smallest program found that fails like ``source`` (``source`` if it passes).
 
-    ``tg_numpy`` replaces ``tapegrad.numpy`` as the module under test (as in ``check``).
+    ``tg_numpy`` replaces ``tapegrad.numpy`` as the module under test (as in ``check``);
+    ``checker(source) -> discrepancies`` replaces ``check`` itself (the vmap mode's).
     """
     import tapegrad.numpy
 
-    s = _Shrinker(source, second_order, max_checks, tg_numpy or tapegrad.numpy)
+    s = _Shrinker(source, second_order, max_checks, tg_numpy or tapegrad.numpy, checker)
     if s.key is None:
         return source
     progress = True
