@@ -70,6 +70,22 @@ def test_first_derivatives_in_several_threads_at_once():
     assert out.split("\n")[:2] == ["4 True True", "True"]
 
 
+def test_a_submodule_read_first_by_several_threads_at_once():
+    # the threads that did not run its code wait for it to finish (none sees a half-made module)
+    code = (
+        "import threading, numpy, tapegrad.numpy as np\n"
+        "barrier, out = threading.Barrier(8), []\n"
+        "def run():\n"
+        "    barrier.wait()\n"
+        "    out.append(float(np.linalg.inv(numpy.eye(2) * 2.0)[0, 0]))\n"
+        "threads = [threading.Thread(target=run) for _ in range(8)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print(out == [0.5] * 8)\n"
+    )
+    for _ in range(3):
+        assert _fresh(code).strip() == "True"
+
+
 def test_random_fft_and_linalg_are_real_modules_that_load_at_first_use():
     out = _fresh(
         "import sys, types, numpy, tapegrad.numpy as np\n"

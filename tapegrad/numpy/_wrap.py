@@ -12,6 +12,7 @@ import functools
 import importlib.util
 import operator
 import sys
+from _thread import RLock, get_ident
 from types import ModuleType, SimpleNamespace
 from typing import Any, Callable, Optional
 
@@ -42,6 +43,33 @@ ops = SimpleNamespace()
 LAZY_SUBMODULES = {"fft": "numpy.fft", "linalg": "numpy.linalg", "random": "numpy.random"}
 
 
+class _LazySubmodule(ModuleType):
+    """A module whose code has not run yet: the first attribute read runs it (``lazy_submodule``).
+
+    Other threads reading it meanwhile wait for the code to finish (importlib's
+    ``LazyLoader`` lets them see a half-made module before Python 3.12); the
+    thread running it reads what is there. Once run, the module is a plain
+    module, and reads cost nothing more.
+    """
+
+    def __getattribute__(self, name: str) -> Any:
+        if type(self) is _LazySubmodule and _LOADING.get(id(self)) != get_ident():
+            with _LOAD_LOCK:
+                if type(self) is _LazySubmodule and id(self) not in _LOADING:
+                    _LOADING[id(self)] = get_ident()
+                    try:
+                        spec = ModuleType.__getattribute__(self, "__spec__")
+                        spec.loader.exec_module(self)
+                        self.__class__ = ModuleType
+                    finally:
+                        del _LOADING[id(self)]
+        return ModuleType.__getattribute__(self, name)
+
+
+_LOAD_LOCK = RLock()
+_LOADING: dict = {}  # id of a lazy module -> the thread running its code
+
+
 def lazy_submodule(package: str, name: str) -> ModuleType:
     """``package.name`` as a module object whose code runs when one of its names is first read.
 
@@ -54,10 +82,9 @@ def lazy_submodule(package: str, name: str) -> ModuleType:
         return sys.modules[fullname]
     spec = importlib.util.find_spec(fullname)
     assert spec is not None and spec.loader is not None, fullname
-    spec.loader = importlib.util.LazyLoader(spec.loader)
     module = importlib.util.module_from_spec(spec)
+    module.__class__ = _LazySubmodule
     sys.modules[fullname] = module
-    spec.loader.exec_module(module)
     return module
 
 
