@@ -514,7 +514,9 @@ def _agrees_with_numpy(f, *args, in_axes=0):
     onp.testing.assert_allclose(vmap(f, in_axes=in_axes)(*args), want, rtol=1e-12)
     per = _numpy_loop(lambda *a, np: onp.asarray(grad(f)(*a)), *args, in_axes=in_axes)
     onp.testing.assert_allclose(vmap(grad(f), in_axes=in_axes)(*args), per, rtol=1e-12)
-    onp.testing.assert_allclose(grad(lambda *a: np.sum(vmap(f, in_axes=in_axes)(*a)))(*args), per, rtol=1e-12)
+    first = in_axes[0] if isinstance(in_axes, tuple) else in_axes  # the gradient has x's layout
+    onp.testing.assert_allclose(grad(lambda *a: np.sum(vmap(f, in_axes=in_axes)(*a)))(*args),
+                                onp.moveaxis(per, 0, first), rtol=1e-12)
 
 
 def test_a_zero_d_view_of_a_batched_array_sees_writes() -> None:
@@ -560,15 +562,38 @@ def test_asarray_of_a_batched_scalar_is_a_new_array() -> None:
     _agrees_with_numpy(f, RNG.standard_normal((3, 4)), RNG.standard_normal(3), in_axes=(0, 0))
 
 
-def test_scalars_are_never_written_through_put_or_fill() -> None:
+def test_writes_into_a_scalar_are_numpys() -> None:
     """``y.put(...)`` and ``y.fill(...)`` on a scalar example changed it (NumPy writes into a temporary
-    copy); they raise as they do without vmap (seed 215)."""
-    for write in (lambda s: s.put([0, -1], 2.0), lambda s: s.fill(2.0)):
-        def f(y):
+    copy: nothing changes); ``np.copyto`` and ``np.place`` raise NumPy's TypeError (seed 215)."""
+    for write in (lambda s, np: s.put([0, -1], 2.0), lambda s, np: s.fill(2.0), lambda s, np: np.put(s, [0], 2.0)):
+        def f(y, np=np):
             s = np.sum(y)
-            with pytest.raises(ValueError, match="read-only"):
+            write(s, np)
+            return s * 1.0
+
+        _agrees_with_numpy(f, RNG.standard_normal((2, 3)))
+    for write in (lambda s: np.copyto(s, 2.0), lambda s: np.place(s, True, 2.0)):
+        def g(y):
+            s = np.sum(y)
+            with pytest.raises(TypeError, match="must be"):
                 write(s)
             return s
 
-        onp.testing.assert_allclose(vmap(f)(onp.ones((2, 3))), [3.0, 3.0])
-        onp.testing.assert_allclose(grad(f)(onp.ones(3)), onp.ones(3))
+        onp.testing.assert_allclose(vmap(g)(onp.ones((2, 3))), [3.0, 3.0])
+        onp.testing.assert_allclose(grad(g)(onp.ones(3)), onp.ones(3))
+
+
+def test_an_element_taken_before_an_in_place_write_keeps_its_value() -> None:
+    """``d = b[2]`` of a batched ``b`` is each example's scalar (a copy in NumPy); it was a view of the stack,
+    so ``b //= 2`` done in place changed it: a wrong value with no error (seed 224)."""
+    def f(y, np=np):
+        b = np.ravel(np.ones_like(y))
+        d = b[2]
+        b //= 2
+        c = y * 1.0
+        e = c[1]
+        c *= 3.0
+        return d * 1.0 + e + c[0]
+
+    _agrees_with_numpy(f, RNG.standard_normal((4, 3)).T.copy(), in_axes=1)
+    _agrees_with_numpy(f, RNG.standard_normal((3, 4)))

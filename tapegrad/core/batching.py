@@ -62,7 +62,8 @@ class BatchSpace:
     def box_type(self, value: Any, dim: int, call: Optional[tuple] = None) -> type:
         """The box class of ``value`` batched along ``dim`` (an array's, a scalar's...).
 
-        ``call``, for the output of a primitive, is ``(fun, args, dims, kwargs)``: where the
+        ``call``, for the output of a primitive, is ``(fun, args, dims, kwargs, boxed)`` (``boxed``:
+        the arguments as given, batched ones boxed): where the
         value alone does not tell what one example is (an array or a scalar of the same shape),
         the space may compute ``fun`` on one example to see.
         """
@@ -216,7 +217,7 @@ class BatchTrace:
         ans, dim = out
         if type(dim) is int:  # one output: its space may ask an example what it is (a 0-d array or a scalar)
             space = _SPACES.get(type(ans)) or space_of(ans)
-            return space.box_type(ans, dim, (prim.fun, vals, dims, kwargs))(ans, self, dim)
+            return space.box_type(ans, dim, (prim.fun, vals, dims, kwargs, args))(ans, self, dim)
         return self.box(ans, dim)
 
     def _in_keywords(self, kwargs: dict) -> bool:

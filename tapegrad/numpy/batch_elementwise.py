@@ -23,9 +23,19 @@ from .indexing import _where, getitem
 for _fun in (
     ufuncs.add, ufuncs.subtract, ufuncs.multiply, ufuncs.divide, ufuncs.power, ufuncs._safe_mul_p,
     ufuncs._safe_div_p, ufuncs.one_minus_square, _ew.clip, _ew.nan_to_num,
-    _ew._modf_fraction, _ew.sinc, _ew._bessel_i1, _ew.i0, creation._copy, creation._astype_p, _where,
+    _ew._modf_fraction, _ew.sinc, _ew._bessel_i1, _ew.i0, creation._copy, _where,
 ):
     def_rules(_fun, batch=elementwise(_fun))
+
+
+def _astype_batch(args: tuple, dims: tuple) -> Any:
+    """``astype(x, dtype)``: the dtype is a parameter, not an operand that broadcasts."""
+    if dims[1] is not None:
+        return NotImplemented
+    return creation._astype_p(*args), dims[0]
+
+
+def_rules(creation._astype_p, batch=_astype_batch)
 
 
 def _part_rule(fun: Any) -> Any:

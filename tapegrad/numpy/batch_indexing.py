@@ -22,6 +22,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..core import Box, def_rules
 from ..core.batching import TUPLE_RULES, BatchError
+from . import creation
 from ._wrap import shape_of
 from .assignment import erase, gather, scatter, view_of, write_in_place, write_into
 from .assignment import dtype_of
@@ -80,6 +81,10 @@ def _getitem_batch(args: tuple, dims: tuple) -> Any:
     if at is None:
         return NotImplemented
     out = getitem(front(x, d), _prefixed(idx))
+    if is_basic(idx) and len(shape_of(out)) == 1 and not any(i is Ellipsis for i in _prefixed(idx)):
+        # each example's result is a scalar (NumPy's copy of the element), never a view of the stack:
+        # a later in-place write into the array must not change it
+        return creation._copy(out), at
     return (noted_view(out, x) if is_basic(idx) else out), at
 
 

@@ -32,6 +32,7 @@ from .box import ArrayBox, ScalarBox
 from .indexing import getitem
 from .layout import Spec
 from .shaping import broadcast_to, expand_dims, moveaxis, reshape, stack
+from .writes import plain_target_error
 from .vspace import array_vspace
 
 
@@ -105,6 +106,9 @@ class _Batched:
     # called back for the same function, NumPy's function is mapped over the examples itself
     # (on the values under the box, where it dispatches as it should).
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.get("out")
+        if out is not None and any(type(o) is _np.ndarray for o in (out if type(out) is tuple else (out,))):
+            raise plain_target_error(f"numpy.{ufunc.__name__}(..., out=) (also `plain_array += batched`)")
         key = (ufunc, method)
         if key in _ACTIVE.keys:
             if method != "__call__" or "out" in kwargs:
@@ -461,8 +465,9 @@ class ArrayBatching(BatchSpace):
         return _np.array(_np.broadcast_to(_np.expand_dims(value, dim), target))  # writeable, as vmap's results are
 
 
-def _plain_example(a: Any, d: Any) -> Any:
-    """Example 0 of an argument as a plain value (a copy: the primitive must not write into the stack)."""
+def _plain_example(a: Any, d: Any, scalar: bool = False) -> Any:
+    """Example 0 of an argument as a plain value (a copy: the primitive must not write into the stack);
+    a NumPy scalar where the examples are scalars."""
     if type(d) is tuple:
         return tuple(_plain_example(p, e) for p, e in zip(a, d))
     while isinstance(a, Box):
@@ -470,7 +475,7 @@ def _plain_example(a: Any, d: Any) -> Any:
             raise LookupError("batched by another vmap")
         a = a._value
     if d is not None:
-        a = a[(slice(None),) * d + (0,)]
+        a = a[(slice(None),) * d + ((0,) if scalar else (0, Ellipsis))]
     return a.copy() if isinstance(a, (_np.ndarray, _np.generic)) else a
 
 
@@ -479,11 +484,11 @@ def _zero_d_kind(call: tuple) -> type:
 
     A ufunc (or SciPy's) always gives a scalar for 0-d operands; other functions are asked.
     """
-    fun, args, dims, kwargs = call
+    fun, args, dims, kwargs, boxed = call
     if isinstance(fun, _np.ufunc):
         return BatchScalarBox
     try:
-        example = [_plain_example(a, d) for a, d in zip(args, dims)]
+        example = [_plain_example(a, d, getattr(b, "immutable", False)) for a, d, b in zip(args, dims, boxed)]
         kw = {k: _plain_example(v, None) for k, v in kwargs.items()}
         with _np.errstate(all="ignore"):
             r = fun(*example, **kw)

@@ -240,6 +240,8 @@ def astype(x: Any, dtype: Any) -> Any:
     """Cast; casting to an integer or boolean type drops the derivative (it is zero)."""
     if _np.dtype(dtype).kind in "fc":
         return _astype_p(x, dtype)
+    if isinstance(getval(x), Box):  # batched by vmap: every example cast at once, without derivative
+        return _astype_p(getval(x), dtype)
     return _fresh(_np.asarray(getval(x)).astype(dtype))  # integers: no derivative, but writable by traced values
 
 

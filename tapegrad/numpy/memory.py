@@ -214,8 +214,10 @@ def _spec_of(x: Box, block: Block) -> Optional[Spec]:
 
 def write(target: Box, idx: Any, value: Any) -> None:
     """``target[idx] = value`` as NumPy does it, recorded as a derivative of the values written."""
-    if getattr(target, "immutable", False):  # a scalar (batched by vmap too: its stack is writeable)
-        raise ValueError("assignment destination is read-only")
+    if getattr(target, "immutable", False):
+        # a scalar (batched by vmap too: its stack is writeable). NumPy's put and fill write into a
+        # temporary copy of one; its other writes raise (writes._numpy_checks) before this.
+        return
     block = _block_of(target)
     root = block.root
     live, refs = [], []

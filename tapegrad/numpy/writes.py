@@ -15,15 +15,18 @@ from typing import Any
 import numpy as _np
 
 from ..core import CONSTANT, Box, TraceLeakError, getval
+from ..core.batching import BatchError
 from ._wrap import dispatches, is_complex, shape_of
 from .layout import all_positions
 from .indexing import getitem
-from .memory import write, write_overlapping
+from .memory import first_example, write, write_overlapping
 from .shaping import as_array, broadcast_to, ravel
 from .ufuncs import real
 
 
 def _refuse_plain_target(name: str, *values: Any) -> None:
+    if any(isinstance(getval(v), Box) for v in values):  # batched by vmap
+        raise plain_target_error(f"numpy.{name}")
     if any(isinstance(v, Box) and v._trace is not CONSTANT for v in values):
         raise TraceLeakError(
             f"numpy.{name} would write traced values into a plain ndarray, and their derivative "
@@ -32,11 +35,24 @@ def _refuse_plain_target(name: str, *values: Any) -> None:
         )
 
 
+def plain_target_error(what: str) -> BatchError:
+    return BatchError(
+        f"vmap: {what} would write values that differ between examples into a plain ndarray (an argument "
+        "passed with in_axes=None, or an array not made by tapegrad.numpy), which holds one value for every "
+        "example. Map that argument too (in_axes=0), or write into a copy made inside the function "
+        "(a = a.copy(), np.array(a))."
+    )
+
+
 def _numpy_checks(np_fun: Any, a: Box, *args: Any, **kwargs: Any) -> None:
-    """Raise what NumPy raises for this call (casting, sizes, bounds), from a scratch array of ``a``'s dtype."""
+    """Raise what NumPy raises for this call (casting, sizes, bounds), from a scratch array of ``a``'s dtype
+    (with example 0 of a value batched by vmap)."""
     scratch = _np.zeros(shape_of(a), getval(a).dtype)
-    scratch.flags.writeable = bool(getval(a).flags.writeable)
-    np_fun(scratch, *[getval(x) for x in args], **kwargs)
+    if getattr(a, "immutable", False):
+        scratch = scratch[()]  # a NumPy scalar: NumPy raises, or writes into a temporary copy (write does nothing)
+    else:
+        scratch.flags.writeable = bool(getval(a).flags.writeable)
+    np_fun(scratch, *[first_example(x) if isinstance(getval(x), Box) else getval(x) for x in args], **kwargs)
 
 
 def _cycled(values: Any, n: int) -> Any:
