@@ -6,6 +6,7 @@
 
 The mechanisms and the switch that turns each off (read once, at import):
 
+    c_engine      TAPEGRAD_PURE_PYTHON=1   the C engine (core/_fastpath.c, _fp_*.c); the twins and the cache go with it
     fast_rules    TAPEGRAD_FAST_RULES=0    C twins of add's, matmul's and tanh's first-order rules (_fastrules.c)
     array_cache   TAPEGRAD_ARRAY_CACHE=0   derivatives' array buffers reused from call to call (_arraycache.c)
     speed_hints   TAPEGRAD_SPEED_HINTS=0   what VJPs read, matmul's fused value and JVP, and the C twins (numpy/hints.py)
@@ -34,8 +35,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-MECHANISMS = {"fast_rules": "TAPEGRAD_FAST_RULES", "array_cache": "TAPEGRAD_ARRAY_CACHE",
-              "speed_hints": "TAPEGRAD_SPEED_HINTS"}
+# name -> the environment variable and the value that turn it off
+MECHANISMS = {"c_engine": ("TAPEGRAD_PURE_PYTHON", "1"), "fast_rules": ("TAPEGRAD_FAST_RULES", "0"),
+              "array_cache": ("TAPEGRAD_ARRAY_CACHE", "0"), "speed_hints": ("TAPEGRAD_SPEED_HINTS", "0")}
 WORKLOADS = "rnn,logreg,mlp,hvp,jacobian,tanh4,chain"
 REPEATS = {"full": (5, 200, 1.5), "quick": (3, 20, 0.2), "tiny": (1, 1, 0.0)}  # as benchmarks/run.py
 
@@ -79,10 +81,10 @@ def child(keys: list[str], libs: list[str], size: str) -> dict:
     return out
 
 
-def _run(env_var: str | None, keys: list[str], libs: list[str], size: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in MECHANISMS.values()}
-    if env_var:
-        env[env_var] = "0"
+def _run(switch: tuple | None, keys: list[str], libs: list[str], size: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {var for var, _ in MECHANISMS.values()}}
+    if switch:
+        env[switch[0]] = switch[1]
     cmd = [sys.executable, os.path.abspath(__file__), "--child", "--only", ",".join(keys), "--libs", ",".join(libs),
            "--size", size]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
@@ -113,13 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     states = {"on": None, **{name: MECHANISMS[name] for name in names}}
     runs: dict = {state: [] for state in states}
     for i in range(args.runs):
-        for state, env_var in states.items():
-            print(f"run {i + 1}/{args.runs}: {state if env_var is None else env_var + '=0'}", file=sys.stderr, flush=True)
-            runs[state].append(_run(env_var, keys, libs, args.size))
+        for state, switch in states.items():
+            print(f"run {i + 1}/{args.runs}: {state if switch is None else '='.join(switch)}", file=sys.stderr, flush=True)
+            runs[state].append(_run(switch, keys, libs, args.size))
     print(f"\ntapegrad/autograd, medians of {args.runs} runs per state (wall / CPU time); "
           "off/on above 1: what the mechanism saves; tapegrad's minor page faults per call, on / off\n")
     for name in names:
-        print(f"{name} (off: {MECHANISMS[name]}=0)")
+        print(f"{name} (off: {'='.join(MECHANISMS[name])})")
         print(f"  {'workload':9s} {'on':>17s} {'off':>17s} {'off/on':>13s}  faults")
         for key in keys:
             on = [_ratios(runs["on"], key, c) for c in ("wall", "cpu")]
