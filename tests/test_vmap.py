@@ -597,3 +597,25 @@ def test_an_element_taken_before_an_in_place_write_keeps_its_value() -> None:
 
     _agrees_with_numpy(f, RNG.standard_normal((4, 3)).T.copy(), in_axes=1)
     _agrees_with_numpy(f, RNG.standard_normal((3, 4)))
+
+
+def test_a_masked_write_of_values_viewing_the_target_is_refused() -> None:
+    """``x[mask] = x.ravel()[:k]``: NumPy reads such values as it writes them; the batched write read them
+    all first, a wrong value under vmap and a wrong gradient under grad(vmap) (seeds 667, 862, 919, 571).
+    Refused with what to do instead, until it is batched; with a copy of the values it is NumPy's."""
+    mask = onp.array([[True, False, False, False], [False, True, True, True], [True, False, True, True]])
+
+    def f(x, np=np):
+        x[mask] = x.ravel()[:7]
+        return np.sum(x * np.cos(np.arange(12.0)).reshape(3, 4))
+
+    X = RNG.standard_normal((2, 3, 4))
+    for mapped in (vmap(f), vmap(grad(f)), grad(lambda X: np.sum(vmap(f)(X)))):
+        with pytest.raises(BatchError, match=r"copy\(\)"):
+            mapped(X)
+
+    def g(x, np=np):
+        x[mask] = x.ravel()[:7].copy()
+        return np.sum(x * np.cos(np.arange(12.0)).reshape(3, 4))
+
+    _agrees_with_numpy(g, X)

@@ -29,6 +29,7 @@ from typing import Any, Callable, Optional
 import numpy as _np
 
 from ..core import STATE, Box, getval
+from ..core.batching import BatchError
 from ..core.box import constant
 from ..core.reverse import release
 from ._wrap import provide, shape_of
@@ -63,6 +64,11 @@ def _in_turn(root: Box, spec: Optional[Spec], idx: Any, value: Any) -> Any:
     derivative).
     """
     root_v, v = getval(root), getval(value)
+    if isinstance(v, Box) or isinstance(root_v, Box):  # batched by vmap
+        if not all(p is None or p is Ellipsis or isinstance(p, (int, slice, _np.integer))
+                   for p in (idx if type(idx) is tuple else (idx,))):  # a fancy or boolean index
+            _refuse_batched_overlap(root, value)
+        return value
     if type(v) is not _np.ndarray or not _np.may_share_memory(v, root_v):
         return value
     read = Spec(v, root_v)
@@ -70,6 +76,19 @@ def _in_turn(root: Box, spec: Optional[Spec], idx: Any, value: Any) -> Any:
     written = all_positions(spec, root)[idx]
     landed = codes.reshape(-1)[written.reshape(-1)]
     return as_shape(_decoded(root, landed, None if spec is None else spec.component), written.shape)
+
+
+def _refuse_batched_overlap(root: Any, value: Any) -> None:
+    """Under vmap, a write whose values view the memory it writes (read by NumPy as it writes) is refused."""
+    a, b = stack_layers(root)[0], stack_layers(value)[0]
+    block = getattr(value, "_block", None)
+    if (block is not None and block.root is root) or (
+            type(a) is _np.ndarray and type(b) is _np.ndarray and _np.may_share_memory(a, b)):
+        raise BatchError(
+            "vmap: a fancy, boolean or function write (x[mask] = v, np.place, np.put...) whose values view "
+            "the memory it writes (v = x.ravel()[:k]) is not supported: NumPy reads such values as it "
+            "writes. Copy them first (x[mask] = x.ravel()[:k].copy())."
+        )
 
 
 def _decoded(root: Box, codes: _np.ndarray, part: Optional[str]) -> Any:
@@ -103,6 +122,9 @@ def write_overlapping(target: Box, values: Any, call: Any) -> bool:
     block = _block_of(target)
     root = block.root
     root_v, v = getval(root), getval(values)
+    if isinstance(v, Box) or isinstance(root_v, Box):  # batched by vmap
+        _refuse_batched_overlap(root, values)
+        return False
     if type(v) is not _np.ndarray or not _np.may_share_memory(v, root_v):
         return False
     spec, read = _spec_of(target, block), Spec(v, root_v)
