@@ -192,6 +192,37 @@ box_for(PyObject *value, PyObject *trace, PyObject *node)
     return PyObject_CallFunctionObjArgs(py_new_box, value, trace, node, NULL);
 }
 
+/* ----- getval ---------------------------------------------------------------- */
+
+static PyObject *s_batched;
+
+/* box.getval in C, the same steps: the plain value under any number of boxes; a
+ * box of a batch trace (its class's `batched` is True) stays, with the boxes of
+ * differentiations under it removed. Rules call it on every argument. */
+static PyObject *
+fp_getval(PyObject *self, PyObject *x)
+{
+    while (PyObject_TypeCheck(x, &BoxBaseType)) {
+        BoxObject *box = (BoxObject *)x;
+        if (_PyType_Lookup(Py_TYPE(x), s_batched) == Py_True) {
+            PyObject *inner = fp_getval(self, box->value);
+            if (inner == NULL || inner == box->value) {
+                Py_XDECREF(inner);
+                if (inner == NULL)
+                    return NULL;
+                Py_INCREF(x);
+                return x;
+            }
+            PyObject *out = make_box((PyObject *)Py_TYPE(x), inner, box->trace, box->node);
+            Py_DECREF(inner);
+            return out;
+        }
+        x = box->value;
+    }
+    Py_INCREF(x);
+    return x;
+}
+
 /* ----- the module ----------------------------------------------------------- */
 
 static PyMethodDef fp_methods[] = {
@@ -214,6 +245,7 @@ static PyMethodDef fp_methods[] = {
      "ReverseTrace.record in C."},
     {"backward_pass", (PyCFunction)(void (*)(void))fp_backward_pass, METH_FASTCALL,
      "reverse.backward_pass in C."},
+    {"getval", fp_getval, METH_O, "box.getval in C: the plain value under any boxes (a batched box stays)."},
     {NULL, NULL, 0, NULL}
 };
 
@@ -242,6 +274,7 @@ PyInit__fastpath(void)
     INTERN(s_fuses, "fuses");
     INTERN(s_record_fused, "record_fused");
     INTERN(s_computes, "computes");
+    INTERN(s_batched, "batched");
     if (PyType_Ready(&BoxBaseType) < 0)
         return NULL;
     OperatorBaseType.tp_base = &BoxBaseType;

@@ -281,6 +281,10 @@ def getval(x: Any) -> Any:
     return x
 
 
+if EXT is not None:
+    getval = EXT.getval  # noqa: F811 - the same steps in C: rules call it on every argument
+
+
 def isbox(x: Any) -> bool:
     """True if ``x`` is being traced."""
     return isinstance(x, Box)
