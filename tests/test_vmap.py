@@ -501,10 +501,10 @@ def test_tapegrad_errors_are_tapegrad_errors() -> None:
 
 
 def _numpy_loop(f, *args, in_axes=0):
-    """``f`` run by plain NumPy on each example (``np=numpy``; an example is NumPy's ``X[i]``), stacked."""
+    """``f`` run by plain NumPy on each example (``np=numpy``; an example is a copy of NumPy's ``X[i]``), stacked."""
     axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
     n = next(onp.shape(a)[d] for a, d in zip(args, axes) if d is not None)
-    return onp.stack([f(*[a if d is None else onp.array(a, copy=True)[(slice(None),) * d + (i,)]
+    return onp.stack([f(*[a if d is None else onp.array(a, copy=True)[(slice(None),) * d + (i,)].copy()
                           for a, d in zip(args, axes)], np=onp) for i in range(n)])
 
 
@@ -619,3 +619,158 @@ def test_a_masked_write_of_values_viewing_the_target_is_refused() -> None:
         return np.sum(x * np.cos(np.arange(12.0)).reshape(3, 4))
 
     _agrees_with_numpy(g, X)
+
+
+def test_a_view_of_a_flipped_view_sees_writes_through_it() -> None:
+    """``z = np.flip(y, -1).reshape(-1)`` is a view in NumPy; with one example the stack's reshape gave its
+    examples' axis another stride, so it was left unlinked and a fancy ``+=`` through the flip did not reach
+    it: a wrong value with no error (seed 10839)."""
+    def f(y, np=np):
+        a = np.flip(y, -1)
+        z = a.reshape(-1)
+        a[np.array([[0, 3], [3, 0]])] += 2.0 * y[1]
+        return np.sum(z * np.cos(np.arange(4.0))) + np.sum(y * np.sin(np.arange(4.0)))
+
+    for n in (1, 3):
+        Y = RNG.standard_normal((n, 4))
+        _agrees_with_numpy(f, Y)
+        _agrees_with_numpy(f, Y.T.copy(), in_axes=1)
+
+
+def test_ravel_of_a_flipped_view_is_a_copy_as_in_numpy() -> None:
+    """``np.flip(y, -1).ravel()`` copies in NumPy (a 1-d array with a negative stride is not contiguous);
+    the stack's reshape made it a view, which a later write into ``y`` changed (seed 13203)."""
+    def f(y, np=np):
+        d = np.flip(y, -1).ravel()
+        y[np.array([False, False, False, True])] -= np.sum(d)
+        return np.sum(d * np.cos(np.arange(4.0))) + np.sum(y * np.sin(np.arange(4.0)))
+
+    Y = RNG.standard_normal((2, 4))
+    _agrees_with_numpy(f, Y)
+    _agrees_with_numpy(f, Y.T.copy(), in_axes=1)
+
+
+def test_views_of_a_batch_of_one_see_writes() -> None:
+    """With a batch of one example, NumPy may give the examples' axis of a view any stride: the views were
+    left unlinked, and did not see later writes (``expand_dims`` of a flip, seed 12726, also a wrong
+    gradient and JVP; ``broadcast_to``, seed 14700)."""
+    def flipped(y, np=np):
+        b = np.flip(y)
+        c = np.expand_dims(b, -2)
+        b[2:] = b.ravel()[:1].reshape(1,)
+        return np.sum(c * np.cos(np.arange(3.0)).reshape(1, 3))
+
+    def broadcast(y, np=np):
+        a = np.broadcast_to(y, (1, 4))
+        y[2, None] = y.ravel()[:1].reshape(1,) * 3.0
+        return np.sum(a * np.cos(np.arange(4.0)).reshape(1, 4))
+
+    _agrees_with_numpy(flipped, RNG.standard_normal((1, 3)))
+    _agrees_with_numpy(broadcast, RNG.standard_normal((1, 4)))
+    _agrees_with_numpy(broadcast, RNG.standard_normal((3, 4)))
+    v = RNG.standard_normal(3)
+    jvp = lambda y: make_jvp(flipped)(y)(v)[1]  # noqa: E731
+    onp.testing.assert_allclose(vmap(jvp)(RNG.standard_normal((1, 3))[:1] * 0 + v), [jvp(v)], rtol=1e-12)
+
+
+def test_examples_of_a_moved_axis_are_laid_out_as_copies() -> None:
+    """An example mapped along a later axis is laid out as a fresh copy of NumPy's ``X[:, i]`` would be, so
+    NumPy's layout questions get that array's answers: ``x.reshape(12, 1, order='A')`` is a view whose
+    writes reach ``x`` (seed 13029), and ``x.ravel()`` a view, so a masked write of it into ``x`` is
+    refused as on examples first (seeds 11905, 14460)."""
+    def f(x, np=np):
+        b = x.reshape(12, 1, order="A")
+        b *= np.sum(x) * 0.1
+        return np.sum(x * np.cos(np.arange(12.0)).reshape(4, 3))
+
+    X = RNG.standard_normal((4, 2, 3))
+    _agrees_with_numpy(f, X, in_axes=1)
+    _agrees_with_numpy(f, onp.moveaxis(X, 1, 2).copy(), in_axes=2)
+
+    mask = onp.arange(12).reshape(4, 3) % 5 != 1
+
+    def g(x, np=np):
+        x[mask] = x.ravel()[:9]
+        return np.sum(x)
+
+    with pytest.raises(BatchError, match=r"copy\(\)"):
+        vmap(g, in_axes=1)(X)
+
+
+def test_a_write_while_an_unlinked_view_lives_is_refused(monkeypatch) -> None:
+    """Where vmap cannot link a view of a batched array to it, a write into either while the view lives is
+    refused (NumPy's would reach both); after the view is gone, or into a copy, it is NumPy's."""
+    from tapegrad.numpy import batching, memory
+
+    def unlink(base, out):  # every view left unlinked, as a view vmap cannot link is
+        o, b = memory.stack_layers(out)[0], memory.stack_layers(base)[0]
+        if isinstance(o, onp.ndarray) and isinstance(b, onp.ndarray) and onp.may_share_memory(o, b):
+            return batching._unlinked(memory._block_of(base), out)
+        return out
+
+    monkeypatch.setattr(memory, "BATCHED_LINK", unlink)
+
+    def through_base(y, np=np):
+        a = np.flip(y)
+        y[0] = 5.0
+        return a
+
+    def through_view(y, np=np):
+        a = np.flip(y)
+        a[0] = 5.0
+        return y
+
+    def copied(y, np=np):
+        a = np.flip(y).copy()
+        y[0] = 5.0
+        return a + y
+
+    def gone(y, np=np):
+        np.flip(y)
+        y[0] = 5.0
+        return y
+
+    Y = RNG.standard_normal((3, 4))
+    for f in (through_base, through_view):
+        with pytest.raises(BatchError, match=r"copy\(\)"):
+            vmap(f)(Y)
+    for f in (copied, gone):
+        onp.testing.assert_allclose(vmap(f)(Y), _numpy_loop(f, Y))
+
+
+def test_shares_memory_answers_as_numpy_does_per_example() -> None:
+    """``np.shares_memory``/``np.may_share_memory`` of batched arrays: NumPy's answer for an example (they
+    said False even for ``(y, y)`` where the examples are 0-d: seeds 11244, 12005, 12413)."""
+    def f(y, np=np):
+        a, b, c, s = y[1:], y[0, ...], y[..., 1], y[0, 0]
+        z = y[..., 0][..., 0]
+        pairs = [(y, y), (a, y), (y, y.copy()), (b, b), (b, y), (c, a), (s, s), (s, y), (z, z), (y[0], y[1])]
+        return np.array([fun(p, q) for p, q in pairs for fun in (np.shares_memory, np.may_share_memory)])
+
+    Y = RNG.standard_normal((3, 4, 2))
+    onp.testing.assert_array_equal(vmap(f)(Y), _numpy_loop(f, Y))
+    onp.testing.assert_array_equal(vmap(f, in_axes=2)(onp.moveaxis(Y, 0, 2)), _numpy_loop(f, Y))
+
+
+def test_a_template_of_scalar_examples_makes_zero_d_arrays() -> None:
+    """``np.zeros_like(s)`` of a scalar is a 0-d array in NumPy (writes into it are allowed); vmap gave a
+    scalar (seeds 12072, 13419, 12303, 10261, 13501)."""
+    kinds = []
+
+    def f(x, s, np=np):
+        made = (np.zeros_like(s), np.ones_like(s * 2.0), np.zeros_like(x[0, 0]), np.ones_like(x[..., 1][0]))
+        writable = []
+        for v in made:  # a 0-d array takes a write; a scalar raises
+            try:
+                v[...] = 3.0
+                writable.append(True)
+            except TypeError:
+                writable.append(False)
+        kinds.append(writable)
+        e = np.zeros_like(s)
+        e[...] = s * x[1, 1]
+        return e * made[0] + np.sum(x)
+
+    X, S = RNG.standard_normal((3, 2, 2)), RNG.standard_normal(3)
+    _agrees_with_numpy(f, X, S)
+    assert kinds and all(k == [True] * 4 for k in kinds)  # vmap's and each of NumPy's examples

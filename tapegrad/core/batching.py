@@ -93,6 +93,13 @@ class BatchSpace:
         """``value`` repeated ``size`` times along a new axis ``dim`` (an unbatched value made a batch)."""
         raise NotImplementedError
 
+    def mapped(self, value: Any, dim: int) -> tuple[Any, int]:
+        """A mapped argument as the trace holds it, and its examples' axis (by default as it is).
+
+        A space may lay the examples out afresh, so that each behaves as a fresh copy of one would.
+        """
+        return value, dim
+
 
 _SPACES: dict[type, BatchSpace] = {}
 
@@ -240,10 +247,19 @@ class BatchTrace:
                 rule = find(fun)
                 if rule is not None:
                     break
-        out = NotImplemented if rule is None or (kwargs and self._in_keywords(kwargs)) else rule(vals, dims, **kwargs)
+        if rule is None or (kwargs and self._in_keywords(kwargs)):
+            out = NotImplemented
+        elif getattr(rule, "sees_boxes", False):  # a rule that asks what each argument is (a scalar...)
+            out = rule(vals, dims, boxed=args, **kwargs)
+        else:
+            out = rule(vals, dims, **kwargs)
         if out is NotImplemented:
             out = looped(fun, vals, dims, self._keywords(kwargs), self.size, plain=True)
-        return self.box(*out)
+        ans, dim = out
+        if type(dim) is int:  # as in compute: an example may be asked what it is (np.zeros_like of a scalar)
+            space = _SPACES.get(type(ans)) or space_of(ans)
+            return space.box_type(ans, dim, (fun, vals, dims, kwargs, args))(ans, self, dim)
+        return self.box(ans, dim)
 
 
 def looped(fun: Callable, args: tuple, dims: tuple, kwargs: dict, size: int, plain: bool = False) -> tuple[Any, Any]:
@@ -455,7 +471,7 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, *, axis_size: Optio
         state.depth += 1
         trace = BatchTrace(new_level(), operator.index(size))
         try:
-            boxed = [v if a is None else trace.box(v, a) for (v, _, _), a in zip(leaves, normal)]
+            boxed = [v if a is None else trace.box(*space_of(v).mapped(v, a)) for (v, _, _), a in zip(leaves, normal)]
             out = fun(*_fill(arg_tree, boxed), **_fill(kw_tree, boxed))
             return _unbatched(out, out_axes, trace)
         finally:

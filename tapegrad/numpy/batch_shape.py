@@ -12,8 +12,9 @@ from typing import Any, Callable
 import numpy as _np
 
 from ..core import def_rules
-from . import rearrange, shaping
+from . import creation, rearrange, shaping
 from ._wrap import shape_of
+from .memory import first_example
 from .batching import (
     PLAIN_RULES, ExampleFlags, axes_of, noted_view, axis_of, batch_size, example_ndim, front, moved, named, ndim_of, reshaped, stacked, unbatched,
 )
@@ -46,7 +47,24 @@ def _read_order(x: Any, d: int, order: Any) -> tuple:
 
 
 def _read(x: Any, d: int, order: Any, new: tuple, n: int) -> Any:
-    """Each example of ``x`` read into shape ``new`` (or flattened with ``new`` None) in ``order``."""
+    """Each example of ``x`` read into shape ``new`` (or flattened with ``new`` None) in ``order``.
+
+    A view where NumPy's result for an example is one, else a copy: NumPy decides, on example 0 (the
+    stack may allow a view where an example does not: ``np.flip(y).ravel()`` copies).
+    """
+    out, at = _read_stack(x, d, order, new, n)
+    one = first_example(x)  # of the vmaps outside this one: the stack of this one's examples
+    if one is not None:
+        one = one[(slice(None),) * d + (0, Ellipsis)] if one.shape[d] else None
+    if one is not None and one.size:
+        o = "C" if order is None else order
+        r = one.ravel(o) if new is None else one.reshape(new, order=o)
+        if not _np.may_share_memory(r, one):
+            return creation._copy(out), at
+    return out, at
+
+
+def _read_stack(x: Any, d: int, order: Any, new: tuple, n: int) -> Any:
     base = x
     order, axes = _read_order(x, d, order)
     if axes is not None:
@@ -268,3 +286,30 @@ def _static(np_fun: Callable) -> Callable:
 
 for _np_fun in (_np.shape, _np.ndim, _np.size, _np.result_type, _np.iscomplexobj, _np.isrealobj, _np.isscalar):
     PLAIN_RULES[_np_fun] = _static(_np_fun)
+
+
+def _memory_query(np_fun: Callable) -> Callable:
+    """``shares_memory``/``may_share_memory``: NumPy's answer for example 0's views of the stacks (every
+    example lies in its stack as example 0 does, so the answer is the same for each)."""
+
+    def rule(args: tuple, dims: tuple, boxed: Any = (), **kwargs: Any) -> Any:
+        examples = []
+        for a, d, b in zip(args, dims, list(boxed) + [None] * (len(args) - len(boxed))):
+            if getattr(b, "immutable", False):
+                examples.append(_np.float64(0))  # a scalar: NumPy reads it into new memory
+                continue
+            one = first_example(a)  # of the vmaps outside this one
+            if one is None:
+                if d is not None:
+                    return NotImplemented  # no examples: the loop's answer (none)
+                examples.append(a)
+                continue
+            examples.append(one[(slice(None),) * d + (0, Ellipsis)] if d is not None else one)
+        return np_fun(*examples, **kwargs), None
+
+    rule.sees_boxes = True  # type: ignore[attr-defined]
+    return rule
+
+
+for _np_fun in (_np.shares_memory, _np.may_share_memory):
+    PLAIN_RULES[_np_fun] = _memory_query(_np_fun)

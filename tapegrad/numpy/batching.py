@@ -29,6 +29,7 @@ from ..core.box import register_box
 from ._wrap import shape_of
 from . import memory
 from .box import ArrayBox, ScalarBox
+from . import creation
 from .indexing import getitem
 from .layout import Spec
 from .shaping import broadcast_to, expand_dims, moveaxis, reshape, stack
@@ -265,18 +266,34 @@ def _linked_view(base: Any, out: Any) -> Any:
     block = memory._block_of(base)
     rv, rlayers = memory.stack_layers(block.root)
     if type(rv) is not _np.ndarray or [t for t, _ in rlayers] != [t for t, _ in olayers]:
-        return out
+        return _unlinked(block, out)
     one, root_one = ov, rv
     for (_, d), (_, r) in zip(olayers, rlayers):
-        if one.shape[d] == 0 or one.strides[d] != root_one.strides[r]:
-            return out
+        # one example's place holds for every example where the view steps over them as the root does
+        # (with one example, any step: NumPy gives any stride to an axis of length 1)
+        if one.shape[d] == 0 or (one.shape[d] > 1 and one.strides[d] != root_one.strides[r]):
+            return _unlinked(block, out)
         one, root_one = one[(slice(None),) * d + (0, Ellipsis)], root_one[(slice(None),) * r + (0, Ellipsis)]
     if not _np.may_share_memory(one, root_one):
-        return out
+        return _unlinked(block, out)
     out._block = block
     out._spec = Spec(one, root_one)
     block.views.append(weakref.ref(out))
     UNLINKED_VIEWS.discard(ov)
+    return out
+
+
+def _unlinked(block: Any, out: Any) -> Any:
+    """``out``, a view of ``block``'s memory that cannot be linked: noted, so that writes into either are refused.
+
+    A write through ``out`` is refused by ``batch_indexing`` (``UNLINKED_VIEWS``), one into the block by
+    ``memory.write`` while ``out`` lives.
+    """
+    if isinstance(out, Box):
+        block.unlinked.append(weakref.ref(out))
+        v = memory.stack_layers(out)[0]
+        if type(v) is _np.ndarray:
+            UNLINKED_VIEWS.add(v)
     return out
 
 
@@ -463,6 +480,23 @@ class ArrayBatching(BatchSpace):
         if isinstance(value, Box):
             return broadcast_to(expand_dims(value, dim), target)
         return _np.array(_np.broadcast_to(_np.expand_dims(value, dim), target))  # writeable, as vmap's results are
+
+
+    def mapped(self, value: Any, dim: int) -> tuple[Any, int]:
+        """A mapped array with its examples first, each C-contiguous (a copy where it is not so already).
+
+        Each example then lies in memory as NumPy's ``X[i].copy()`` does, and NumPy's questions of
+        layout (does ``ravel`` or ``reshape(order='A')`` view or copy?) get that array's answers.
+        An array batched by an outer vmap is left as that vmap laid it out.
+        """
+        v = value
+        while isinstance(v, Box) and not v.batched:
+            v = v._value
+        if type(v) is not _np.ndarray or v.ndim < 2 or (dim == 0 and v.flags.c_contiguous):
+            return value, dim
+        if not isinstance(value, Box):
+            return _np.ascontiguousarray(_np.moveaxis(value, dim, 0)), 0
+        return creation._copy(moved(value, dim, 0), order="C"), 0
 
 
 def _plain_example(a: Any, d: Any, scalar: bool = False) -> Any:

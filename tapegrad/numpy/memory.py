@@ -42,14 +42,19 @@ class Block:
 
     ``marks``: how long each open tape was at the last write, so that the next
     one looks only at what was recorded since (see :func:`_in_place`).
+    ``unlinked``: under ``vmap``, the boxes (weakly held) of views of this
+    memory that could not be linked (their examples do not lie in the stack as
+    the root's do): a write into the block while one lives is refused, as it
+    would not reach them.
     """
 
-    __slots__ = ("root", "views", "marks")
+    __slots__ = ("root", "views", "marks", "unlinked")
 
     def __init__(self, root: Box) -> None:
         self.root = root
         self.views: list = []
         self.marks: list = []
+        self.unlinked: list = []
 
 
 def _in_turn(root: Box, spec: Optional[Spec], idx: Any, value: Any) -> Any:
@@ -242,6 +247,8 @@ def write(target: Box, idx: Any, value: Any) -> None:
         return
     block = _block_of(target)
     root = block.root
+    if block.unlinked:
+        _refuse_unlinked(block)
     live, refs = [], []
     for ref in block.views:  # every view's place, while its value still points into the root
         view = ref()
@@ -264,6 +271,18 @@ def write(target: Box, idx: Any, value: Any) -> None:
     block.views = refs
     for view in live:
         Box._assign(view, view_of(root, view._spec))
+
+
+def _refuse_unlinked(block: Block) -> None:
+    """Under vmap, a write into memory that a live view vmap could not link also shows is refused."""
+    block.unlinked = [ref for ref in block.unlinked if ref() is not None]
+    if block.unlinked:
+        raise BatchError(
+            "vmap: a write into an array (or a view of it) while another view of it is alive that vmap could "
+            "not link to it (np.flip, np.broadcast_to, a transpose or reshape of an array whose examples lie "
+            "in memory differently): NumPy's write would change that view too, vmap's would not. Copy the "
+            "view when you take it (v = np.flip(y).copy()), or take it after the write."
+        )
 
 
 class _Held:
