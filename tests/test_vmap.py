@@ -86,6 +86,7 @@ def test_axis_size_without_mapped_arguments() -> None:
     (lambda: vmap(np.sin, out_axes=None)(onp.ones(3)), "out_axes is None"),
     (lambda: vmap(lambda x: x, in_axes=([0],))({"a": onp.ones(3)}), "do not match"),
     (lambda: vmap(np.sin, in_axes="0"), "must be an int"),
+    (lambda: vmap(lambda s: s)("abc"), "cannot map over a value of type 'str'"),
 ])
 def test_errors_name_the_problem(call, message) -> None:
     with pytest.raises(BatchError, match=message):
@@ -774,3 +775,61 @@ def test_a_template_of_scalar_examples_makes_zero_d_arrays() -> None:
     X, S = RNG.standard_normal((3, 2, 2)), RNG.standard_normal(3)
     _agrees_with_numpy(f, X, S)
     assert kinds and all(k == [True] * 4 for k in kinds)  # vmap's and each of NumPy's examples
+
+
+def test_writing_batched_values_into_a_plain_array_is_refused() -> None:
+    """An array passed with in_axes=None holds one value for every example: batched values written into it
+    are a BatchError saying what to do, by ``+=`` and by NumPy's write functions."""
+    def add_into(x, out):
+        out += x
+        return out
+
+    def copy_into(x, out):
+        onp.copyto(out, x)
+        return out
+
+    for f in (add_into, copy_into):
+        with pytest.raises(BatchError, match=r"in_axes=0.*a = a.copy\(\)"):
+            vmap(f, in_axes=(0, None))(RNG.standard_normal((3, 2)), onp.zeros(2))
+
+
+def test_writes_into_zero_d_array_examples() -> None:
+    """A write into a batched 0-d array, directly or through a view of it (``np.reshape(np.array(s), (1, 1))``),
+    raised NumPy's "multiple indices are not supported for 0d arrays" from the batched write (seed 10065)."""
+    def f(y, np=np):
+        b = np.reshape(np.array(y[1]), (1, 1))
+        b += b[0, 0] * y[2]
+        c = np.array(y[0] * 1.0)
+        c[...] = c * y[3]
+        c += 1.0
+        return np.sum(b) * np.sin(c)
+
+    _agrees_with_numpy(f, RNG.standard_normal((3, 4)))
+
+
+def test_ravel_of_an_f_ordered_copy_is_a_view() -> None:
+    """``d = x.copy('F')`` of a 1-d example is contiguous, so ``d.ravel()`` views it, as NumPy's does; the
+    stack of an F-ordered copy spaces an example's elements by the number of examples, and asking NumPy on
+    that example said copy: a later write into ``d`` did not reach the ravel (seeds 13138, 14710)."""
+    def f(x, y, np=np):
+        d = np.ravel(np.diagonal(x, 0, 0, 1)).copy("F")
+        e = d.ravel()
+        d //= 2.0 + d ** 2
+        b = np.copy(y[...], order="F")
+        np.ravel(b)[:-1] -= 2.0 * y[0]
+        return np.sum(e * np.cos(np.arange(4.0))) + np.sum(b * np.sin(np.arange(3.0)))
+
+    X, Y = RNG.standard_normal((3, 4, 4)), RNG.standard_normal((3, 3))
+    _agrees_with_numpy(f, X, Y)
+    _agrees_with_numpy(f, onp.moveaxis(X, 0, 2).copy(), Y.T.copy(), in_axes=(2, 1))
+
+
+def test_a_reshape_of_a_scalar_is_a_new_writeable_array() -> None:
+    """``np.imag(s).reshape(1, 1)`` of a scalar ``s`` is a new array in NumPy, writeable; vmap's was a
+    read-only view of the stack, and a write into it raised where NumPy's does not (seed 13929)."""
+    def f(y, np=np):
+        c = np.imag(y).reshape(1, 1, order="F")
+        c[None] = y * 3.0
+        return np.sum(c) + y
+
+    _agrees_with_numpy(f, RNG.standard_normal(3))

@@ -284,6 +284,8 @@ def _write_batch(args: tuple, dims: tuple) -> Any:
     stack = moved(out, at, 0)
     component = None if spec is None else spec.component
     target = stack if component is None else (stack.real if component == "real" else stack.imag)
+    if not example:  # 0-d examples: a unit axis to index (every position is 0; the last value wins, as in NumPy)
+        target, example = target[:, None], (1,)
     target[(slice(None),) + _np.unravel_index(selected, example)] = _examples_value(value, dv, n, selected.ndim)
     return out, at
 
@@ -329,10 +331,13 @@ def _write_traced(root: Any, spec: Any, idx: Any, value: Any, dr: Optional[int],
     w = None if one is None else moved(one, dr, 0) if spec is None else _windows(one, dr, spec)
     if w is None:
         return NotImplemented
+    unit = w.ndim == 1
+    if unit:  # 0-d examples: a unit axis to index (see _write_batch)
+        w = w[:, None]
     example = w.shape[1:]
     selected = all_positions(None, _np.broadcast_to(0, example))[idx]
     at = (slice(None),) + _np.unravel_index(selected, example)
-    whole = None if spec is None and dr == 0 else Spec(w, one)
+    whole = None if spec is None and dr == 0 and not unit else Spec(w, one)
     return write_into(root, whole, at, _examples_value(value, dv, n, selected.ndim)), dr
 
 

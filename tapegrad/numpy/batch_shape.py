@@ -53,15 +53,29 @@ def _read(x: Any, d: int, order: Any, new: tuple, n: int) -> Any:
     stack may allow a view where an example does not: ``np.flip(y).ravel()`` copies).
     """
     out, at = _read_stack(x, d, order, new, n)
-    one = first_example(x)  # of the vmaps outside this one: the stack of this one's examples
-    if one is not None:
-        one = one[(slice(None),) * d + (0, Ellipsis)] if one.shape[d] else None
+    one = _example_layout(x, d)
     if one is not None and one.size:
         o = "C" if order is None else order
         r = one.ravel(o) if new is None else one.reshape(new, order=o)
         if not _np.may_share_memory(r, one):
             return creation._copy(out), at
     return out, at
+
+
+def _example_layout(x: Any, d: int) -> Any:
+    """An array laid out as one example of ``x`` counts (:class:`ExampleFlags`): C- or F-contiguous where its
+    elements are evenly spaced in that order (whatever the examples' axis puts between them), else example 0
+    itself; None where there is no example."""
+    one = first_example(x)  # of the vmaps outside this one: the stack of this one's examples
+    if one is None or not one.shape[d]:
+        return None
+    one = one[(slice(None),) * d + (0, Ellipsis)]
+    flags = ExampleFlags(one.shape, one.strides, True)
+    if flags.c_contiguous:
+        return _np.empty(one.shape, one.dtype)
+    if flags.f_contiguous:
+        return _np.empty(one.shape, one.dtype, order="F")
+    return one
 
 
 def _read_stack(x: Any, d: int, order: Any, new: tuple, n: int) -> Any:

@@ -255,6 +255,9 @@ def _linked_view(base: Any, out: Any) -> Any:
     ov, olayers = memory.stack_layers(out)
     if getattr(base, "immutable", False):  # NumPy's result from a scalar is never a view of it: a copy
         UNLINKED_VIEWS.discard(ov)
+        bv = memory.stack_layers(base)[0]
+        if type(ov) is _np.ndarray and type(bv) is _np.ndarray and _np.may_share_memory(ov, bv):
+            return creation._copy(out)  # new memory, writeable as NumPy's new array is
         return out
     bv, blayers = memory.stack_layers(base)
     if not olayers or type(ov) is not _np.ndarray or type(bv) is not _np.ndarray:
