@@ -223,6 +223,33 @@ fp_getval(PyObject *self, PyObject *x)
     return x;
 }
 
+/* box.plain_values in C: the list of getval(a) for the arguments, or None if one
+ * of them is batched (its trace must map the function over the batch). */
+static PyObject *
+fp_plain_values(PyObject *self, PyObject *args)
+{
+    if (!PyTuple_Check(args)) {
+        PyErr_SetString(PyExc_TypeError, "plain_values takes a tuple");
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = fp_getval(self, PyTuple_GET_ITEM(args, i));
+        if (v == NULL || PyObject_TypeCheck(v, &BoxBaseType)) {
+            Py_XDECREF(v);
+            Py_DECREF(out);
+            if (v == NULL)
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        PyList_SET_ITEM(out, i, v);
+    }
+    return out;
+}
+
 /* ----- the module ----------------------------------------------------------- */
 
 static PyMethodDef fp_methods[] = {
@@ -246,6 +273,7 @@ static PyMethodDef fp_methods[] = {
     {"backward_pass", (PyCFunction)(void (*)(void))fp_backward_pass, METH_FASTCALL,
      "reverse.backward_pass in C."},
     {"getval", fp_getval, METH_O, "box.getval in C: the plain value under any boxes (a batched box stays)."},
+    {"plain_values", fp_plain_values, METH_O, "box.plain_values in C: getval of each argument, or None if one is batched."},
     {NULL, NULL, 0, NULL}
 };
 

@@ -281,8 +281,18 @@ def getval(x: Any) -> Any:
     return x
 
 
-if EXT is not None:
-    getval = EXT.getval  # noqa: F811 - the same steps in C: rules call it on every argument
+def plain_values(args: tuple) -> Any:
+    """``[getval(a) for a in args]``, or None if one of them is batched (``vmap``): its trace maps the call."""
+    vals = [getval(a) for a in args]
+    for v in vals:
+        if isinstance(v, Box):
+            return None
+    return vals
+
+
+if EXT is not None:  # the same steps in C: rules call them on every argument
+    getval = EXT.getval  # noqa: F811
+    plain_values = EXT.plain_values  # noqa: F811
 
 
 def isbox(x: Any) -> bool:

@@ -26,7 +26,7 @@ import functools
 import weakref
 from typing import Any, Callable, Iterable, Optional
 
-from .box import Box, getval, is_finished, unwrap_constant
+from .box import Box, getval, is_finished, plain_values, unwrap_constant
 from .errors import TapegradError
 from .fastpath import EXT
 
@@ -362,10 +362,10 @@ def notrace_primitive(fun: Callable) -> Callable:
     """
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        vals = [getval(a) for a in args]
-        for v in vals:
-            if isinstance(v, Box):  # getval stops at a batched value (vmap): its trace maps fun over the batch
-                return _top(vals).compute_plain(fun, vals, kwargs)
+        vals = plain_values(args)
+        if vals is None:  # getval stops at a batched value (vmap): its trace maps fun over the batch
+            vals = [getval(a) for a in args]
+            return _top(vals).compute_plain(fun, vals, kwargs)
         try:
             return fun(*vals, **kwargs)
         except TapegradError:  # traced values inside lists (np.shape([x, y])): look through them too
