@@ -833,3 +833,42 @@ def test_a_reshape_of_a_scalar_is_a_new_writeable_array() -> None:
         return np.sum(c) + y
 
     _agrees_with_numpy(f, RNG.standard_normal(3))
+
+
+def test_ravel_of_a_strided_column_is_a_copy() -> None:
+    """``np.ravel(a[..., 2])`` of a 2-d example copies in NumPy (its elements are 3 apart); vmap counted any
+    even spacing as contiguous (the examples' axis could lie between the elements), made it a view, and a
+    later write into ``a`` changed it (seed 14256)."""
+    def f(x, np=np):
+        a = np.array(x)
+        y = np.ravel(a[..., 2])
+        a[:] = np.sin(x)
+        return np.sum(y * np.cos(np.arange(4.0))) + np.sum(a)
+
+    X = RNG.standard_normal((1, 4, 3))
+    _agrees_with_numpy(f, X)
+    _agrees_with_numpy(f, RNG.standard_normal((3, 4, 3)))
+    _agrees_with_numpy(f, onp.moveaxis(X, 0, 2).copy(), in_axes=2)
+
+
+def test_functions_of_scalar_examples_keep_numpys_kind_and_flags() -> None:
+    """Of a scalar example ``s``: ``np.real(s)`` is a scalar (a write into it raises, seeds 10221, 10275),
+    ``np.broadcast_to(s, (3,))`` a read-only array (seeds 14725, 10831), ``np.imag(s).reshape(1, 1)`` a
+    writeable one (seed 13929), as NumPy's are."""
+    outcomes = []
+
+    def f(y, np=np):
+        seen = []
+        for make in (lambda: np.real(y), lambda: np.broadcast_to(y, (3,)), lambda: np.imag(y).reshape(1, 1)):
+            v = make()
+            try:
+                v[...] *= 2.0
+                seen.append("written")
+            except (TypeError, ValueError) as e:
+                seen.append(type(e).__name__)
+        outcomes.append(seen)
+        return y * 1.0
+
+    vmap(f)(RNG.standard_normal(3))
+    _numpy_loop(f, RNG.standard_normal(3))
+    assert outcomes[0] == ["TypeError", "ValueError", "written"] and all(o == outcomes[0] for o in outcomes)

@@ -16,7 +16,7 @@ from . import creation, rearrange, shaping
 from ._wrap import shape_of
 from .memory import first_example
 from .batching import (
-    PLAIN_RULES, ExampleFlags, axes_of, noted_view, axis_of, batch_size, example_ndim, front, moved, named, ndim_of, reshaped, stacked, unbatched,
+    PLAIN_RULES, ExampleFlags, _steps, axes_of, noted_view, axis_of, batch_size, example_ndim, front, moved, named, ndim_of, reshaped, stacked, unbatched,
 )
 
 
@@ -35,7 +35,7 @@ def _read_order(x: Any, d: int, order: Any) -> tuple:
         return order, None
     s, st = shape_of(x), x.strides
     shape, strides = s[:d] + s[d + 1:], st[:d] + st[d + 1:]
-    flags = ExampleFlags(shape, strides, True)
+    flags = ExampleFlags(shape, strides, True, _steps(x.dtype.itemsize, st[d], s[d]))
     if flags.c_contiguous:
         return "C", None
     if flags.f_contiguous:
@@ -66,11 +66,11 @@ def _example_layout(x: Any, d: int) -> Any:
     """An array laid out as one example of ``x`` counts (:class:`ExampleFlags`): C- or F-contiguous where its
     elements are evenly spaced in that order (whatever the examples' axis puts between them), else example 0
     itself; None where there is no example."""
-    one = first_example(x)  # of the vmaps outside this one: the stack of this one's examples
-    if one is None or not one.shape[d]:
+    stack = first_example(x)  # of the vmaps outside this one: the stack of this one's examples
+    if stack is None or not stack.shape[d]:
         return None
-    one = one[(slice(None),) * d + (0, Ellipsis)]
-    flags = ExampleFlags(one.shape, one.strides, True)
+    one = stack[(slice(None),) * d + (0, Ellipsis)]
+    flags = ExampleFlags(one.shape, one.strides, True, _steps(stack.itemsize, stack.strides[d], stack.shape[d]))
     if flags.c_contiguous:
         return _np.empty(one.shape, one.dtype)
     if flags.f_contiguous:

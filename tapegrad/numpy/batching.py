@@ -67,7 +67,9 @@ class _Batched:
     def flags(self) -> Any:
         """An example's layout: contiguous where its elements are evenly spaced in C (or F) order."""
         # a scalar is never written (NumPy's writes into one reach a temporary copy, or raise)
-        return ExampleFlags(self.shape, self.strides, self._value.flags.writeable and not getattr(self, "immutable", False))
+        v, d = self._value, self._node
+        return ExampleFlags(self.shape, self.strides, v.flags.writeable and not getattr(self, "immutable", False),
+                            _steps(v.dtype.itemsize, v.strides[d], shape_of(v)[d]))
 
     def __len__(self) -> int:
         s = self.shape
@@ -136,8 +138,14 @@ class _Batched:
     __str__ = __repr__
 
 
-def _evenly(shape: tuple, strides: tuple) -> bool:
-    """Are the elements evenly spaced, the first axis given varying fastest (a stride of any positive size)?"""
+def _steps(itemsize: int, examples_stride: int, n: int) -> tuple:
+    """The spacings of an example's elements that make it count as contiguous: one element, or, where the
+    examples lie next to each other (their axis the innermost), one element of each example."""
+    return (itemsize, itemsize * n) if abs(examples_stride) == itemsize and n > 1 else (itemsize,)
+
+
+def _evenly(shape: tuple, strides: tuple, steps: tuple) -> bool:
+    """Are the elements evenly spaced by one of ``steps``, the first axis given varying fastest?"""
     if 0 in shape:
         return True
     step = None
@@ -145,7 +153,7 @@ def _evenly(shape: tuple, strides: tuple) -> bool:
         if n == 1:
             continue
         if step is None:
-            if st <= 0:
+            if st not in steps:
                 return False
         elif st != step:
             return False
@@ -158,15 +166,17 @@ class ExampleFlags:
 
     An example lies in memory as the stack does, its elements spaced by the
     stack's strides: it counts as C- (or Fortran-) contiguous when they are
-    evenly spaced in that order, as they are in a contiguous array whatever
-    the examples' axis adds between them.
+    evenly spaced in that order by one of ``steps`` (:func:`_steps`): one
+    element, or one element of each example where the examples' axis is the
+    innermost (a contiguous array with the examples' axis added between its
+    elements).
     """
 
     __slots__ = ("c_contiguous", "f_contiguous", "writeable")
 
-    def __init__(self, shape: tuple, strides: tuple, writeable: bool) -> None:
-        self.c_contiguous = _evenly(shape[::-1], strides[::-1])
-        self.f_contiguous = _evenly(shape, strides)
+    def __init__(self, shape: tuple, strides: tuple, writeable: bool, steps: tuple) -> None:
+        self.c_contiguous = _evenly(shape[::-1], strides[::-1], steps)
+        self.f_contiguous = _evenly(shape, strides, steps)
         self.writeable = writeable
 
     def __getitem__(self, name: str) -> bool:
@@ -256,8 +266,11 @@ def _linked_view(base: Any, out: Any) -> Any:
     if getattr(base, "immutable", False):  # NumPy's result from a scalar is never a view of it: a copy
         UNLINKED_VIEWS.discard(ov)
         bv = memory.stack_layers(base)[0]
-        if type(ov) is _np.ndarray and type(bv) is _np.ndarray and _np.may_share_memory(ov, bv):
-            return creation._copy(out)  # new memory, writeable as NumPy's new array is
+        if (not getattr(out, "immutable", False) and type(ov) is _np.ndarray and type(bv) is _np.ndarray
+                and not bv.flags.writeable and not ov.flags.writeable and _np.may_share_memory(ov, bv)):
+            # read-only only because the stack is (np.imag of real scalars): NumPy's function saw a new,
+            # writeable array; new memory, writeable as NumPy's result is
+            return creation._copy(out)
         return out
     bv, blayers = memory.stack_layers(base)
     if not olayers or type(ov) is not _np.ndarray or type(bv) is not _np.ndarray:
