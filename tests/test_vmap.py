@@ -872,3 +872,30 @@ def test_functions_of_scalar_examples_keep_numpys_kind_and_flags() -> None:
     vmap(f)(RNG.standard_normal(3))
     _numpy_loop(f, RNG.standard_normal(3))
     assert outcomes[0] == ["TypeError", "ValueError", "written"] and all(o == outcomes[0] for o in outcomes)
+
+
+def test_an_element_write_into_a_plain_array_is_a_batch_error() -> None:
+    """``plain[i] = s`` of a batched scalar into an array passed with in_axes=None: NumPy converts the element
+    itself and raised its own "setting an array element with a sequence"; a BatchError saying what to do,
+    under grad too (seed 10249)."""
+    def f(x, y):
+        x[2, -2] = y[-2]
+        return np.sum(x * y[0])
+
+    X, Y = RNG.standard_normal((4, 3)), RNG.standard_normal((3, 3))
+    with pytest.raises(BatchError, match=r"in_axes=0.*a = a.copy\(\)"):
+        vmap(f, in_axes=(None, 0))(X.copy(), Y)
+    for mapped in (vmap(grad(f, 1), in_axes=(None, 0)), grad(lambda x, y: np.sum(vmap(f, in_axes=(None, 0))(x, y)), 1)):
+        with pytest.raises(TapegradError):  # traced too: the differentiation's own error (TraceLeakError)
+            mapped(X.copy(), Y)
+
+
+def test_reductions_along_axis_0_of_zero_d_examples_are_numpys() -> None:
+    """NumPy's ufunc reductions take ``axis=0`` (or -1) of a 0-d array or a scalar; the batched rule raised
+    AxisError (seed 10218). Other reductions raise NumPy's AxisError for each example."""
+    def f(y, np=np):
+        return np.sum(y, axis=0) + np.max(y, axis=-1) * np.prod(np.array(y), axis=0)
+
+    _agrees_with_numpy(f, RNG.standard_normal(3))
+    with pytest.raises(onp.exceptions.AxisError):
+        vmap(lambda y: np.mean(y, axis=0))(RNG.standard_normal(3))

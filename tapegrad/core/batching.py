@@ -472,7 +472,19 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, *, axis_size: Optio
         trace = BatchTrace(new_level(), operator.index(size))
         try:
             boxed = [v if a is None else trace.box(*space_of(v).mapped(v, a)) for (v, _, _), a in zip(leaves, normal)]
-            out = fun(*_fill(arg_tree, boxed), **_fill(kw_tree, boxed))
+            try:
+                out = fun(*_fill(arg_tree, boxed), **_fill(kw_tree, boxed))
+            except ValueError as e:
+                if "setting an array element with a sequence" not in str(e) or isinstance(e, BatchError):
+                    raise
+                # NumPy converts the element itself and replaces the box's explanation with its own
+                raise BatchError(  # (without NumPy's words: grad around vmap would explain them again)
+                    "vmap: NumPy could not convert a batched value into one element of an array: under vmap this "
+                    "usually means a value that differs between examples was written into an element of a plain "
+                    "array (plain[i] = x: an argument passed with in_axes=None, or "
+                    "an array not made by tapegrad.numpy), which holds one value for every example. Map that "
+                    "argument too (in_axes=0), or write into a copy made inside the function (a = a.copy())."
+                ) from e
             return _unbatched(out, out_axes, trace)
         finally:
             state.depth -= 1

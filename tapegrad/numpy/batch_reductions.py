@@ -24,6 +24,8 @@ def reduction(fun: Callable, np_fun: Callable) -> Callable:
             return NotImplemented
         x, d = args[0], dims[0]
         params = named(np_fun, args, kwargs)
+        if params.get("axis") is not None and example_ndim(x, d) == 0:
+            return NotImplemented  # NumPy's own answer for each example (axis=0 of a 0-d array: some allow it)
         params["axis"] = axes_of(params.get("axis"), example_ndim(x, d))
         return fun(front(x, d), **params), 0
 
@@ -40,6 +42,8 @@ def scan(fun: Callable, np_fun: Callable) -> Callable:
         x, d = args[0], dims[0]
         params = named(np_fun, args, kwargs)
         axis = params.get("axis")
+        if axis is not None and example_ndim(x, d) == 0:
+            return NotImplemented  # NumPy's own answer for each example (see reduction)
         x = front(x, d)
         if axis is None:
             x = reshaped(x, (batch_size(args, dims), -1))
@@ -89,6 +93,8 @@ def _arg_extremum(np_fun: Callable) -> Callable:
         x, d = args[0], dims[0]
         params = named(np_fun, args, kwargs)
         axis = params.get("axis")
+        if axis is not None and example_ndim(x, d) == 0:
+            return NotImplemented  # NumPy's own answer for each example (see reduction)
         x = front(x, d)
         if axis is None:
             if params.get("keepdims"):
