@@ -899,3 +899,29 @@ def test_reductions_along_axis_0_of_zero_d_examples_are_numpys() -> None:
     _agrees_with_numpy(f, RNG.standard_normal(3))
     with pytest.raises(onp.exceptions.AxisError):
         vmap(lambda y: np.mean(y, axis=0))(RNG.standard_normal(3))
+
+
+def test_item_of_an_integer_or_bool_example() -> None:
+    """``b.item(k)`` of a batched bool or integer array recursed without end (seeds 10424, 10782; 23 and 267
+    with a transposed view); it is each example's element, as NumPy's."""
+    def f(y, np=np):
+        b = np.empty_like(y, dtype=bool)
+        b[...] = y > 0
+        k = (y * 10).astype(int)
+        return np.array([b.item(1), b.T.item(2), k.item(0), k[1].item(), b[0].item()], dtype=float)
+
+    Y = RNG.standard_normal((4, 3))
+    onp.testing.assert_array_equal(vmap(f)(Y), _numpy_loop(f, Y))
+
+
+def test_numpys_write_checks_see_a_scalar_example_as_a_scalar() -> None:
+    """``np.place(bools, mask, s)`` of a scalar ``s`` casts as NumPy casts a scalar; the check ran on a 0-d
+    array, which NumPy casts safely only, and raised where NumPy does not (seed 11036)."""
+    def f(x, np=np):
+        b = np.array([1.0, 0.0, 2.0], dtype=bool)
+        np.place(b, np.array([True, False, True]), x[1])
+        return b * 1.0 + x[0]
+
+    X = RNG.standard_normal((4, 2))
+    X[1, 1] = 0.0
+    onp.testing.assert_array_equal(vmap(f)(X), _numpy_loop(f, X))

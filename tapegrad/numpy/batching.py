@@ -99,6 +99,18 @@ class _Batched:
     def _scalar(self, kind: type) -> Any:
         raise _no_example(f"{kind.__name__}()")
 
+    def item(self, *args: Any) -> Any:
+        """The element of each example: a batched scalar (NumPy's is a Python number, one per example)."""
+        if self.dtype.kind in "fc":
+            return ArrayBox.item(self, *args)  # traced (creation.item)
+        if getattr(self, "immutable", False) and not args:
+            return self
+        if args:
+            return self[args if len(args) > 1 else _np.unravel_index(args[0], self.shape)]
+        if self.size != 1:
+            raise ValueError("can only convert an array of size 1 to a Python scalar")
+        return self[(0,) * len(self.shape)]
+
     def view(self, dtype: Any = None, type: Any = None) -> Any:  # noqa: A002 - NumPy's names
         if type is not None or (dtype is not None and _np.dtype(dtype) != self.dtype):
             return ArrayBox.view(self, dtype, type)  # its error

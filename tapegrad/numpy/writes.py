@@ -52,7 +52,14 @@ def _numpy_checks(np_fun: Any, a: Box, *args: Any, **kwargs: Any) -> None:
         scratch = scratch[()]  # a NumPy scalar: NumPy raises, or writes into a temporary copy (write does nothing)
     else:
         scratch.flags.writeable = bool(getval(a).flags.writeable)
-    np_fun(scratch, *[first_example(x) if isinstance(getval(x), Box) else getval(x) for x in args], **kwargs)
+    np_fun(scratch, *[_example(x) if isinstance(getval(x), Box) else getval(x) for x in args], **kwargs)
+
+
+def _example(x: Any) -> Any:
+    """Example 0 of a value batched by vmap: a NumPy scalar where the examples are scalars (NumPy casts
+    scalars and 0-d arrays differently)."""
+    one = first_example(x)
+    return one[()] if getattr(x, "immutable", False) and one is not None else one
 
 
 def _cycled(values: Any, n: int) -> Any:
