@@ -925,3 +925,17 @@ def test_numpys_write_checks_see_a_scalar_example_as_a_scalar() -> None:
     X = RNG.standard_normal((4, 2))
     X[1, 1] = 0.0
     onp.testing.assert_array_equal(vmap(f)(X), _numpy_loop(f, X))
+
+
+def test_copyto_of_a_view_onto_itself_copies_nothing() -> None:
+    """``np.copyto(b, b)`` of a read-only view: NumPy copies nothing onto the same memory and checks nothing;
+    under vmap the read-only check ran (seed 11090). A 0-d example is still checked, as NumPy does."""
+    def f(x, np=np):
+        b = x.diagonal()
+        np.copyto(b, b)
+        return b * 2.0
+
+    X = RNG.standard_normal((3, 4, 4))
+    onp.testing.assert_allclose(vmap(f)(X), _numpy_loop(f, X))
+    with pytest.raises(ValueError, match="read-only"):
+        vmap(lambda x: np.copyto(np.broadcast_to(x, (2,))[0, ...], np.broadcast_to(x, (2,))[0, ...]))(X[:, 0, 0])

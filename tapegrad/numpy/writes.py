@@ -19,7 +19,7 @@ from ..core.batching import BatchError
 from ._wrap import dispatches, is_complex, shape_of
 from .layout import all_positions
 from .indexing import getitem
-from .memory import first_example, write, write_overlapping
+from .memory import first_example, stack_layers, write, write_overlapping
 from .shaping import as_array, broadcast_to, ravel
 from .ufuncs import real
 
@@ -165,6 +165,14 @@ def _same_memory(a: Any, b: Any) -> bool:
             and a.strides == b.strides and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
+def _same_examples(src: Any, dst: Any) -> bool:
+    """Under vmap, ``_same_memory`` of every example: the same stacks, batched alike (examples not 0-d)."""
+    if not (isinstance(getval(src), Box) and isinstance(getval(dst), Box)) or not shape_of(dst):
+        return False
+    (s, sl), (d, dl) = stack_layers(src), stack_layers(dst)
+    return [a for _, a in sl] == [a for _, a in dl] and _same_memory(s, d)
+
+
 @dispatches(_np.copyto)
 def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
     """``numpy.copyto``: copy ``src`` (broadcast) into ``dst`` where ``where`` holds, in place."""
@@ -175,7 +183,7 @@ def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) ->
     if not isinstance(dst, Box):
         _refuse_plain_target("copyto", src)
         return _np.copyto(dst, getval(src), casting=casting, where=w)
-    if _same_memory(getval(src), getval(dst)):
+    if _same_memory(getval(src), getval(dst)) or _same_examples(src, dst):
         return None  # NumPy copies nothing onto itself (and checks nothing)
     _numpy_checks(_np.copyto, dst, src, casting=casting, where=w)
     src = as_array(src)
