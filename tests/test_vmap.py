@@ -939,3 +939,17 @@ def test_copyto_of_a_view_onto_itself_copies_nothing() -> None:
     onp.testing.assert_allclose(vmap(f)(X), _numpy_loop(f, X))
     with pytest.raises(ValueError, match="read-only"):
         vmap(lambda x: np.copyto(np.broadcast_to(x, (2,))[0, ...], np.broadcast_to(x, (2,))[0, ...]))(X[:, 0, 0])
+
+
+def test_writes_through_np_real_of_a_real_array() -> None:
+    """``np.real(y)`` of a real array is ``y`` itself in NumPy; the rule noted the stack as a view it could
+    not link, and every later write into ``y`` was refused (seeds 10008, 10191, 10230 and about 140 others
+    of 5000)."""
+    def f(y, np=np):
+        a = np.real(y)
+        a //= 0.5
+        b = y.real
+        b *= y[0]
+        return np.sum(y * np.cos(np.arange(4.0))) + np.sum(a)
+
+    _agrees_with_numpy(f, RNG.standard_normal((3, 4)) + 2.0)

@@ -226,7 +226,8 @@ UNLINKED_VIEWS = _Views()
 def noted_view(out: Any, x: Any) -> Any:
     """``out``, a rule's result that NumPy would return as a view of ``x``: noted where it shares ``x``'s memory."""
     o, v = plain_stack(out), plain_stack(x)
-    if type(o) is _np.ndarray and type(v) is _np.ndarray and _np.may_share_memory(o, v):
+    # (the argument itself, np.real of a real array: link returns the argument, nothing to note)
+    if type(o) is _np.ndarray and type(v) is _np.ndarray and o is not v and _np.may_share_memory(o, v):
         UNLINKED_VIEWS.add(o)
     return out
 
