@@ -309,3 +309,11 @@ except TypeError as e:
     with pytest.raises(TypeError) as ours:
         grad(lambda a: a * 1j)(1.0)
     assert theirs and str(ours.value).startswith(theirs)
+
+
+@pytest.mark.parametrize("scan", ["cumsum", "cumprod", "nancumsum", "nancumprod"])
+def test_scan_along_an_axis_of_a_zero_d_input_has_a_zero_d_gradient(scan):
+    # NumPy scans a 0-d input along axis=0 as a 1-d one; its gradient has the input's shape
+    fun = getattr(np, scan)
+    g = grad(lambda y: fun(y, axis=0)[0] * 3.0)(onp.array(1.5))
+    assert onp.shape(g) == () and float(g) == pytest.approx(3.0)  # d(3 y)/dy for both the sum and the product

@@ -36,7 +36,7 @@ def _reverse_cumsum(g: Any, axis: int) -> Any:
 
 
 def _cumsum_vjp(g: Any, ans: Any, x: Any, axis: Any = None, dtype: Any = None, **kw: Any) -> Any:
-    if axis is None:  # the result is over the flattened input
+    if axis is None or not shape_of(x):  # over the flattened input (a 0-d one is scanned as 1-d)
         return reshape(_reverse_cumsum(g, 0), shape_of(x))
     return _reverse_cumsum(g, axis)
 
@@ -48,7 +48,7 @@ def_linear(cumsum, 0)
 
 def _cumprod_vjp(g: Any, ans: Any, x: Any, axis: Any = None, dtype: Any = None, **kw: Any) -> Any:
     # d ans[k] / d x[i] = ans[k] / x[i] for i <= k (x has no zeros on this path).
-    if axis is None:
+    if axis is None or not shape_of(x):
         return reshape(_reverse_cumsum(g * ans, 0) / ravel(x), shape_of(x))
     return _reverse_cumsum(g * ans, axis) / x
 
