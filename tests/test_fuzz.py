@@ -169,11 +169,6 @@ def test_shrinks_to_the_statement_that_fails():
 VMAP_SEEDS = 300  # about 4 s
 # Seeds whose programs vmap still gets wrong, each an error (never a value): remove a seed once it passes.
 VMAP_KNOWN = {
-    23: "RecursionError: .item(k) of a transposed view of a bool array",
-    267: "RecursionError: .item(k) of a transposed view of a bool array",
-    132: "ValueError from the rule: writing through v[None] of a 0-d view under grad",
-    184: "ValueError from the rule: writing through v[None] of a 0-d view under grad",
-    193: "ValueError from the rule: writing through v[None] of a 0-d view under grad",
     162: "NonDifferentiableError (matmul axes=) for `plain @= batched`, not a BatchError (_wrap.ufunc_keywords)",
     259: "NonDifferentiableError (matmul axes=) for `plain @= batched`, not a BatchError (_wrap.ufunc_keywords)",
 }
