@@ -41,7 +41,7 @@ from __future__ import annotations
 import operator
 from typing import Any, Callable, Optional
 
-from .box import Box, getval
+from .box import Box, getval, registered_for
 from .containers import container_untake
 from .errors import TapegradError, TraceLeakError
 from .primitive import Primitive, def_rules
@@ -114,16 +114,13 @@ def space_of(value: Any) -> BatchSpace:
     v = getval(value)
     space = _SPACES.get(type(v))
     if space is None:
-        for base in type(v).__mro__[1:]:
-            space = _SPACES.get(base)
-            if space is not None:
-                _SPACES[type(v)] = space
-                break
-        else:
+        space = registered_for(_SPACES, type(v))
+        if space is None:
             raise BatchError(
                 f"vmap cannot map over a value of type {type(v).__name__!r} ({v!r:.60}); map over arrays "
                 "and numbers, or tuples, lists and dicts of them, and pass other values with in_axes=None."
             )
+        _SPACES[type(v)] = space  # remember subclasses
     return space
 
 

@@ -254,11 +254,20 @@ def new_box(value: Any, trace: Any, node: Any) -> Box:
     return cls(value, trace, node)
 
 
+def registered_for(table: Any, value_type: type) -> Any:
+    """``table``'s entry for ``value_type`` or for the nearest of its bases; None if there is none."""
+    for base in value_type.__mro__:
+        entry = table.get(base)
+        if entry is not None:
+            return entry
+    return None
+
+
 def _box_type_of(value: Any) -> type[Box]:
-    for base in type(value).__mro__[1:]:
-        if base in _BOX_TYPES:
-            _BOX_TYPES[type(value)] = _BOX_TYPES[base]  # remember subclasses
-            return _BOX_TYPES[base]
+    cls = registered_for(_BOX_TYPES, type(value))
+    if cls is not None:
+        _BOX_TYPES[type(value)] = cls  # remember subclasses
+        return cls
     raise InputTypeError(
         f"tapegrad cannot trace a value of type {type(value).__name__!r} ({value!r:.60}). "
         "Differentiate with respect to floats, complex numbers, NumPy arrays, or "

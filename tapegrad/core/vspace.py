@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Optional
 
-from .box import _BOX_TYPES, TypeRegistry, getval
+from .box import _BOX_TYPES, TypeRegistry, getval, registered_for
 from .errors import InputTypeError
 
 
@@ -136,11 +136,8 @@ def vspace(value: Any) -> VSpace:
     value = getval(value)
     maker = _VSPACE_TYPES.get(type(value))
     if maker is None:
-        for base in type(value).__mro__[1:]:
-            maker = _VSPACE_TYPES.get(base)
-            if maker is not None:
-                break
-        else:
+        maker = registered_for(_VSPACE_TYPES, type(value))
+        if maker is None:
             raise InputTypeError(
                 f"tapegrad cannot differentiate with respect to a value of type "
                 f"{type(value).__name__!r} ({value!r:.60}): it is not a vector. Pass floats, "

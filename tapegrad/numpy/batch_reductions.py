@@ -85,23 +85,15 @@ PLAIN_RULES[_np.argsort] = scan(_np.argsort, _np.argsort)
 
 
 def _arg_extremum(np_fun: Callable) -> Callable:
-    """``argmax``/``argmin``: with ``axis=None``, the index into each flattened example."""
+    """``argmax``/``argmin``: a scan's rule (with ``axis=None``, the index into each flattened example),
+    but for ``axis=None`` with ``keepdims``, whose shape a flattened batch cannot give."""
+    along = scan(np_fun, np_fun)
 
     def rule(args: tuple, dims: tuple, **kwargs: Any) -> Any:
-        if not unbatched(dims):
-            return NotImplemented
-        x, d = args[0], dims[0]
         params = named(np_fun, args, kwargs)
-        axis = params.get("axis")
-        if axis is not None and example_ndim(x, d) == 0:
-            return NotImplemented  # NumPy's own answer for each example (see reduction)
-        x = front(x, d)
-        if axis is None:
-            if params.get("keepdims"):
-                return NotImplemented
-            return np_fun(reshaped(x, (batch_size(args, dims), -1)), axis=1), 0
-        params["axis"] = axis_of(axis, example_ndim(args[0], d))
-        return np_fun(x, **params), 0
+        if params.get("axis") is None and params.get("keepdims"):
+            return NotImplemented
+        return along(args, dims, **kwargs)
 
     return rule
 
