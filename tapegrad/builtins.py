@@ -28,7 +28,7 @@ from .core import (
 )
 from .core.containers import (
     ContainerVSpace, DictVSpace, ListVSpace, NamedTupleVSpace, SequenceVSpace, TupleVSpace, container_take,
-    container_untake, sequence_extend_left, sequence_extend_right,
+    container_untake, pack, sequence_extend_left, sequence_extend_right,
 )
 from .core.primitive import primitive
 from .core.rules import subvals
@@ -50,29 +50,10 @@ _tuple, _list, _dict, _isinstance, _type = (
 tuple_, list_, dict_, isinstance_, type_ = _tuple, _list, _dict, _isinstance, _type
 
 
-def _holds_box(x: Any) -> bool:
-    if _isinstance(x, Box):
-        return True
-    if _type(x) is _dict:
-        return any(_holds_box(v) for v in x.values())
-    if _type(x) in (_tuple, _list):
-        return any(_holds_box(v) for v in x)
-    return False
-
-
-def _pack(x: Any) -> Any:
-    """A nested plain container holding boxes, as one traced container (else ``x`` as is)."""
-    if _isinstance(x, Box) or not _holds_box(x):
-        return x
-    if _type(x) is _dict:
-        return make_dict(_tuple(x), *[_pack(v) for v in x.values()])
-    return make_sequence(_type(x), *[_pack(v) for v in x])
-
-
 def _sequence(seq_type: type, items: Iterable) -> Any:
     if _isinstance(items, Box) and _type(getval(items)) is seq_type:
         return items  # already a traced container of this type
-    items = [_pack(v) for v in items]
+    items = [pack(v) for v in items]
     if any(_isinstance(v, Box) for v in items):
         return make_sequence(seq_type, *items)
     return seq_type(items)
@@ -142,7 +123,7 @@ class dict(_dict, metaclass=_SeeThrough):  # noqa: A001
         if len(args) == 1 and not kwargs and _isinstance(args[0], Box) and _type(getval(args[0])) is _dict:
             return args[0]  # already a traced dict
         plain = _dict(*args, **kwargs)
-        values = [_pack(v) for v in plain.values()]
+        values = [pack(v) for v in plain.values()]
         if any(_isinstance(v, Box) for v in values):
             return make_dict(_tuple(plain), *values)
         return plain

@@ -239,6 +239,25 @@ def pack_output(out: Any, trace: Any) -> Any:
     return make_sequence(type(out), *[pack_output(v, trace) for v in out])
 
 
+def _holds_any_box(x: Any) -> bool:
+    if isinstance(x, Box):
+        return True
+    if type(x) is dict:
+        return any(_holds_any_box(v) for v in x.values())
+    if type(x) in (tuple, list):
+        return any(_holds_any_box(v) for v in x)
+    return False
+
+
+def pack(x: Any) -> Any:
+    """A plain (nested) tuple, list or dict holding boxes, as one traced container; anything else as it is."""
+    if isinstance(x, Box) or not _holds_any_box(x):
+        return x
+    if type(x) is dict:
+        return make_dict(tuple(x), *[pack(v) for v in x.values()])
+    return make_sequence(type(x), *[pack(v) for v in x])
+
+
 class SequenceBox(Box):
     """A traced tuple or list: indexing and iteration are recorded."""
 

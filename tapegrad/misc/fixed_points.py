@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..builtins import _pack
 from ..builtins import tuple as _traced_tuple
 from ..core import def_rules, make_jvp, make_vjp, primitive, vspace
+from ..core.containers import pack
 
 __all__ = ["fixed_point"]
 
@@ -56,7 +56,7 @@ def fixed_point(f: Callable, a: Any, x0: Any, distance: Callable, tol: float) ->
     """
     # A plain tuple/list/dict holding traced values is traced as one value, so that
     # the implicit rules apply rather than differentiating through the iterations.
-    return _fixed_point(f, _pack(a), _pack(x0), distance, tol)
+    return _fixed_point(f, pack(a), pack(x0), distance, tol)
 
 
 def _adjoint_map(f: Callable) -> Callable:

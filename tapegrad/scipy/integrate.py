@@ -16,7 +16,7 @@ import numpy as _np
 import scipy.integrate as _si
 
 from ..core import Box, SequenceBox, def_rules, getval, vspace
-from ..core.containers import pack_output
+from ..core.containers import pack
 from ..differential_operators import make_jvp, make_vjp
 from ..misc.flatten import flatten
 from ..numpy import concatenate, reshape, stack, sum
@@ -141,7 +141,7 @@ def odeint(func: Callable, y0: Any, t: Any, args: tuple = (), **kwargs: Any) -> 
         args = tuple(args)
     elif not isinstance(args, tuple):
         args = (args,)
-    args = tuple(_traced(a) for a in args)
+    args = tuple(pack(a) for a in args)  # a plain list of traced arrays as one traced container
     if kwargs.get("tfirst"):  # the rules call func(y, t, ...): the same dynamics, with the arguments swapped
         kwargs = {k: v for k, v in kwargs.items() if k != "tfirst"}
         func = _y_first(func)
@@ -152,23 +152,6 @@ def odeint(func: Callable, y0: Any, t: Any, args: tuple = (), **kwargs: Any) -> 
                           **kwargs)
         return (_odeint(func, y0, t, *args, **kwargs) if traced else info[0]), info[1]
     return _odeint(func, y0, t, *args, **kwargs)
-
-
-def _boxes(x: Any) -> list:
-    if isinstance(x, Box):
-        return [x]
-    if isinstance(x, dict):
-        x = list(x.values())
-    return [b for v in x for b in _boxes(v)] if isinstance(x, (list, tuple)) else []
-
-
-def _traced(arg: Any) -> Any:
-    """A plain list, tuple or dict holding traced arrays as one traced container (as the primitive sees
-    only its arguments themselves), so that its derivative reaches them."""
-    boxes = _boxes(arg) if isinstance(arg, (list, tuple, dict)) else []
-    if not boxes:
-        return arg
-    return pack_output(arg, max(boxes, key=lambda b: b._trace.level)._trace)
 
 
 def _y_first(func: Callable) -> Callable:
