@@ -222,6 +222,15 @@ def _agreement(a: str, b: str) -> str:
     return f"all {total}" if agree == total else f"{agree}/{total}"
 
 
+def _chosen(only: str, examples: dict) -> list:
+    """The examples named in ``only`` (comma-separated), or every one not left out."""
+    names = [n for n in only.split(",") if n] or [n for n in examples if n not in LEFT_OUT]
+    for name in names:
+        if name not in examples:
+            raise SystemExit(f"no example {name!r}; examples: {', '.join(sorted(examples))}")
+    return names
+
+
 def check(args: argparse.Namespace) -> int:
     """Run the examples on tapegrad alone: 0 when every one runs to its end, else 1 (with the failures).
 
@@ -233,7 +242,7 @@ def check(args: argparse.Namespace) -> int:
         print(f"autograd's examples skipped: {e}")
         return 0
     examples = _all_examples(folder)
-    names = [n for n in args.only.split(",") if n] or [n for n in examples if n not in LEFT_OUT]
+    names = _chosen(args.only, examples)
     pycache = tempfile.mkdtemp(prefix="examples_pycache_")
     failures = []
     for name in names:
@@ -262,10 +271,7 @@ def main() -> None:
         raise SystemExit(check(args))
     folder = _examples_dir()
     examples = _all_examples(folder)
-    names = [n for n in args.only.split(",") if n] or [n for n in examples if n not in LEFT_OUT]
-    for name in names:
-        if name not in examples:
-            raise SystemExit(f"no example {name!r}; examples: {', '.join(sorted(examples))}")
+    names = _chosen(args.only, examples)
     libs = ("autograd", "tapegrad")
     pycache = tempfile.mkdtemp(prefix="examples_pycache_")
     for module in ("autograd.numpy", "tapegrad.numpy", "scipy.special", "scipy.stats", "scipy.optimize",
