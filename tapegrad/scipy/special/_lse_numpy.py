@@ -78,8 +78,9 @@ def logsumexp(a: Any, b: Any = None, axis: Any = None, keepdims: bool = False,
 def _shifted(a: _np.ndarray, b: Any, axis: tuple, return_sign: bool) -> tuple:
     """log(sum(b exp(a))) with the largest term ``m exp(a_max)`` outside the sum:
     a_max + log(m) + log1p(rest / m), and its sign (SciPy's ``_logsumexp``, real case)."""
-    if b is not None:
-        a = _np.where(b == 0, -_INF, a)  # a zero weight drops its term, even an infinite or NaN one
+    if b is not None:  # a zero weight drops its term, even an infinite or NaN one
+        a = a.copy(order="K")  # in the layout SciPy's copy keeps: it decides the order of the sums
+        a[b == 0] = -_INF
     a_max = _max(a, axis=axis, keepdims=True)
     at_max = a == a_max
     if b is None and not return_sign:
@@ -97,7 +98,8 @@ def _shifted(a: _np.ndarray, b: Any, axis: tuple, return_sign: bool) -> tuple:
         out += _np.log(m)
         out += a_max
         return out, None
-    rest = _np.where(at_max, -_INF, a)
+    rest = a if b is not None else a.copy(order="K")  # SciPy's copy of a, written into (its layout, as above)
+    rest[at_max] = -_INF
     _np.subtract(rest, a_max, out=rest)
     e = _np.exp(rest, out=rest)
     m = at_max.astype(a.dtype)
