@@ -19,6 +19,12 @@
  *
  * The cache holds at most `limit` bytes (set_limit); clear() returns them.
  * One mutex guards the lists: NumPy may allocate without the GIL.
+ *
+ * A fresh block of 4 MB or more is marked for transparent huge pages, as
+ * NumPy's own allocator marks its arrays (set_hugepages, from NumPy's
+ * setting at load): without it each 4 kB page of a block too big to cache
+ * faults on its own, and a derivative that makes hundreds of megabytes (the
+ * per-example gradients of an MLP) ran at a third of NumPy's speed.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -29,6 +35,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #define MIN_CACHED ((size_t)64 << 10)
 #define N_CLASSES 256 /* four per power of two */
@@ -52,6 +61,25 @@ typedef struct {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static Large *free_list[N_CLASSES];
 static size_t cached_bytes, limit = (size_t)256 << 20;
+static int hugepages; /* mark fresh big blocks for huge pages (NumPy's setting) */
+#define HUGE_FROM ((size_t)4 << 20)
+
+/* Ask the kernel to back the whole pages of a fresh block with huge pages. */
+static void
+advise_huge(void *block, size_t cap)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (!hugepages || cap < HUGE_FROM)
+        return;
+    uintptr_t start = ((uintptr_t)block + 4095u) & ~(uintptr_t)4095u;
+    uintptr_t end = ((uintptr_t)block + cap) & ~(uintptr_t)4095u;
+    if (end > start)
+        madvise((void *)start, end - start, MADV_HUGEPAGE); /* a hint: its failure changes nothing */
+#else
+    (void)block;
+    (void)cap;
+#endif
+}
 static unsigned long long hits, misses;
 static PyDataMem_Handler *fallback; /* NumPy's default handler, for small blocks */
 static PyObject *capsule;           /* ours */
@@ -106,6 +134,7 @@ take(size_t n, int zero)
     b = zero ? calloc(1, cap) : malloc(cap);
     if (b == NULL)
         return NULL;
+    advise_huge(b, cap);
     b->cap = cap;
     b->cls = cls;
     return b + 1;
@@ -246,6 +275,17 @@ set_limit(PyObject *self, PyObject *arg)
 }
 
 static PyObject *
+set_hugepages(PyObject *self, PyObject *arg)
+{
+    int on = PyObject_IsTrue(arg);
+    if (on < 0)
+        return NULL;
+    int old = hugepages;
+    hugepages = on;
+    return PyBool_FromLong(old);
+}
+
+static PyObject *
 info(PyObject *self, PyObject *unused)
 {
     pthread_mutex_lock(&lock);
@@ -261,6 +301,7 @@ static PyMethodDef methods[] = {
     {"leave", leave, METH_O, "Restore the allocator that enter() replaced."},
     {"clear", clear, METH_NOARGS, "Free every cached block; returns the bytes freed."},
     {"set_limit", set_limit, METH_O, "Set the most bytes the cache holds; returns the old limit."},
+    {"set_hugepages", set_hugepages, METH_O, "Mark fresh blocks of 4 MB or more for huge pages; returns the old setting."},
     {"info", info, METH_NOARGS, "Cached bytes, limit, hits and misses."},
     {NULL, NULL, 0, NULL},
 };
