@@ -15,7 +15,7 @@ import inspect
 import operator
 import warnings
 from math import isfinite as _isfinite
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as _onp
 
@@ -635,15 +635,18 @@ def hessian_tensor_product(fun: Callable, argnum: Argnum = 0) -> Callable:
         unary, x = _unary(fun, argnum, args, kwargs)
         hvp = _make_jvp(grad(unary), x)
         x_shape = getattr(vspace(x), "shape", None) if _is_int(argnum) else None
-        extra = 0 if x_shape is None else _onp.ndim(getval(v)) - len(x_shape)
-        if extra > 0:  # a batch of vectors along v's leading axes: one batched pass
-            products = vmap(lambda u: hvp(u)[1])
-            for _ in range(extra - 1):
-                products = vmap(products)
-            return products(v)
-        return hvp(v)[1]
+        return _over_leading_axes(lambda u: hvp(u)[1], v, x_shape)
 
     return htp
+
+
+def _over_leading_axes(product: Callable, v: Any, x_shape: Optional[tuple]) -> Any:
+    """``product(v)`` for ``v`` of ``x_shape``; for ``v`` with extra leading axes (a batch of vectors),
+    every product in one batched pass, stacked along those axes."""
+    extra = 0 if x_shape is None else _onp.ndim(getval(v)) - len(x_shape)
+    for _ in range(extra):
+        product = vmap(product)
+    return product(v)
 
 
 hessian_vector_product = hessian_tensor_product
@@ -739,12 +742,17 @@ def make_jvp_reversemode(fun: Callable, argnum: Argnum = 0) -> Callable:
 def make_ggnvp(f: Callable, g: Callable | None = None, f_argnum: int = 0) -> Callable:
     """Generalised Gauss-Newton products ``J^T H_g J v`` of ``g(f(x))``.
 
-    ``g`` defaults to half the sum of squares over the last axis.
+    ``g`` defaults to half the sum of squares over the last axis. ``v`` has
+    ``x``'s shape, or extra leading axes holding a batch of vectors: their
+    products come from one batched pass, stacked along the same axes.
 
     >>> import tapegrad.numpy as np
     >>> ggnvp = make_ggnvp(lambda x: 2.0 * x)(np.array([1.0, 2.0]))
     >>> ggnvp(np.array([1.0, 0.0]))
     array([4., 0.])
+    >>> ggnvp(np.eye(2))  # both basis vectors at once: the whole matrix J^T H_g J
+    array([[4., 0.],
+           [0., 4.]])
     """
     from . import numpy as np
 
@@ -756,8 +764,10 @@ def make_ggnvp(f: Callable, g: Callable | None = None, f_argnum: int = 0) -> Cal
         g_hvp, _ = _make_vjp(grad(g), f_x)
         f_jvp = _make_jvp(unary, x)
 
+        x_shape = getattr(vspace(x), "shape", None)
+
         def ggnvp(v: Any) -> Any:
-            return f_vjp(g_hvp(f_jvp(v)[1]))
+            return _over_leading_axes(lambda u: f_vjp(g_hvp(f_jvp(u)[1])), v, x_shape)
 
         return ggnvp
 

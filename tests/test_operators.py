@@ -162,6 +162,23 @@ def test_make_ggnvp():
     assert onp.allclose(make_ggnvp(f)(onp.array([0.5, 0.2]))(v), W.T @ W @ v)
 
 
+def test_make_ggnvp_for_a_batch_of_vectors_matches_one_at_a_time():
+    rng = onp.random.RandomState(3)
+    W = rng.randn(4, 3)
+    f = lambda x: np.tanh(np.dot(W, x))  # noqa: E731
+    g = lambda y: np.sum(np.log1p(y ** 2))  # noqa: E731  - a Hessian that is not the identity
+    x = rng.randn(3)
+    ggnvp = make_ggnvp(f, g)(x)
+    V = rng.randn(2, 5, 3)  # two leading axes of vectors
+    batched = ggnvp(V)
+    assert batched.shape == (2, 5, 3)
+    one_at_a_time = onp.array([[ggnvp(V[i, j]) for j in range(5)] for i in range(2)])
+    onp.testing.assert_allclose(batched, one_at_a_time, rtol=1e-12, atol=1e-14)
+    J = jacobian(f)(x)  # J^T H_g J from the operators that build it whole
+    H = hessian(g)(f(x))
+    onp.testing.assert_allclose(batched, onp.einsum("ij,jk,kl,abl->abi", J.T, H, J, V), rtol=1e-10)
+
+
 def test_holomorphic_grad():
     assert onp.allclose(holomorphic_grad(lambda z: z**2)(1.0 + 2.0j), 2 * (1.0 + 2.0j))
     with warnings.catch_warnings():
