@@ -17,12 +17,14 @@ import numpy as _np
 import scipy.linalg as _sl
 from scipy.linalg import lapack as _lapack
 
-from ..core import Box, def_rules, getval
+from ..core import Box, def_rules, getval, notrace_primitive
 from ..numpy import concatenate, sum
 from ..numpy._linalg_basic import H, conj
 from ..numpy._linalg_decomp import read_triangle
 from ..numpy._wrap import shape_of, wrap
+from ..numpy.indexing import getitem
 from ..numpy.products import matmul
+from ..numpy.selection import take_along_axis
 from ..numpy.shaping import swapaxes
 from ..numpy.ufuncs import conjugate
 
@@ -170,16 +172,36 @@ def cho_solve(c_and_lower: tuple, b: Any, overwrite_b: bool = False, check_finit
 # ----- LU --------------------------------------------------------------------------------------
 
 
-def _perm(piv: Any) -> _np.ndarray:
-    """The row order of LAPACK's pivots: a[perm] = L U."""
-    perm = _np.arange(len(piv))
-    for i, p in enumerate(piv):
-        perm[i], perm[p] = perm[p], perm[i]
+def _perm_raw(piv: Any) -> _np.ndarray:
+    """The row order of LAPACK's pivots (of each matrix of a stack): a[perm] = L U."""
+    piv = _np.asarray(piv)
+    perm = _np.array(_np.broadcast_to(_np.arange(piv.shape[-1]), piv.shape))
+    for i in range(piv.shape[-1]):
+        p = piv[..., i:i + 1]
+        here, there = perm[..., i:i + 1].copy(), _np.take_along_axis(perm, p, -1)
+        perm[..., i:i + 1] = there
+        _np.put_along_axis(perm, p, here, -1)
     return perm
 
 
+def _pivots_raw(a: Any) -> _np.ndarray:
+    return _sl.lu_factor(a)[1]
+
+
+# Integer results, read from the plain values (under vmap, from every example at once).
+_perm = notrace_primitive(_perm_raw)
+_pivots = notrace_primitive(_pivots_raw)
+
+
+def _rows(x: Any, perm: Any) -> Any:
+    """``x[perm]``: the rows of ``x`` in the order ``perm`` (of each matrix, for a stack of orders)."""
+    if len(shape_of(perm)) == 1:
+        return getitem(x, perm)
+    return take_along_axis(x, _np.broadcast_to(_np.asarray(perm)[..., None], shape_of(x)), -2)
+
+
 def _lu_raw(a: Any, perm: Any) -> Any:
-    return _sl.lu_factor(a)[0]  # perm (static) is carried for the rules
+    return _sl.lu_factor(a)[0]  # perm (no derivative) is carried for the rules
 
 
 _lu = wrap(_lu_raw, "scipy.linalg.lu_factor")
@@ -189,7 +211,7 @@ def _lu_jvp(a_dot: Any, ans: Any, a: Any, perm: Any) -> Any:
     n = _n(a)
     low = ans * _tri_mask(n, True, True) + _np.eye(n)
     up = ans * _tri_mask(n, False)
-    x = _solve_tri(ans, a_dot[perm], lower=True, unit_diagonal=True)
+    x = _solve_tri(ans, _rows(a_dot, perm), lower=True, unit_diagonal=True)
     f = _t(_solve_tri(up, _t(x), trans=1, lower=False))  # L^-1 P^T dA U^-1
     return matmul(low, f * _tri_mask(n, True, True)) + matmul(f * _tri_mask(n, False), up)
 
@@ -202,7 +224,7 @@ def _lu_vjp(g: Any, ans: Any, a: Any, perm: Any) -> Any:
         matmul(g * _tri_mask(n, False), _t(up)) * _tri_mask(n, False)
     y = _solve_tri(ans, m, trans=1, lower=True, unit_diagonal=True)
     a_bar_perm = _t(_solve_tri(up, _t(y), lower=False))
-    return a_bar_perm[_np.argsort(perm)]
+    return _rows(a_bar_perm, _np.argsort(perm, axis=-1))
 
 
 def_rules(_lu, vjp=_lu_vjp, jvp=_lu_jvp)
@@ -212,7 +234,7 @@ def lu_factor(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> t
     """``scipy.linalg.lu_factor``: (lu, piv), differentiable in ``a`` through ``lu``."""
     if not isinstance(a, Box):
         return _sl.lu_factor(a, overwrite_a=overwrite_a, check_finite=check_finite)
-    lu, piv = _sl.lu_factor(getval(a))
+    piv = _pivots(a)
     return _lu(a, _perm(piv)), piv
 
 
@@ -221,14 +243,14 @@ def lu_solve(lu_and_piv: tuple, b: Any, trans: int = 0, overwrite_b: bool = Fals
     lu, piv = lu_and_piv
     if not isinstance(lu, Box) and not isinstance(b, Box):
         return _sl.lu_solve((lu, piv), b, trans=trans, overwrite_b=overwrite_b, check_finite=check_finite)
-    perm = _perm(getval(piv))
+    perm = _perm(piv)
     if _TRANS[trans] == 0:
-        y = _solve_tri(lu, b[perm], lower=True, unit_diagonal=True)
+        y = _solve_tri(lu, getitem(b, perm), lower=True, unit_diagonal=True)
         return _solve_tri(lu, y, lower=False)
     if _TRANS[trans] == 2:
         lu = conjugate(lu)
     z = _solve_tri(lu, b, trans=1, lower=False)
-    return _solve_tri(lu, z, trans=1, lower=True, unit_diagonal=True)[_np.argsort(perm)]
+    return getitem(_solve_tri(lu, z, trans=1, lower=True, unit_diagonal=True), _np.argsort(perm))
 
 
 # ----- inverse and determinant ------------------------------------------------------------
@@ -398,3 +420,5 @@ def _fill_namespace(namespace: dict) -> None:
 
 
 _fill_namespace(globals())
+
+from . import _batch_linalg  # noqa: E402, F401 - the rules of vmap for the functions above

@@ -179,3 +179,5 @@ def correlate(in1: Any, in2: Any, mode: str = "full", method: str = "auto") -> A
 
 
 __all__ = ["convolve", "correlate", "fftconvolve", "convolve2d"]
+
+from . import _batch_signal  # noqa: E402, F401 - the rules of vmap for the convolutions above
