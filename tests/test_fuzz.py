@@ -168,10 +168,7 @@ def test_shrinks_to_the_statement_that_fails():
 
 VMAP_SEEDS = 300  # about 4 s
 # Seeds whose programs vmap still gets wrong, each an error (never a value): remove a seed once it passes.
-VMAP_KNOWN = {
-    162: "NonDifferentiableError (matmul axes=) for `plain @= batched`, not a BatchError (_wrap.ufunc_keywords)",
-    259: "NonDifferentiableError (matmul axes=) for `plain @= batched`, not a BatchError (_wrap.ufunc_keywords)",
-}
+VMAP_KNOWN: dict = {}
 
 
 @pytest.mark.parametrize("start", range(0, VMAP_SEEDS, 100))

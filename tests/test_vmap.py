@@ -6,6 +6,7 @@ against their one-row-at-a-time results. Each rule is checked against a loop in 
 from __future__ import annotations
 
 import collections
+import re
 
 import numpy as onp
 import pytest
@@ -600,10 +601,11 @@ def test_an_element_taken_before_an_in_place_write_keeps_its_value() -> None:
     _agrees_with_numpy(f, RNG.standard_normal((3, 4)))
 
 
-def test_a_masked_write_of_values_viewing_the_target_is_refused() -> None:
+def test_a_masked_write_of_values_viewing_the_target_is_numpys() -> None:
     """``x[mask] = x.ravel()[:k]``: NumPy reads such values as it writes them; the batched write read them
     all first, a wrong value under vmap and a wrong gradient under grad(vmap) (seeds 667, 862, 919, 571).
-    Refused with what to do instead, until it is batched; with a copy of the values it is NumPy's."""
+    Refused at first; now NumPy's order is found on one example, as without vmap. With a copy of the
+    values, NumPy's too."""
     mask = onp.array([[True, False, False, False], [False, True, True, True], [True, False, True, True]])
 
     def f(x, np=np):
@@ -611,9 +613,7 @@ def test_a_masked_write_of_values_viewing_the_target_is_refused() -> None:
         return np.sum(x * np.cos(np.arange(12.0)).reshape(3, 4))
 
     X = RNG.standard_normal((2, 3, 4))
-    for mapped in (vmap(f), vmap(grad(f)), grad(lambda X: np.sum(vmap(f)(X)))):
-        with pytest.raises(BatchError, match=r"copy\(\)"):
-            mapped(X)
+    _agrees_with_numpy(f, X)
 
     def g(x, np=np):
         x[mask] = x.ravel()[:7].copy()
@@ -677,8 +677,8 @@ def test_views_of_a_batch_of_one_see_writes() -> None:
 def test_examples_of_a_moved_axis_are_laid_out_as_copies() -> None:
     """An example mapped along a later axis is laid out as a fresh copy of NumPy's ``X[:, i]`` would be, so
     NumPy's layout questions get that array's answers: ``x.reshape(12, 1, order='A')`` is a view whose
-    writes reach ``x`` (seed 13029), and ``x.ravel()`` a view, so a masked write of it into ``x`` is
-    refused as on examples first (seeds 11905, 14460)."""
+    writes reach ``x`` (seed 13029), and ``x.ravel()`` a view, so a masked write of it into ``x`` reads what
+    NumPy's does, as on examples first (seeds 11905, 14460)."""
     def f(x, np=np):
         b = x.reshape(12, 1, order="A")
         b *= np.sum(x) * 0.1
@@ -692,10 +692,9 @@ def test_examples_of_a_moved_axis_are_laid_out_as_copies() -> None:
 
     def g(x, np=np):
         x[mask] = x.ravel()[:9]
-        return np.sum(x)
+        return np.sum(x * np.cos(np.arange(12.0)).reshape(4, 3))
 
-    with pytest.raises(BatchError, match=r"copy\(\)"):
-        vmap(g, in_axes=1)(X)
+    _agrees_with_numpy(g, X, in_axes=1)
 
 
 def test_a_write_while_an_unlinked_view_lives_is_refused(monkeypatch) -> None:
@@ -789,7 +788,7 @@ def test_writing_batched_values_into_a_plain_array_is_refused() -> None:
         return out
 
     for f in (add_into, copy_into):
-        with pytest.raises(BatchError, match=r"in_axes=0.*a = a.copy\(\)"):
+        with pytest.raises(BatchError, match=r"in_axes=0.*a = np.array\(a\)"):
             vmap(f, in_axes=(0, None))(RNG.standard_normal((3, 2)), onp.zeros(2))
 
 
@@ -883,7 +882,7 @@ def test_an_element_write_into_a_plain_array_is_a_batch_error() -> None:
         return np.sum(x * y[0])
 
     X, Y = RNG.standard_normal((4, 3)), RNG.standard_normal((3, 3))
-    with pytest.raises(BatchError, match=r"in_axes=0.*a = a.copy\(\)"):
+    with pytest.raises(BatchError, match=r"in_axes=0.*a = np.array\(a\)"):
         vmap(f, in_axes=(None, 0))(X.copy(), Y)
     for mapped in (vmap(grad(f, 1), in_axes=(None, 0)), grad(lambda x, y: np.sum(vmap(f, in_axes=(None, 0))(x, y)), 1)):
         with pytest.raises(TapegradError):  # traced too: the differentiation's own error (TraceLeakError)
@@ -953,3 +952,260 @@ def test_writes_through_np_real_of_a_real_array() -> None:
         return np.sum(y * np.cos(np.arange(4.0))) + np.sum(a)
 
     _agrees_with_numpy(f, RNG.standard_normal((3, 4)) + 2.0)
+
+
+# Every way NumPy writes a ufunc's result into an array: the in-place operators and out= (with where=, of a
+# method, of a two-output ufunc) and ufunc.at. (target, batched example) -> None.
+_PLAIN_WRITES = {
+    "+=": lambda p, x: p.__iadd__(x), "-=": lambda p, x: p.__isub__(x), "*=": lambda p, x: p.__imul__(x),
+    "/=": lambda p, x: p.__itruediv__(x), "//=": lambda p, x: p.__ifloordiv__(x), "%=": lambda p, x: p.__imod__(x),
+    "**=": lambda p, x: p.__ipow__(x), "@=": lambda p, x: p.__imatmul__(x),
+    "out=": lambda p, x: onp.sin(x, out=p),
+    "out= where=": lambda p, x: onp.add(x, 1.0, out=p, where=onp.eye(3, dtype=bool)),
+    "out=(p,)": lambda p, x: onp.multiply(x, 2.0, out=(p,)),
+    "two outputs": lambda p, x: onp.modf(x, out=(p, onp.zeros((3, 3)))),
+    "reduce out=": lambda p, x: onp.add.reduce(x, axis=0, out=p[0]),
+    "accumulate out=": lambda p, x: onp.add.accumulate(x, axis=1, out=p),
+    "at": lambda p, x: onp.add.at(p, ([0, 2],), x[:2]),
+}
+
+
+@pytest.mark.parametrize("how", list(_PLAIN_WRITES))
+def test_every_ufunc_write_of_batched_values_into_a_plain_array_is_a_batch_error(how) -> None:
+    """``plain @= batched``, ``plain += batched`` and the other ufunc writes into a plain array raised
+    NonDifferentiableError (matmul's axes=) or TraceLeakError where a differentiation's box held the batched
+    value (``vmap(grad(f))``), or a BatchError of another operation (``.at``, ``reduce``): one BatchError
+    saying what to do, in every order (fuzz seeds 162, 259 and 41 others of 5000). Doing what it says gives
+    NumPy's values per example."""
+    P = onp.linspace(1.0, 2.0, 9).reshape(3, 3)
+    write = _PLAIN_WRITES[how]
+
+    def into_plain(x, np=np):
+        p = P.copy()  # a plain array: one value for every example
+        write(p, x)
+        return np.sum(x * 1.0)
+
+    def into_a_copy(x, np=np):
+        p = np.array(P)  # what the error says
+        write(p, x)
+        return np.sum(p * x)
+
+    X = RNG.uniform(1.0, 2.0, (2, 3, 3))
+    for mapped in (vmap(into_plain), vmap(grad(into_plain)), grad(lambda X: np.sum(vmap(into_plain)(X))),
+                   vmap(lambda x: make_jvp(into_plain)(x)(x)[1]), vmap(vmap(into_plain))):
+        with pytest.raises(BatchError, match=r"plain ndarray.*in_axes=0.*np.array\(a\)"):
+            mapped(X if mapped.__name__ != "vmap_of_vmap_of_into_plain" else X[:, None])
+    if how not in ("two outputs", "reduce out=", "accumulate out="):  # out= of these into a traced array: refused
+        _agrees_with_numpy(into_a_copy, X)
+
+
+def test_in_place_matmul_of_a_plain_array_by_a_constant_array() -> None:
+    """``y @= np.eye(4) + c`` with ``y`` passed with in_axes=None (a plain array) and ``np.eye`` made while
+    tracing: NumPy's in-place matmul passes ``axes=``, which was refused as NonDifferentiableError, under
+    ``grad`` too (fuzz seeds 162, 259). NumPy's values, and its errors where the shapes do not fit."""
+    def f(x, y, np=np):
+        y @= np.eye(4) + np.sum(y)
+        return np.sum(x * y)
+
+    X, y = RNG.standard_normal((3, 4)), RNG.standard_normal(4)
+    want_y = y.copy()
+    want_y @= onp.eye(4) + onp.sum(want_y)
+    for run in (lambda y: vmap(f, in_axes=(0, None))(X, y), lambda y: grad(lambda x: np.sum(f(x, y)))(X[0])):
+        y_run = y.copy()
+        got = run(y_run)
+        onp.testing.assert_array_equal(y_run, want_y)  # written once, as by every example
+        if got.shape == (3,):
+            onp.testing.assert_allclose(got, X @ want_y, rtol=1e-14)
+        else:
+            onp.testing.assert_allclose(got, want_y, rtol=1e-14)
+    for shapes in (((4, 4), (4,)), ((4,), (3, 4, 4)), ((3, 4), (4, 4)), ((4, 4), (2, 4, 4))):
+        a, b = onp.ones(shapes[0]), onp.ones(shapes[1])
+        try:
+            a.copy().__imatmul__(b)
+            want = None
+        except ValueError as e:
+            want = str(e)
+
+        def g(x, a=a, b=b):
+            a.copy().__imatmul__(np.array(b))
+            return x
+
+        if want is None:
+            grad(g)(1.0)
+        else:
+            with pytest.raises(ValueError, match=re.escape(want)):
+                grad(g)(1.0)
+
+
+@pytest.mark.filterwarnings("ignore:'where' used without 'out'")
+def test_a_ufunc_of_plain_operands_with_a_mask_made_inside() -> None:
+    """``np.multiply(x, x, out=x, where=np.array(mask))`` on an unmapped (plain) ``x``: the mask, made while
+    tracing, sent NumPy's call to tapegrad, whose function called NumPy with it again: a RecursionError,
+    under grad too (fuzz seeds 10497, 10863, 13171). NumPy's values, with out= and without."""
+    mask = [[True, False, True, True], [False, True, True, False], [True, True, False, False]]
+
+    def f(x, y, np=np):
+        np.multiply(x, x, out=x, where=np.array(mask))
+        z = np.add(x, 1.0, where=np.array(mask))  # no out=: NumPy's array, its unmasked elements unset
+        return np.sum(x) * y + np.sum(np.where(mask, z, 0.0))
+
+    x, Y = RNG.standard_normal((3, 4)), RNG.standard_normal(5)
+    want, want_x = [], None
+    for y in Y:  # each example on a fresh copy of x: NumPy leaves the same x in every one
+        want_x = x.copy()
+        want.append(f(want_x, y, np=onp))
+    x_run = x.copy()
+    onp.testing.assert_allclose(vmap(f, in_axes=(None, 0))(x_run, Y), want, rtol=1e-14)
+    onp.testing.assert_array_equal(x_run, want_x)  # the plain input written as NumPy writes it, once
+    x_run = x.copy()
+    onp.testing.assert_allclose(grad(f, 1)(x_run, Y[0]), onp.sum(want_x), rtol=1e-14)  # d/dy of sum(x) * y
+    onp.testing.assert_array_equal(x_run, want_x)
+
+
+def test_an_empty_boolean_write_into_a_zero_d_view() -> None:
+    """``a[False] *= a`` of a 0-d view ``a = y[..., 2]``, after a traced write into ``y``: the positions of
+    ``a[False]`` were read off the unit axis vmap adds to a 0-d example, (0, 1) instead of (0,): NumPy's
+    "shape mismatch" (fuzz seeds 10991, 14008, and 10535, 11309, 12717, 14072 under grad(vmap))."""
+    def f(y, np=np):
+        a = y[..., 2]
+        np.multiply(y, np.cos(np.arange(4.0)) * np.sum(a), out=y, where=[True, True, True, True])
+        a[False] *= a
+        a[True] *= 2.0
+        return np.sum(y * np.sin(np.arange(4.0))) + a
+
+    _agrees_with_numpy(f, RNG.standard_normal((3, 4)))
+
+
+def test_a_copy_of_a_zero_d_array_example_is_a_new_array() -> None:
+    """``b = a.copy()`` of a 0-d array example (``y[..., -4]``, ``s[...]`` of a scalar ``s``) returned ``a``
+    itself, taking the box of a batched array for a NumPy scalar's (immutable): a later write into ``a`` (or
+    into the copy) reached both, a silently wrong value (fuzz seeds 17514, 19452)."""
+    def of_a_view(y, np=np):
+        a = y[..., -4]
+        b = a.copy()
+        d = np.atleast_2d(a)
+        d /= 6.0
+        return b * 0.3 + np.sum(y * np.cos(np.arange(4.0)))
+
+    def of_a_scalar(s, np=np):
+        b = s[...]
+        d = b.copy()
+        d[()] -= d.item(0) * 0.5
+        return b * 0.3 + d
+
+    _agrees_with_numpy(of_a_view, RNG.standard_normal((3, 4)))
+    _agrees_with_numpy(of_a_scalar, RNG.standard_normal(3))
+
+
+def test_writes_through_a_mask_that_differs_between_examples() -> None:
+    """``np.copyto(a, v, where=a > c)``, ``np.putmask``, ``np.place`` and a ufunc's ``out=`` with ``where=``,
+    the mask batched: NumPy's conversion of the mask was refused as a BatchError ("Converting to a NumPy
+    array"; fuzz seeds 17006, 17001, 17098, 17150). Each example's own mask, as NumPy per example; and into
+    a plain array, the BatchError of every write of batched values into one."""
+    def f(y, np=np):
+        a, b, c, d = y * 2.0, y * 1.0, y * 1.0, y * 1.0
+        np.copyto(a, np.sum(y) * 0.1, where=a > 0.5)
+        np.copyto(b, b[::-1], where=y > 0.2)  # values from the memory written: NumPy reads them all first
+        np.putmask(c, c < 0.3, np.cos(np.arange(2.0)) * y[0])
+        np.putmask(d, d > 0.6, d[::-1])
+        e = y * 1.0
+        np.place(e, e < 0.4, np.cos(np.arange(2.0)) * y[1])
+        np.multiply(e, np.sin(e), out=e, where=e < 0.5)
+        return np.sum((a + b * 2.0 + c * 3.0 + d * 4.0) * np.cos(np.arange(6.0))) + np.sum(e * np.sin(np.arange(6.0)))
+
+    _agrees_with_numpy(f, RNG.uniform(0.0, 1.0, (4, 6)))
+    P = onp.zeros(6)
+    for write in (lambda y: onp.copyto(P, 1.0, where=y > 0.5), lambda y: onp.putmask(P, y > 0.5, 1.0),
+                  lambda y: onp.place(P, y > 0.5, 1.0), lambda y: onp.add(P, 1.0, out=P, where=y > 0.5)):
+        with pytest.raises(BatchError, match="plain ndarray"):
+            vmap(write)(RNG.uniform(0.0, 1.0, (4, 6)))
+    onp.testing.assert_array_equal(P, 0.0)
+
+
+def test_a_looped_write_into_zero_d_examples() -> None:
+    """A write vmap leaves to its loop (``b[b > c] = 2.0``, the mask batched, under a JVP) into a stack of 0-d
+    array examples: the loop took each example as a NumPy scalar, and NumPy's assignment into it raised
+    "assignment destination is read-only" (fuzz seed 21681). Against NumPy per example and the JVP of each."""
+    def f(x, y, np=np):
+        x[1::3, -1:1:2, ...] = y.ravel()[:0].reshape(1, 0)  # an empty write: x is batched from here on
+        b = np.array(x[0, 2])[None]
+        b[b > 0.15] = 2.0
+        return np.sum(b * y[0]) + np.sum(x * y)
+
+    X, Y = onp.arange(12.0).reshape(3, 4) * 0.1, RNG.uniform(0.0, 1.0, (3, 4))
+    V, VY = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))
+    value, tangent = make_jvp(vmap(f, in_axes=(None, 0)), (0, 1))(X.copy(), Y)((V, VY))
+    onp.testing.assert_allclose(value, [f(X.copy(), y, np=onp) for y in Y], rtol=1e-14)
+    each = [make_jvp(f, (0, 1))(X.copy(), y)((V, vy))[1] for y, vy in zip(Y, VY)]
+    onp.testing.assert_allclose(tangent, each, rtol=1e-14)
+
+
+def test_function_writes_of_values_viewing_the_target_are_numpys() -> None:
+    """``np.put(c, [1, 1], c, mode='wrap')``, ``y.put([0, -1], y)``, ``np.putmask`` and ``np.put_along_axis``
+    of values that view the array written: NumPy reads them as it writes; vmap refused them (fuzz seeds
+    20064, 20136, 20046, 20172). NumPy's order is found on one example, as without vmap."""
+    mask = onp.array([[False, True, True, False], [False, True, True, True], [False, False, True, False]])
+
+    def f(x, np=np):
+        c = x * 1.0
+        np.put(c, [1, 1, 5], c[::-1, ::-1], mode="wrap")
+        c.put([0, -1], c)
+        np.putmask(c, mask, c.ravel()[:3])
+        np.put_along_axis(c, np.array([[0, 1, 0, 2]]), c.ravel()[:4].reshape(1, 4), axis=0)
+        return np.sum(c * np.cos(np.arange(12.0)).reshape(3, 4))
+
+    X = RNG.standard_normal((3, 3, 4))
+    _agrees_with_numpy(f, X)
+    _agrees_with_numpy(f, onp.moveaxis(X, 0, 2).copy(), in_axes=2)
+    # each example's own mask: NumPy's order would be found per example; refused, and a copy is NumPy's
+
+    def h(x, np=np, copy=False):
+        a = x * 1.0
+        v = a.ravel()[:2]
+        np.place(a, a > 0.0, v.copy() if copy else v)
+        return np.sum(a * np.cos(np.arange(12.0)).reshape(3, 4))
+
+    with pytest.raises(BatchError, match=r"copy\(\)"):
+        vmap(h)(X)
+    _agrees_with_numpy(lambda x, np=np: h(x, np, True), X)
+
+
+def test_a_fancy_index_result_is_laid_out_as_numpys() -> None:
+    """``x[..., [-3, -4, 1]]`` and ``x[[0, 2, -4]]`` of 2-d examples: NumPy lays out a fancy index's result in
+    an order of its own, and on the stack in another than on one example, so ``reshape(order='A')`` read the
+    elements in another order (fuzz seed 24907), and ``ravel`` copied where NumPy's views, missing a later
+    write (seed 10145)."""
+    def f(x, np=np):
+        b = x[..., [-3, -4, 1]].reshape(1, 12, order="A")
+        c = x[[0, 2, -4]]
+        r = c.ravel()
+        c[0, 0] = 5.0  # NumPy's ravel is a view of c: it sees the write
+        return np.sum(b * np.cos(np.arange(12.0))) + np.sum(r * np.sin(np.arange(12.0)))
+
+    X = RNG.standard_normal((3, 4, 4))
+    _agrees_with_numpy(f, X)
+    _agrees_with_numpy(f, onp.moveaxis(X, 0, 2).copy(), in_axes=2)
+
+
+def test_contiguous_and_fortran_arrays_of_batched_values() -> None:
+    """``np.ascontiguousarray(y)`` and ``np.asfortranarray(y)`` of a batched array asked NumPy about the whole
+    stack and were refused ("Converting to a NumPy array"; about 6% of the fuzzer's programs, e.g. seeds
+    20009, 20085). NumPy's answer for one example: the array itself where it is laid out so already (writes
+    reach it), a 1-d view of a 0-d array, else a copy; under grad too."""
+    def f(y, np=np):
+        a = y * 1.0
+        b, c = np.ascontiguousarray(a), np.asfortranarray(a)
+        d, e = np.ascontiguousarray(a.T), np.asfortranarray(a.T)
+        s, z = np.ascontiguousarray(a[0, 0]), np.ascontiguousarray(a[0, 0, ...])
+        b[0, 0] += 1.0
+        c[0, 1] += 2.0
+        d[1, 0] += 3.0
+        e[1, 1] += 4.0
+        s[0] += 5.0
+        z[0] += 6.0
+        return (np.sum(a * np.cos(np.arange(6.0)).reshape(2, 3)) + np.sum(d) * 0.5 + np.sum(s) + np.sum(c * 0.3)
+                + np.sum(e * 0.7))
+
+    Y = RNG.standard_normal((4, 2, 3))
+    for axis in (0, 1, 2):
+        _agrees_with_numpy(f, onp.moveaxis(Y, 0, axis).copy(), in_axes=axis)

@@ -480,7 +480,8 @@ def vmap(fun: Callable, in_axes: Any = 0, out_axes: Any = 0, *, axis_size: Optio
                     "usually means a value that differs between examples was written into an element of a plain "
                     "array (plain[i] = x: an argument passed with in_axes=None, or "
                     "an array not made by tapegrad.numpy), which holds one value for every example. Map that "
-                    "argument too (in_axes=0), or write into a copy made inside the function (a = a.copy())."
+                    "argument too (in_axes=0), or write into an array made by tapegrad.numpy inside the function "
+                    "(a = np.array(a), a copy; or np.zeros_like(x))."
                 ) from e
             return _unbatched(out, out_axes, trace)
         finally:

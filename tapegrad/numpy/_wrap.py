@@ -166,6 +166,8 @@ def ufunc_keywords(ufunc: _np.ufunc, args: tuple, kwargs: dict) -> tuple[tuple, 
     dtype = rest.pop("dtype", None)
     out = rest.pop("out", None)
     where = rest.pop("where", True) if out is not None else True
+    if "axes" in rest and ufunc is _np.matmul and out is not None:
+        inplace_matmul_axes(args, out, rest.pop("axes"))
     if rest:
         raise NonDifferentiableError(
             f"{ufunc_name(ufunc)}(..., {', '.join(f'{k}=' for k in rest)}) on a traced value is not "
@@ -181,6 +183,21 @@ def ufunc_keywords(ufunc: _np.ufunc, args: tuple, kwargs: dict) -> tuple[tuple, 
     if out is not None:
         return args, {}, functools.partial(_into_out, ufunc, out, where)
     return args, {}
+
+
+def inplace_matmul_axes(args: tuple, out: Any, axes: Any) -> None:
+    """``plain @= y``: NumPy's ``matmul(plain, y, out=(plain,), axes=...)`` with the core axes of matmul itself
+    (which keep the result the target's shape); NumPy's error, from zeros of the operands' shapes, where they
+    do not fit; other axes are refused."""
+    target = out[0] if isinstance(out, tuple) else out
+    nd = len(_np.shape(getval(target))) if not isinstance(target, Box) else len(target.shape)
+    if len(args) != 2 or axes != ([(-1,), (-2, -1), (-1,)] if nd == 1 else [(-2, -1)] * 3):
+        raise NonDifferentiableError(
+            "numpy.matmul(..., axes=) on a traced value is not supported by tapegrad: move the axes "
+            "with np.moveaxis first."
+        )
+    shapes = [a.shape if isinstance(a, Box) else _np.shape(a) for a in (*args, target)]
+    _np.matmul(_np.zeros(shapes[0]), _np.zeros(shapes[1]), out=_np.zeros(shapes[2]), axes=axes)
 
 
 def ufunc_name(ufunc: Any) -> str:
@@ -207,9 +224,10 @@ def _into_out(ufunc: _np.ufunc, out: Any, where: Any, result: Any) -> Any:
     target = out[0] if isinstance(out, tuple) else out
     if where is not True:
         mask = getval(where)
-        if isinstance(mask, _np.ndarray) and mask.dtype != bool:  # an array is cast safely; a list is read as booleans
+        if isinstance(mask, (_np.ndarray, Box)) and mask.dtype != bool:  # an array is cast safely; a list is read as booleans
             raise TypeError(f"Cannot cast array data from {mask.dtype!r} to dtype('bool') according to the rule 'safe'")
-        mask = _np.asarray(mask, dtype=bool)
+        if not isinstance(mask, Box):  # (a box: batched by vmap, each example's own mask)
+            mask = _np.asarray(mask, dtype=bool)
         ops.check_cast(ufunc, result, target)  # NumPy's casting error comes before its broadcasting one
         result = ops.where(mask, result, target)
     return ops.write_out(ufunc.__name__, out, result)

@@ -26,6 +26,8 @@ def _view_of(root: _np.ndarray, spec: Spec) -> _np.ndarray:
 
 
 def _write_into(root: _np.ndarray, spec: Optional[Spec], idx: Any, value: Any) -> _np.ndarray:
+    if isinstance(root, _np.generic):  # vmap's loop takes an example of 0-d arrays as a scalar: its array
+        root = _np.array(root)
     new = clone(root)
     target = new if spec is None else window(new, spec)
     if type(value) is _np.ndarray and _np.may_share_memory(value, root):
@@ -35,6 +37,8 @@ def _write_into(root: _np.ndarray, spec: Optional[Spec], idx: Any, value: Any) -
 
 
 def _write_in_place(root: _np.ndarray, spec: Optional[Spec], idx: Any, value: Any) -> _np.ndarray:
+    if isinstance(root, _np.generic):  # (as in _write_into)
+        root = _np.array(root)
     target = root if spec is None else window(root, spec)
     target[idx] = value
     return root

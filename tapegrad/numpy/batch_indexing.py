@@ -27,7 +27,7 @@ from ._wrap import shape_of
 from .assignment import erase, gather, scatter, view_of, write_in_place, write_into
 from .assignment import dtype_of
 from .batching import UNLINKED_VIEWS, batch_size, example_ndim, front, moved, noted_view, plain_stack, reshaped, stacked
-from .shaping import moveaxis
+from .shaping import moveaxis, transpose
 from .indexing import getitem, untake
 from .memory import first_example
 from .layout import Spec, all_positions, clone, is_basic, window
@@ -85,7 +85,30 @@ def _getitem_batch(args: tuple, dims: tuple) -> Any:
         # each example's result is a scalar (NumPy's copy of the element), never a view of the stack:
         # a later in-place write into the array must not change it
         return creation._copy(out), at
-    return (noted_view(out, x) if is_basic(idx) else out), at
+    return (noted_view(out, x) if is_basic(idx) else _in_numpys_order(out, x, d, idx, at)), at
+
+
+def _in_numpys_order(out: Any, x: Any, d: int, idx: Any, at: int) -> Any:
+    """A fancy index's result, each example laid out in memory as NumPy lays out its result for example 0
+    (in an order of its own, which on the stack is another than on one example), so that ``ravel`` and
+    ``reshape(order='A')`` of an example view it, or read it, as NumPy's would: a copy where it is not."""
+    v, xv = plain_stack(out), plain_stack(x)
+    if at != 0 or type(v) is not _np.ndarray or v.ndim < 3 or type(xv) is not _np.ndarray or not xv.shape[d]:
+        return out
+    try:
+        numpys = xv[(slice(None),) * d + (0, Ellipsis)][idx]
+    except Exception:
+        return out
+    if type(numpys) is not _np.ndarray or numpys.ndim != v.ndim - 1:
+        return out
+    order = sorted(range(numpys.ndim), key=lambda k: -abs(numpys.strides[k]))  # its slowest axis first
+    if not _np.transpose(numpys, order).flags.c_contiguous:
+        return out
+    perm = (0,) + tuple(k + 1 for k in order)
+    if _np.transpose(v, perm).flags.c_contiguous:
+        return out  # laid out so already, examples first
+    back = tuple(_np.argsort(perm))
+    return transpose(creation._copy(transpose(out, perm), order="C"), back)
 
 
 def _untake_batch(args: tuple, dims: tuple) -> Any:
@@ -331,11 +354,11 @@ def _write_traced(root: Any, spec: Any, idx: Any, value: Any, dr: Optional[int],
     w = None if one is None else moved(one, dr, 0) if spec is None else _windows(one, dr, spec)
     if w is None:
         return NotImplemented
-    unit = w.ndim == 1
-    if unit:  # 0-d examples: a unit axis to index (see _write_batch)
-        w = w[:, None]
     example = w.shape[1:]
-    selected = all_positions(None, _np.broadcast_to(0, example))[idx]
+    selected = all_positions(None, _np.broadcast_to(0, example))[idx]  # an example's index (a[False]: none)
+    unit = not example
+    if unit:  # 0-d examples: a unit axis to index (see _write_batch)
+        w, example = w[:, None], (1,)
     at = (slice(None),) + _np.unravel_index(selected, example)
     whole = None if spec is None and dr == 0 and not unit else Spec(w, one)
     return write_into(root, whole, at, _examples_value(value, dv, n, selected.ndim)), dr

@@ -21,7 +21,7 @@ from ..core.fastpath import EXT
 from ..core.primitive import bind1, bind2, rbind2
 from ..core.reverse import register_sized_type
 from . import creation, indexing, memory, missing, nondiff, products, shaping, ufunc_methods, ufuncs, writes
-from ._wrap import FUNCTIONS, UFUNCS, load_lazy_rules, provide, ufunc_name
+from ._wrap import FUNCTIONS, UFUNCS, _into_out, inplace_matmul_axes, load_lazy_rules, provide, ufunc_name
 from .methods import ArrayMethods
 
 
@@ -141,7 +141,8 @@ class _ArrayOps(ArrayMethods):
 
     @property
     def flags(self) -> Any:
-        return _np.asarray(getval(self._value)).flags
+        v = getval(self._value)
+        return v.flags if isinstance(v, Box) else _np.asarray(v).flags  # (batched by vmap: an example's)
 
     @property
     def base(self) -> Any:
@@ -246,19 +247,29 @@ class _ArrayOps(ArrayMethods):
                 if len(inputs) == 1:
                     return bind1(prim, inputs[0])
         out = kwargs.pop("out", None)
+        if out is not None or method == "at":
+            writes.refuse_batched_out(ufunc, method, inputs, out, kwargs.get("where"))  # vmap's error
+            if "axes" in kwargs and ufunc is _np.matmul:  # `plain @= y`
+                inplace_matmul_axes(inputs, out, kwargs.pop("axes"))
         if method == "__call__":
-            ours = UFUNCS.get(ufunc) or _load_scipy_rules(ufunc)
-            if ours is None:
-                raise NonDifferentiableError(
-                    f"{ufunc_name(ufunc)} has no derivative rule in tapegrad, and a traced value "
-                    "reached it. Define one with tapegrad.extend, or apply it to "
-                    "tapegrad.stop_gradient(x)."
-                )
-            result = ours(*inputs, **kwargs)  # keywords: see _wrap.ufunc_keywords
-        else:  # at, reduce, accumulate, reduceat, outer
-            if ufunc not in UFUNCS:
-                _load_scipy_rules(ufunc)  # SciPy's ufuncs get their rules on demand
-            result = ufunc_methods.apply(ufunc, method, inputs, kwargs)
+            where = kwargs.pop("where", True) if out is not None else True  # with out=: _into_out's
+            if not any(shaping.contains_box(i) for i in inputs):
+                # plain operands, a box in out= or a keyword (where=np.array(mask) made while tracing):
+                # NumPy's call on them (tapegrad's function would call NumPy with the box again)
+                result = ufunc(*inputs, **{k: getval(v) for k, v in kwargs.items()})
+            else:
+                ours = UFUNCS.get(ufunc) or _load_scipy_rules(ufunc)
+                if ours is None:
+                    raise NonDifferentiableError(
+                        f"{ufunc_name(ufunc)} has no derivative rule in tapegrad, and a traced value "
+                        "reached it. Define one with tapegrad.extend, or apply it to "
+                        "tapegrad.stop_gradient(x)."
+                    )
+                result = ours(*inputs, **kwargs)  # keywords: see _wrap.ufunc_keywords
+            return result if out is None else _into_out(ufunc, out, where, result)
+        if ufunc not in UFUNCS:  # at, reduce, accumulate, reduceat, outer
+            _load_scipy_rules(ufunc)  # SciPy's ufuncs get their rules on demand
+        result = ufunc_methods.apply(ufunc, method, inputs, kwargs)
         if out is None:
             return result
         return write_out(ufunc.__name__, out, result)
@@ -688,6 +699,8 @@ def write_out(name: str, out: Any, result: Any) -> Any:
     if not isinstance(result, Box) or result._trace is CONSTANT:
         target[...] = getval(result)
         return target
+    if isinstance(getval(result), Box):  # batched by vmap (under the differentiations): what vmap says first
+        raise writes.plain_target_error(f"numpy.{name}(..., out=) (also `plain_array += batched`)")
     raise _leak(
         f"numpy.{name}(..., out=<plain ndarray>) (also `plain_array += traced`)",
         "Create the array with tapegrad.numpy (np.zeros, np.array, ...) inside the "

@@ -70,10 +70,7 @@ def _in_turn(root: Box, spec: Optional[Spec], idx: Any, value: Any) -> Any:
     """
     root_v, v = getval(root), getval(value)
     if isinstance(v, Box) or isinstance(root_v, Box):  # batched by vmap
-        if not all(p is None or p is Ellipsis or isinstance(p, (int, slice, _np.integer))
-                   for p in (idx if type(idx) is tuple else (idx,))):  # a fancy or boolean index
-            _refuse_batched_overlap(root, value)
-        return value
+        return _in_turn_batched(root, spec, idx, value)
     if type(v) is not _np.ndarray or not _np.may_share_memory(v, root_v):
         return value
     read = Spec(v, root_v)
@@ -81,6 +78,40 @@ def _in_turn(root: Box, spec: Optional[Spec], idx: Any, value: Any) -> Any:
     written = all_positions(spec, root)[idx]
     landed = codes.reshape(-1)[written.reshape(-1)]
     return as_shape(_decoded(root, landed, None if spec is None else spec.component), written.shape)
+
+
+def _in_turn_batched(root: Any, spec: Optional[Spec], idx: Any, value: Any) -> Any:
+    """``_in_turn`` under vmap: NumPy's order found on example 0 (:func:`_examples_overlap`)."""
+    parts = idx if type(idx) is tuple else (idx,)
+    one = _examples_overlap(root, value)
+    if not one or any(isinstance(p, Box) for p in parts):  # (an index batched by vmap: one per example)
+        if not all(p is None or p is Ellipsis or isinstance(p, (int, slice, _np.integer)) for p in parts):
+            _refuse_batched_overlap(root, value)  # a fancy or boolean index (of a view linked to the root too)
+        return value  # a basic one: NumPy's copy of the value
+    one_r, one_v = one
+    read = Spec(one_v, one_r)
+    codes = positions_after(one_r, lambda p, dt: assign_at(p, spec, idx, window(p, read, dt), dt))
+    written = all_positions(spec, one_r)[idx]
+    landed = codes.reshape(-1)[written.reshape(-1)]
+    return as_shape(_decoded(root, landed, None if spec is None else spec.component), written.shape)
+
+
+def _examples_overlap(root: Any, value: Any) -> Any:
+    """Under vmap, where ``value`` reads ``root``'s memory: example 0 of each, if every example of ``value``
+    lies in its own example of ``root`` as example 0's does (the stacks step over the examples alike, so
+    each example is laid out as example 0 is, and NumPy, given one layout, reads and writes in one order);
+    False if not; None where the memory is not shared."""
+    (rv, rl), (vv, vl) = stack_layers(root), stack_layers(value)
+    if type(vv) is not _np.ndarray or type(rv) is not _np.ndarray or not _np.may_share_memory(vv, rv):
+        return None
+    if [t for t, _ in rl] != [t for t, _ in vl]:
+        return False
+    for (_, dr), (_, dv) in zip(rl, vl):
+        n = rv.shape[dr]
+        if n != vv.shape[dv] or n == 0 or (n > 1 and rv.strides[dr] != vv.strides[dv]):
+            return False
+        rv, vv = rv[(slice(None),) * dr + (0, Ellipsis)], vv[(slice(None),) * dv + (0, Ellipsis)]
+    return (rv, vv) if _np.may_share_memory(rv, vv) else False
 
 
 def _refuse_batched_overlap(root: Any, value: Any) -> None:
@@ -127,10 +158,13 @@ def write_overlapping(target: Box, values: Any, call: Any) -> bool:
     block = _block_of(target)
     root = block.root
     root_v, v = getval(root), getval(values)
-    if isinstance(v, Box) or isinstance(root_v, Box):  # batched by vmap
-        _refuse_batched_overlap(root, values)
-        return False
-    if type(v) is not _np.ndarray or not _np.may_share_memory(v, root_v):
+    if isinstance(v, Box) or isinstance(root_v, Box):  # batched by vmap: NumPy's order found on example 0
+        one = _examples_overlap(root, values)
+        if not one:
+            _refuse_batched_overlap(root, values)  # (a view linked to the root, its stack a copy, too)
+            return False
+        root_v, v = one
+    elif type(v) is not _np.ndarray or not _np.may_share_memory(v, root_v):
         return False
     spec, read = _spec_of(target, block), Spec(v, root_v)
     codes = positions_after(root_v, lambda p, dt: call(p if spec is None else window(p, spec, dt), window(p, read, dt)))

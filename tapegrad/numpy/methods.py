@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as _np
 
-from ..core import CONSTANT, getval
+from ..core import CONSTANT, Box, getval
 from . import creation, memory, nondiff, products, reductions, shaping, ufuncs
 from ._wrap import FUNCTIONS, UFUNCS
 
@@ -99,7 +99,8 @@ class ArrayMethods:
         return creation.astype(self, dtype)
 
     def copy(self, order: str = "C") -> Any:
-        if self.ndim == 0 and not isinstance(getval(self), _np.ndarray):
+        v = getval(self)  # (a box batched by vmap: a 0-d array example unless it is a scalar's)
+        if self.ndim == 0 and (not isinstance(v, (_np.ndarray, Box)) or getattr(v, "immutable", False)):
             return self  # a NumPy scalar's copy is a scalar: immutable, so the same one serves
         return creation.copy(self, order=order)
 

@@ -47,7 +47,7 @@ from ..core import Box, NonDifferentiableError, TraceLeakError, def_rules, getva
 from ._wrap import UFUNCS, is_complex, pack_sequences, shape_of, ufunc_name
 from .creation import astype
 from .indexing import getitem, untake, where
-from .memory import write
+from .memory import first_example, write
 from .reductions import max as _max
 from .reductions import min as _min
 from .reductions import prod, sum as _sum
@@ -68,6 +68,15 @@ def _plain(x: Any) -> Any:
     if type(x) in (tuple, list):
         return type(x)(_plain(i) for i in x)
     return x
+
+
+def _example(x: Any) -> Any:
+    """``_plain(x)``; under vmap, example 0 of a batched value (what NumPy's checks are run on)."""
+    v = _plain(x)
+    if isinstance(v, Box):  # batched: getval stops at it
+        one = first_example(x)
+        return one[()] if getattr(x, "immutable", False) and one is not None else one
+    return v
 
 
 def _traced(x: Any) -> bool:
@@ -245,13 +254,13 @@ def _refuse_plain_target(ufunc: Any) -> None:
 
 def _at(ufunc: Any, ours: Callable, a: Any, indices: Any, b: Any = None) -> None:
     index = _plain(indices)
-    args = () if b is None else (_plain(b),)
     if not isinstance(a, Box):
         if _traced(b):
             _refuse_plain_target(ufunc)
-        ufunc.at(a, index, *args)  # only the indices were boxes
+        ufunc.at(a, index, *(() if b is None else (_plain(b),)))  # only the indices were boxes
         return None
-    target = getval(a)
+    args = () if b is None else (_example(b),)
+    target = _example(a)
     scratch = target  # not an array (a traced scalar): NumPy's TypeError
     if isinstance(target, _np.ndarray):
         scratch = target.copy()  # NumPy's errors (bounds, shapes, types), on a copy

@@ -133,6 +133,8 @@ def _in_layout(np_fun: Any, a: Any, dtype: Any, order: str) -> Any:
     """``np_fun(a, dtype)`` for a NumPy function that returns ``a`` itself, a view, or a copy in ``order``."""
     if not isinstance(a, Box):
         return np_fun(a, dtype=dtype)
+    if isinstance(getval(a), Box):  # batched by vmap: what NumPy does with an example, by its flags
+        return _example_in_layout(np_fun, a, dtype, order)
     value = np_fun(getval(a), dtype=dtype)
     if value is getval(a):
         return a
@@ -140,6 +142,19 @@ def _in_layout(np_fun: Any, a: Any, dtype: Any, order: str) -> Any:
         return link(a, _sh.reshape(a, value.shape))  # a 0-d array becomes 1-d, a view
     out = _cr.astype(a, dtype) if dtype is not None else a
     return _cr.copy(_sh.reshape(out, value.shape), order=order)
+
+
+def _example_in_layout(np_fun: Any, a: Any, dtype: Any, order: str) -> Any:
+    """``_in_layout`` of an array batched by vmap: ``a`` itself, a view (0-d examples become 1-d) or a copy,
+    as NumPy's function does with one example (``a.flags``: an example's layout; a scalar is copied)."""
+    shape = np_fun(_np.zeros(a.shape, a.dtype)).shape
+    same = dtype is None or _np.dtype(dtype) == a.dtype
+    one = getval(a)  # (its flags are an example's)
+    if same and not getattr(one, "immutable", False) and (
+            one.flags.c_contiguous if order == "C" else one.flags.f_contiguous):
+        return a if shape == a.shape else link(a, _sh.reshape(a, shape))
+    out = _cr.astype(a, dtype) if not same else a
+    return _cr.copy(_sh.reshape(out, shape), order=order)
 
 
 _SEVERAL = type(_np.atleast_1d(0, 0))  # what atleast_Nd returns for several arrays (a tuple in NumPy 2)

@@ -5,7 +5,8 @@ each function is one assignment ``a[index] = values`` with the index NumPy's
 function writes through, done by :func:`tapegrad.numpy.memory.write` (NumPy's
 casting and errors, views kept in step, values on the tape never mutated).
 Where a position is written twice the last write wins, as in NumPy. Writing
-traced values into a plain ndarray raises :class:`TraceLeakError`.
+traced values into a plain ndarray raises :class:`TraceLeakError`, and values
+batched by ``vmap`` a :class:`BatchError` (:func:`plain_target_error`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from ..core import CONSTANT, Box, TraceLeakError, getval
 from ..core.batching import BatchError
 from ._wrap import dispatches, is_complex, shape_of
 from .layout import all_positions
-from .indexing import getitem
-from .memory import first_example, stack_layers, write, write_overlapping
-from .shaping import as_array, broadcast_to, ravel
+from .creation import astype
+from .indexing import getitem, where as select
+from .memory import _block_of, _refuse_batched_overlap, first_example, stack_layers, write, write_overlapping
+from .scans import cumsum
+from .shaping import as_array, broadcast_to, ravel, reshape
 from .ufuncs import real
 
 
@@ -35,12 +38,25 @@ def _refuse_plain_target(name: str, *values: Any) -> None:
         )
 
 
+def refuse_batched_out(ufunc: Any, method: str, inputs: tuple, out: Any, where: Any = None) -> None:
+    """A ufunc call writing into a plain ndarray (``out=``, or ``ufunc.at``'s first argument) values batched
+    by vmap: :func:`plain_target_error`, before any differentiation around the vmap sees the call."""
+    targets = (inputs[0],) if method == "at" else out if type(out) is tuple else (out,)
+    values = inputs[1:] if method == "at" else inputs + (where,)
+    if (any(isinstance(t, _np.ndarray) and not isinstance(t, Box) for t in targets)
+            and any(isinstance(getval(v), Box) for v in values)):
+        call = f"numpy.{ufunc.__name__}.at" if method == "at" else \
+            f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method}(..., out=)"
+        raise plain_target_error(f"{call} (also `plain_array += batched`)" if method == "__call__" else call)
+
+
 def plain_target_error(what: str) -> BatchError:
+    """The error of every write of values batched by vmap into a plain ndarray (``what``: the operation)."""
     return BatchError(
         f"vmap: {what} would write values that differ between examples into a plain ndarray (an argument "
         "passed with in_axes=None, or an array not made by tapegrad.numpy), which holds one value for every "
-        "example. Map that argument too (in_axes=0), or write into a copy made inside the function "
-        "(a = a.copy(), np.array(a))."
+        "example. Map that argument too (in_axes=0), or write into an array made by tapegrad.numpy inside the "
+        "function: a copy, a = np.array(a) (a.copy() of a plain array is plain), or np.zeros_like(x)."
     )
 
 
@@ -53,6 +69,11 @@ def _numpy_checks(np_fun: Any, a: Box, *args: Any, **kwargs: Any) -> None:
     else:
         scratch.flags.writeable = bool(getval(a).flags.writeable)
     np_fun(scratch, *[_example(x) if isinstance(getval(x), Box) else getval(x) for x in args], **kwargs)
+
+
+def _batched(x: Any) -> bool:
+    """Is ``x`` batched by vmap (a mask that differs between examples)?"""
+    return isinstance(getval(x), Box)
 
 
 def _example(x: Any) -> Any:
@@ -129,11 +150,20 @@ def put(a: Any, ind: Any, v: Any, mode: str = "raise") -> None:
 @dispatches(_np.place)
 def place(arr: Any, mask: Any, vals: Any) -> None:
     """``numpy.place``: the positions where ``mask`` holds take ``vals`` in turn, in place."""
-    m = _np.ravel(_np.asarray(getval(mask), dtype=bool))
     if not isinstance(arr, Box):
-        _refuse_plain_target("place", vals)
-        return _np.place(arr, m, getval(vals))
+        _refuse_plain_target("place", vals, mask)
+        return _np.place(arr, _np.ravel(_np.asarray(getval(mask), dtype=bool)), getval(vals))
     _numpy_checks(_np.place, arr, mask, vals)
+    if _batched(mask):  # each example's own mask: the k-th position it selects takes vals.flat[k % len(vals)]
+        _refuse_batched_overlap(_block_of(arr).root, vals)  # (NumPy reads such values as it writes)
+        flat, values = ravel(astype(mask, bool)), ravel(as_array(vals))
+        nv = shape_of(values)[0]
+        if nv == 0:
+            raise BatchError("vmap: numpy.place with no values and a mask batched by vmap is not supported")
+        picked = getitem(values, (cumsum(astype(flat, _np.intp)) - 1) % nv)
+        write(arr, Ellipsis, select(reshape(flat, shape_of(arr)), reshape(picked, shape_of(arr)), arr))
+        return None
+    m = _np.ravel(_np.asarray(getval(mask), dtype=bool))
     if write_overlapping(arr, vals, lambda t, v: _np.place(t, m.reshape(_np.shape(t)), v)):
         return None
     n = int(_np.count_nonzero(m))
@@ -145,11 +175,17 @@ def place(arr: Any, mask: Any, vals: Any) -> None:
 @dispatches(_np.putmask)
 def putmask(a: Any, mask: Any, values: Any) -> None:
     """``numpy.putmask``: ``a.flat[i] = values.flat[i % len(values)]`` where the mask holds."""
-    m = _np.ravel(_np.asarray(getval(mask), dtype=bool))
     if not isinstance(a, Box):
-        _refuse_plain_target("putmask", values)
+        _refuse_plain_target("putmask", values, mask)
         return _np.putmask(a, _np.asarray(getval(mask), dtype=bool), getval(values))
     _numpy_checks(_np.putmask, a, mask, values)
+    s = shape_of(a)
+    if _batched(mask):  # each example's own mask: a select (NumPy reads all the values before it writes)
+        if _np.prod(s):
+            values = reshape(_cycled(values, int(_np.prod(s))), s)
+            write(a, Ellipsis, select(reshape(astype(mask, bool), s), values, a))
+        return None
+    m = _np.ravel(_np.asarray(getval(mask), dtype=bool))
     if write_overlapping(a, values, lambda t, v: _np.putmask(t, m.reshape(_np.shape(t)), v)):
         return None
     where = _np.flatnonzero(m)
@@ -177,19 +213,24 @@ def _same_examples(src: Any, dst: Any) -> bool:
 def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
     """``numpy.copyto``: copy ``src`` (broadcast) into ``dst`` where ``where`` holds, in place."""
     w = getval(where)
-    if isinstance(w, _np.ndarray) and w.dtype != bool:  # an array is cast safely, before anything else
+    if isinstance(w, (_np.ndarray, Box)) and w.dtype != bool:  # an array is cast safely, before anything else
         raise TypeError(f"Cannot cast array data from {w.dtype!r} to dtype('bool') according to the rule 'safe'")
-    w = _np.asarray(w, dtype=bool)  # a list is read as booleans
+    batched_mask = isinstance(w, Box)  # each example's own mask (vmap)
     if not isinstance(dst, Box):
-        _refuse_plain_target("copyto", src)
-        return _np.copyto(dst, getval(src), casting=casting, where=w)
+        _refuse_plain_target("copyto", src, where)
+        return _np.copyto(dst, getval(src), casting=casting, where=_np.asarray(w, dtype=bool))
+    if not batched_mask:
+        w = _np.asarray(w, dtype=bool)  # a list is read as booleans
     if _same_memory(getval(src), getval(dst)) or _same_examples(src, dst):
         return None  # NumPy copies nothing onto itself (and checks nothing)
-    _numpy_checks(_np.copyto, dst, src, casting=casting, where=w)
+    _numpy_checks(_np.copyto, dst, src, casting=casting, where=_example(where) if batched_mask else w)
     src = as_array(src)
     if is_complex(src) and not is_complex(dst):
         src = real(src)  # an allowed (unsafe) cast drops the imaginary part, as NumPy does
     s = shape_of(dst)
+    if batched_mask:  # a select (NumPy reads all of src before it writes)
+        write(dst, Ellipsis, select(where, src, dst))
+        return None
     src = broadcast_to(src, s) if shape_of(src) != s else src
     if w.ndim == 0:
         if w:
