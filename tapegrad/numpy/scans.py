@@ -100,20 +100,21 @@ def _cumulative_axis(x: Any, axis: Any) -> int:
     return axis % nd
 
 
-@composite(_np.cumulative_sum)
-def cumulative_sum(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False) -> Any:
-    """``numpy.cumulative_sum``: :func:`cumsum`, optionally starting with 0."""
-    ax = _cumulative_axis(x, axis)
-    r = cumsum(x, axis=ax, dtype=dtype)
-    return _with_initial(r, ax, 0) if include_initial else r
+if hasattr(_np, "cumulative_sum"):  # NumPy 2.1
 
+    @composite(_np.cumulative_sum)
+    def cumulative_sum(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False) -> Any:
+        """``numpy.cumulative_sum``: :func:`cumsum`, optionally starting with 0."""
+        ax = _cumulative_axis(x, axis)
+        r = cumsum(x, axis=ax, dtype=dtype)
+        return _with_initial(r, ax, 0) if include_initial else r
 
-@composite(_np.cumulative_prod)
-def cumulative_prod(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False) -> Any:
-    """``numpy.cumulative_prod``: :func:`cumprod`, optionally starting with 1."""
-    ax = _cumulative_axis(x, axis)
-    r = cumprod(x, axis=ax, dtype=dtype)
-    return _with_initial(r, ax, 1) if include_initial else r
+    @composite(_np.cumulative_prod)
+    def cumulative_prod(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False) -> Any:
+        """``numpy.cumulative_prod``: :func:`cumprod`, optionally starting with 1."""
+        ax = _cumulative_axis(x, axis)
+        r = cumprod(x, axis=ax, dtype=dtype)
+        return _with_initial(r, ax, 1) if include_initial else r
 
 
 # ----- finite differences --------------------------------------------------------
@@ -220,8 +221,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     return out[0] if len(out) == 1 else out
 
 
-@composite(_np.trapezoid)
-def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
+def _trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
     """``numpy.trapezoid``: the trapezoidal rule, differentiable in ``y``, ``x`` and ``dx``."""
     nd = len(shape_of(y))
     ax = axis % nd
@@ -236,8 +236,13 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Any:
     return _sum(d * pair_sums / 2.0, axis=ax)
 
 
-__all__ = ["cumsum", "cumprod", "cumulative_sum", "cumulative_prod", "diff", "ediff1d", "gradient", "trapezoid"]
+__all__ = ["cumsum", "cumprod", "diff", "ediff1d", "gradient"]
 
+if hasattr(_np, "cumulative_sum"):
+    __all__ += ["cumulative_sum", "cumulative_prod"]
+if hasattr(_np, "trapezoid"):  # NumPy 2.0
+    trapezoid = composite(_np.trapezoid)(_trapezoid)
+    __all__.append("trapezoid")
 if hasattr(_np, "trapz"):  # removed in NumPy 2.4
-    trapz = composite(_np.trapz)(trapezoid.traced)
+    trapz = composite(_np.trapz)(_trapezoid)
     __all__.append("trapz")
