@@ -328,6 +328,9 @@ __all__ = [
     "diag_indices", "diag_indices_from", "tril_indices", "tril_indices_from",
     "triu_indices", "triu_indices_from", "mask_indices",
 ]
+if hasattr(_np, "in1d"):  # removed in NumPy 2.4
+    in1d = wrap_nondiff(_np.in1d)
+    __all__.append("in1d")
 
 # In-place writes (put, put_along_axis, place, putmask, copyto, fill_diagonal) live in
 # writes.py; re-exported here so that ``from .selection import *`` brings them.

@@ -7,8 +7,9 @@ network's step. ``tapegrad.scipy.special.logsumexp`` (and traced calls of
 same operations in the same order as SciPy 1.15 and later: the largest term
 taken out of the sum and added back with ``log1p``, zero weights dropping
 their terms, the plain formula where that result is not finite. The values
-agree with SciPy's to rounding, and bit for bit with SciPy 1.15 and later
-(``SAME_AS_SCIPY``; only then are plain calls computed here). Complex and
+agree with SciPy's to rounding, and bit for bit with SciPy 1.17 and later
+(``SAME_AS_SCIPY``; only then are plain calls computed here: SciPy 1.15 and
+1.16 gave the sign of a slice holding ``inf`` as NaN). Complex and
 empty inputs, and mixed dtypes, are left to SciPy (:func:`logsumexp` returns
 None for them).
 
@@ -25,8 +26,9 @@ from typing import Any, Optional
 import numpy as _np
 import scipy
 
-# SciPy's algorithm since 1.15: its values are this module's, bit for bit (tests/scipy/test_scipy_lse_numpy.py).
-SAME_AS_SCIPY = tuple(int(p) for p in scipy.__version__.split(".")[:2]) >= (1, 15)
+# SciPy's algorithm since 1.15, and its signs of infinite slices since 1.17: its values are this
+# module's, bit for bit (tests/scipy/test_scipy_lse_numpy.py).
+SAME_AS_SCIPY = tuple(int(p) for p in scipy.__version__.split(".")[:2]) >= (1, 17)
 
 _INF = _np.inf
 _SCALARS = (float, _np.float64, _np.float32)
