@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-.PHONY: demo test test-pure bench fuzz clients docs clean
+.PHONY: demo test test-pure test-oldest bench fuzz clients docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ test-pure: $(BIN)/python
 	TAPEGRAD_PURE_PYTHON=1 $(BIN)/python tests/autograd_suite/run.py
 	TAPEGRAD_PURE_PYTHON=1 $(BIN)/python benchmarks/examples.py --check --maxiter 3 --only $(QUICK_EXAMPLES)
 
+# The suite on the oldest NumPy and SciPy that pyproject.toml accepts, in a venv of its own (CI runs it too).
+OLDEST = numpy==2.3.* scipy==1.17.*
+test-oldest:
+	$(PYTHON) -m venv .venv-oldest
+	.venv-oldest/bin/python -m pip install --quiet --upgrade pip
+	.venv-oldest/bin/python -m pip install --quiet "$(word 1,$(OLDEST))" "$(word 2,$(OLDEST))" -e ".[test]"
+	.venv-oldest/bin/python -m pytest -q -n auto README.md tests tapegrad
+
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	-$(BIN)/python -m pip install --quiet torch==2.13.0  # optional: compared when importable
@@ -51,4 +59,4 @@ docs: $(BIN)/python
 	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) build *.egg-info benchmarks/results .cache site
+	rm -rf $(VENV) .venv-oldest build *.egg-info benchmarks/results .cache site

@@ -38,6 +38,17 @@ def _family(name: str) -> str:
     return "numpy"
 
 
+def versions() -> str:
+    """The NumPy and SciPy whose functions the table lists, as the page names them."""
+    import numpy
+    import scipy
+
+    def minor(version: str) -> str:
+        return ".".join(version.split(".")[:2])
+
+    return f"NumPy {minor(numpy.__version__)} and SciPy {minor(scipy.__version__)}"
+
+
 def render() -> str:
     lines = [
         "# What tapegrad differentiates",
@@ -52,6 +63,8 @@ def render() -> str:
         "loop over the examples, with its derivatives, in `tests/rules/test_batching.py`, which also",
         "lists the functions whose result's shape depends on the values (`unique`, `histogram`...):",
         "vmap refuses those with an error where the examples' shapes differ.",
+        "",
+        f"The functions are those of {versions()} (NumPy adds and removes functions between versions).",
         "",
     ]
     families: dict[str, list[str]] = {}
