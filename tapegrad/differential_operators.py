@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import operator
 import warnings
 from math import isfinite as _isfinite
@@ -443,7 +444,7 @@ def _jacobian_rows(vjp: Callable, out_vs: Any, x: Any, argnum: Argnum) -> Any:
         if _is_int(argnum):
             return _one_row(row, out_shape, x)
         return tuple(_one_row(r, out_shape, v) for r, v in zip(row, x))
-    stacked = vjp_rows(vjp, out_vs)
+    stacked = vjp_rows(vjp, out_vs, _size_of(x, argnum))
     if stacked is None:
         rows = [vjp(b) for b in out_vs.standard_basis()]
         if _is_int(argnum):
@@ -452,6 +453,11 @@ def _jacobian_rows(vjp: Callable, out_vs: Any, x: Any, argnum: Argnum) -> Any:
     if _is_int(argnum):
         return np.reshape(stacked, out_shape + tuple(vspace(x).shape))
     return tuple(np.reshape(s, out_shape + tuple(vspace(v).shape)) for s, v in zip(stacked, x))
+
+
+def _size_of(x: Any, argnum: Argnum) -> int:
+    """The number of elements of the argument (or arguments) differentiated."""
+    return sum(getattr(vspace(v), "size", 0) for v in ((x,) if _is_int(argnum) else x))
 
 
 def _one_row(row: Any, out_shape: tuple, in_value: Any) -> Any:
@@ -705,7 +711,8 @@ def _contract_leading(vjp: Callable, v: Any, v_shape: tuple, out_shape: tuple, a
         return vjp(column * e)
 
     contracted.primitives = getattr(vjp, "primitives", None)  # type: ignore[attr-defined]  # vjp_rows checks them
-    stacked = vjp_rows(contracted, rest_vs) if rest_vs.size > 1 else None
+    width = max(math.prod(out_shape), _size_of(x, argnum))  # the values a row's sweep carries
+    stacked = vjp_rows(contracted, rest_vs, width) if rest_vs.size > 1 else None
     if stacked is not None:
         if _is_int(argnum):
             return np.reshape(stacked, rest + tuple(vspace(x).shape))

@@ -8,6 +8,13 @@ vector products). Both return ``None`` where the sweep cannot be batched (an
 operation whose batching raises), and the operators then loop as before:
 the results are the same either way.
 
+A sweep over many rows runs in chunks of rows, so that the batched values of
+one chunk (its rows times the larger of the input and output sizes) stay under
+:data:`CHUNK_ELEMENTS`: a Jacobian of 5,000 outputs by 5,000 inputs would
+otherwise carry every intermediate value 5,000 times at once (200 MB each),
+slower than one sweep per row once they leave the caches, and out of memory
+where the loop is not.
+
 Rules written for autograd's API by client libraries (``defvjp``, ``defjvp``:
 ``Primitive.foreign``) are code tapegrad has never run on batched values: a
 tape holding one is swept row by row, and a batched pass that raises anything
@@ -28,17 +35,47 @@ from .core.batching import vmap
 STRICT = False
 """True: a batched sweep that raises raises, instead of falling back to the loop (for tests)."""
 
-
-def identity(vs: Any) -> _onp.ndarray:
-    """The standard basis of the space ``vs`` (an array space), stacked: shape ``(vs.size,) + vs.shape``."""
-    return _onp.eye(vs.size, dtype=vs.dtype).reshape((vs.size,) + tuple(vs.shape))
+CHUNK_ELEMENTS = 1 << 20
+"""The most rows times elements that one batched chunk of a sweep carries (8 MB of float64 per value)."""
 
 
-def vjp_rows(vjp: Callable[[Any], Any], out_vs: Any) -> Optional[Any]:
+def identity(vs: Any, start: int = 0, stop: Optional[int] = None) -> _onp.ndarray:
+    """Rows ``start:stop`` of the standard basis of the space ``vs`` (an array space), stacked:
+    shape ``(rows,) + vs.shape``."""
+    stop = vs.size if stop is None else stop
+    rows = _onp.zeros((stop - start, vs.size), dtype=vs.dtype)
+    rows[_onp.arange(stop - start), _onp.arange(start, stop)] = 1
+    return rows.reshape((stop - start,) + tuple(vs.shape))
+
+
+def _chunked(sweep: Callable[[Any], Any], vs: Any, width: int) -> Any:
+    """``sweep`` of every basis vector of ``vs``, stacked along a new first axis, in chunks of
+    rows of at most :data:`CHUNK_ELEMENTS` rows times ``width`` elements."""
+    step = max(1, CHUNK_ELEMENTS // max(width, vs.size, 1))
+    if step >= vs.size:
+        return sweep(identity(vs))
+    parts = [sweep(identity(vs, i, min(i + step, vs.size))) for i in range(0, vs.size, step)]
+    return _joined(parts)
+
+
+def _joined(parts: list) -> Any:
+    """The chunks' results joined along their first axis (each a tuple of arrays where there are several)."""
+    first = parts[0]
+    if isinstance(first, tuple):
+        return tuple(_joined([p[k] for p in parts]) for k in range(len(first)))
+    if all(type(p) is _onp.ndarray for p in parts):
+        return _onp.concatenate(parts)
+    from . import numpy as np  # traced chunks (a sweep inside another derivative): joined traced
+
+    return np.concatenate(parts)
+
+
+def vjp_rows(vjp: Callable[[Any], Any], out_vs: Any, in_size: int = 0) -> Optional[Any]:
     """``vjp`` of every basis vector of the output space, stacked along a new first axis (or None).
 
     The rows of the Jacobian, of shape ``(out size,) + x.shape`` each (a tuple
-    of them for a tuple of inputs).
+    of them for a tuple of inputs); ``in_size``, the elements of the inputs,
+    sizes the chunks.
     """
     if getattr(out_vs, "dtype", None) is None:
         return None
@@ -46,7 +83,7 @@ def vjp_rows(vjp: Callable[[Any], Any], out_vs: Any) -> Optional[Any]:
     if primitives is None or any(p.foreign for p in primitives()):
         return None
     try:
-        return vmap(vjp)(identity(out_vs))
+        return _chunked(vmap(vjp), out_vs, in_size)
     except Exception:  # noqa: BLE001 - the loop computes the same, or raises the real error
         if STRICT:
             raise
@@ -67,7 +104,7 @@ def jvp_columns(fun: Callable[[Any], Any], x: Any) -> Optional[Any]:
         return None
     jvp = make_jvp(fun, x)
     try:
-        columns = vmap(lambda v: jvp(v)[1])(identity(in_vs))
+        columns = _chunked(vmap(lambda v: jvp(v)[1]), in_vs, in_vs.size)
     except Exception:  # noqa: BLE001 - the loop computes the same, or raises the real error
         if STRICT:
             raise

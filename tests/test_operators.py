@@ -276,3 +276,54 @@ def test_tuple_argnum_everywhere():
     assert onp.allclose(vjp(onp.ones(2))[1], a)
     out, t = make_jvp(lambda a, b: a * b, (0, 1))(a, b)((onp.ones(2), onp.zeros(2)))
     assert onp.allclose(t, b)
+
+
+# ----- sweeps in chunks of rows (tapegrad.sweeps.CHUNK_ELEMENTS) ---------------------------------
+
+
+def _curvy(x, y):
+    """A function of two arrays with a non-diagonal, non-constant Jacobian (output shape (5,))."""
+    return np.tanh(np.dot(np.sin(x).reshape(-1)[:5] * y.sum(), onp.arange(5.0)[:, None] * onp.ones((5, 5))))
+
+
+def _row_loop(f, x, y):
+    """The Jacobian with respect to x, one reverse pass per output element (no batching)."""
+    vjp, ans = make_vjp(lambda a: f(a, y))(x)
+    return onp.stack([vjp(e) for e in onp.eye(ans.size).reshape((ans.size,) + ans.shape)])
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 24])  # one row (1 // 12 -> 1), some rows, rows of several chunks
+def test_sweeps_in_chunks_of_rows_give_the_whole_sweeps_result(monkeypatch, chunk):
+    rng = onp.random.RandomState(7)
+    x, y = rng.randn(3, 4), rng.randn(2)
+    whole_jac = jacobian(_curvy)(x, y)
+    whole_pair = jacobian(_curvy, (0, 1))(x, y)
+    f = lambda v: np.sum(np.sin(v) * np.roll(v, 1)) * np.sum(v ** 2)  # noqa: E731
+    v = rng.randn(6)
+    whole_hess = hessian(f)(v)
+    nested = grad(lambda a: np.sum(jacobian(_curvy)(a, y) ** 2))
+    whole_nested = nested(x)
+    w = rng.randn(5)
+    whole_tjp = tensor_jacobian_product(lambda a: np.outer(_curvy(a, y), a.ravel()))(x, w)
+
+    import tapegrad.sweeps as sweeps
+
+    monkeypatch.setattr(sweeps, "CHUNK_ELEMENTS", chunk)
+    monkeypatch.setattr(sweeps, "STRICT", True)  # a chunk that cannot batch raises here
+    onp.testing.assert_allclose(jacobian(_curvy)(x, y), whole_jac, rtol=1e-14, atol=1e-15)
+    onp.testing.assert_allclose(whole_jac, _row_loop(_curvy, x, y), rtol=1e-12, atol=1e-14)
+    for got, want in zip(jacobian(_curvy, (0, 1))(x, y), whole_pair):
+        onp.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+    onp.testing.assert_allclose(hessian(f)(v), whole_hess, rtol=1e-13, atol=1e-14)
+    onp.testing.assert_allclose(nested(x), whole_nested, rtol=1e-13, atol=1e-14)  # traced chunks joined
+    onp.testing.assert_allclose(tensor_jacobian_product(lambda a: np.outer(_curvy(a, y), a.ravel()))(x, w),
+                                whole_tjp, rtol=1e-13, atol=1e-14)
+
+
+def test_a_sweep_in_chunks_builds_only_its_rows_of_the_identity():
+    import tapegrad.sweeps as sweeps
+    from tapegrad.core import vspace
+
+    vs = vspace(onp.zeros((2, 3)))
+    onp.testing.assert_array_equal(sweeps.identity(vs, 2, 5), onp.eye(6)[2:5].reshape(3, 2, 3))
+    onp.testing.assert_array_equal(sweeps.identity(vs), onp.eye(6).reshape(6, 2, 3))
