@@ -49,8 +49,9 @@ def identity(vs: Any, start: int = 0, stop: Optional[int] = None) -> _onp.ndarra
 
 
 def _chunked(sweep: Callable[[Any], Any], vs: Any, width: int) -> Any:
-    """``sweep`` of every basis vector of ``vs``, stacked along a new first axis, in chunks of
-    rows of at most :data:`CHUNK_ELEMENTS` rows times ``width`` elements."""
+    """``sweep`` of every basis vector of ``vs``, stacked along a new first axis, in chunks of rows:
+    at most :data:`CHUNK_ELEMENTS` rows times the larger of ``width`` (the other side's size) and
+    ``vs.size``."""
     step = max(1, CHUNK_ELEMENTS // max(width, vs.size, 1))
     if step >= vs.size:
         return sweep(identity(vs))
@@ -104,7 +105,7 @@ def jvp_columns(fun: Callable[[Any], Any], x: Any) -> Optional[Any]:
         return None
     jvp = make_jvp(fun, x)
     try:
-        columns = _chunked(vmap(lambda v: jvp(v)[1]), in_vs, in_vs.size)
+        columns = _chunked(vmap(lambda v: jvp(v)[1]), in_vs, 0)  # (the output's size is not known yet)
     except Exception:  # noqa: BLE001 - the loop computes the same, or raises the real error
         if STRICT:
             raise

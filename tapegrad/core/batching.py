@@ -168,8 +168,11 @@ class BatchTrace:
         self.size = size
         self.closed = False
 
-    def box(self, value: Any, dim: Any) -> Any:
-        """``value`` with its examples along ``dim`` as a box of this trace (``dim=None``: as it is)."""
+    def box(self, value: Any, dim: Any, call: Optional[tuple] = None) -> Any:
+        """``value`` with its examples along ``dim`` as a box of this trace (``dim=None``: as it is).
+
+        ``call``: the call that computed a single output (see :meth:`BatchSpace.box_type`).
+        """
         if dim is None:
             return value
         if isinstance(dim, tuple):  # a tuple output: each element boxed on its own
@@ -179,7 +182,7 @@ class BatchTrace:
         if isinstance(dim, dict):
             return type(value)((k, self.box(value[k], dim[k])) for k in value)
         space = _SPACES.get(type(value)) or space_of(value)  # (plain values: no getval)
-        return space.box_type(value, dim)(value, self, dim)
+        return space.box_type(value, dim, call)(value, self, dim)
 
     def _unbox(self, args: Any, tuples: bool = False) -> tuple[tuple, tuple]:
         if self.closed:
@@ -218,11 +221,8 @@ class BatchTrace:
         if out is NotImplemented:
             _LOOPED.add(prim.name)
             out = looped(prim.wrapper, vals, dims, self._keywords(kwargs), self.size)
-        ans, dim = out
-        if type(dim) is int:  # one output: its space may ask an example what it is (a 0-d array or a scalar)
-            space = _SPACES.get(type(ans)) or space_of(ans)
-            return space.box_type(ans, dim, (prim.fun, vals, dims, kwargs, args))(ans, self, dim)
-        return self.box(ans, dim)
+        ans, dim = out  # one output's space may ask an example what it is (a 0-d array or a scalar)
+        return self.box(ans, dim, (prim.fun, vals, dims, kwargs, args))
 
     def _in_keywords(self, kwargs: dict) -> bool:
         """True if a keyword argument is batched here (rules take batched positional arguments only)."""
@@ -252,11 +252,8 @@ class BatchTrace:
             out = rule(vals, dims, **kwargs)
         if out is NotImplemented:
             out = looped(fun, vals, dims, self._keywords(kwargs), self.size, plain=True)
-        ans, dim = out
-        if type(dim) is int:  # as in compute: an example may be asked what it is (np.zeros_like of a scalar)
-            space = _SPACES.get(type(ans)) or space_of(ans)
-            return space.box_type(ans, dim, (fun, vals, dims, kwargs, args))(ans, self, dim)
-        return self.box(ans, dim)
+        ans, dim = out  # as in compute (np.zeros_like of a scalar)
+        return self.box(ans, dim, (fun, vals, dims, kwargs, args))
 
 
 def looped(fun: Callable, args: tuple, dims: tuple, kwargs: dict, size: int, plain: bool = False) -> tuple[Any, Any]:

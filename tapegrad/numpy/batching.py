@@ -510,7 +510,6 @@ class ArrayBatching(BatchSpace):
             return broadcast_to(expand_dims(value, dim), target)
         return _np.array(_np.broadcast_to(_np.expand_dims(value, dim), target))  # writeable, as vmap's results are
 
-
     def mapped(self, value: Any, dim: int) -> tuple[Any, int]:
         """A mapped array with its examples first, each C-contiguous (a copy where it is not so already).
 

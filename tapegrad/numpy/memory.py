@@ -214,6 +214,13 @@ def first_example(x: Any) -> Optional[_np.ndarray]:
     return v
 
 
+def example_value(x: Any) -> Any:
+    """Example 0 of a value batched by vmap as NumPy is given one: a NumPy scalar where the examples are
+    scalars (NumPy casts scalars and 0-d arrays differently), else :func:`first_example`."""
+    one = first_example(x)
+    return one[()] if getattr(x, "immutable", False) and one is not None else one
+
+
 def link(base: Any, out: Any) -> Any:
     """``out``, computed from the box ``base`` by a NumPy function: a view of ``base`` where NumPy made one.
 

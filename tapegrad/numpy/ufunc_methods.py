@@ -47,7 +47,7 @@ from ..core import Box, NonDifferentiableError, TraceLeakError, def_rules, getva
 from ._wrap import UFUNCS, is_complex, pack_sequences, shape_of, ufunc_name
 from .creation import astype
 from .indexing import getitem, untake, where
-from .memory import first_example, write
+from .memory import example_value, write
 from .reductions import max as _max
 from .reductions import min as _min
 from .reductions import prod, sum as _sum
@@ -73,10 +73,7 @@ def _plain(x: Any) -> Any:
 def _example(x: Any) -> Any:
     """``_plain(x)``; under vmap, example 0 of a batched value (what NumPy's checks are run on)."""
     v = _plain(x)
-    if isinstance(v, Box):  # batched: getval stops at it
-        one = first_example(x)
-        return one[()] if getattr(x, "immutable", False) and one is not None else one
-    return v
+    return example_value(x) if isinstance(v, Box) else v  # (batched: getval stops at it)
 
 
 def _traced(x: Any) -> bool:

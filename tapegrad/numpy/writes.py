@@ -21,7 +21,7 @@ from ._wrap import dispatches, is_complex, shape_of
 from .layout import all_positions
 from .creation import astype
 from .indexing import getitem, where as select
-from .memory import _block_of, _refuse_batched_overlap, first_example, stack_layers, write, write_overlapping
+from .memory import _block_of, _refuse_batched_overlap, example_value, stack_layers, write, write_overlapping
 from .scans import cumsum
 from .shaping import as_array, broadcast_to, ravel, reshape
 from .ufuncs import real
@@ -68,19 +68,12 @@ def _numpy_checks(np_fun: Any, a: Box, *args: Any, **kwargs: Any) -> None:
         scratch = scratch[()]  # a NumPy scalar: NumPy raises, or writes into a temporary copy (write does nothing)
     else:
         scratch.flags.writeable = bool(getval(a).flags.writeable)
-    np_fun(scratch, *[_example(x) if isinstance(getval(x), Box) else getval(x) for x in args], **kwargs)
+    np_fun(scratch, *[example_value(x) if isinstance(getval(x), Box) else getval(x) for x in args], **kwargs)
 
 
 def _batched(x: Any) -> bool:
     """Is ``x`` batched by vmap (a mask that differs between examples)?"""
     return isinstance(getval(x), Box)
-
-
-def _example(x: Any) -> Any:
-    """Example 0 of a value batched by vmap: a NumPy scalar where the examples are scalars (NumPy casts
-    scalars and 0-d arrays differently)."""
-    one = first_example(x)
-    return one[()] if getattr(x, "immutable", False) and one is not None else one
 
 
 def _cycled(values: Any, n: int) -> Any:
@@ -223,7 +216,7 @@ def copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) ->
         w = _np.asarray(w, dtype=bool)  # a list is read as booleans
     if _same_memory(getval(src), getval(dst)) or _same_examples(src, dst):
         return None  # NumPy copies nothing onto itself (and checks nothing)
-    _numpy_checks(_np.copyto, dst, src, casting=casting, where=_example(where) if batched_mask else w)
+    _numpy_checks(_np.copyto, dst, src, casting=casting, where=example_value(where) if batched_mask else w)
     src = as_array(src)
     if is_complex(src) and not is_complex(dst):
         src = real(src)  # an allowed (unsafe) cast drops the imaginary part, as NumPy does

@@ -23,6 +23,7 @@ from ..core.batching import PLAIN_RULES
 from ..numpy import _linalg_basic as basic, _linalg_decomp as decomp
 from ..numpy._linalg_basic import H
 from ..numpy._wrap import shape_of
+from ..numpy.assignment import dtype_of
 from ..numpy.batching import batch_size, example_ndim, front, plain_stack, reshaped, stacked, unbatched
 from ..numpy.rearrange import tril, triu
 from ..numpy.shaping import concatenate, moveaxis
@@ -97,6 +98,11 @@ def _stacked_columns(b: Any, db: Any, nb: int, size: int) -> Any:
     return stacked(b, db, size)
 
 
+def _as_given(x: Any, nb: int) -> Any:
+    """Solutions stacked as :func:`_stacked_columns` made the right-hand sides, in their examples' shape."""
+    return x if nb == 2 else reshaped(x, shape_of(x)[:-1])
+
+
 def _solve_tri_batch(args: tuple, dims: tuple, trans: int = 0, lower: bool = False, unit_diagonal: bool = False) -> Any:
     if len(args) != 2 or trans not in (0, 1):
         return NotImplemented
@@ -121,8 +127,7 @@ def _solve_tri_batch(args: tuple, dims: tuple, trans: int = 0, lower: bool = Fal
         m = tril(m) if lower else triu(m)
     if trans:
         m = la._t(m)
-    x = basic.solve(m, _stacked_columns(b, db, nb, size))
-    return (x if nb == 2 else reshaped(x, shape_of(x)[:-1])), 0
+    return _as_given(basic.solve(m, _stacked_columns(b, db, nb, size)), nb), 0
 
 
 def_rules(la._solve_tri, batch=_solve_tri_batch)
@@ -165,8 +170,7 @@ def _banded_batch(args: tuple, dims: tuple, **kwargs: Any) -> Any:
         cols, dim = _as_columns(b, db, nb)
         return _from_columns(solve_banded(l_and_u, ab, cols, **kwargs), size, nb), dim
     # SciPy's loop over the stack
-    x = solve_banded(l_and_u, front(ab, dab), _stacked_columns(b, db, nb, size), **kwargs)
-    return (x if nb == 2 else reshaped(x, shape_of(x)[:-1])), 0
+    return _as_given(solve_banded(l_and_u, front(ab, dab), _stacked_columns(b, db, nb, size), **kwargs), nb), 0
 
 
 def_rules(solve_banded, batch=_banded_batch)
@@ -181,7 +185,7 @@ def _block_diag_batch(args: tuple, dims: tuple) -> Any:
             return NotImplemented  # SciPy's own error (or its batching), per example
         shapes.append(((1, 1), (1,) + s, s)[len(s)])
     size = batch_size(args, dims)
-    dtype = _np.result_type(*(_dtype(x) for x in args))
+    dtype = _np.result_type(*(dtype_of(x) for x in args))
     rows, cols = sum(s[0] for s in shapes), sum(s[1] for s in shapes)
     parts, c = [], 0
     for x, d, s in zip(args, dims, shapes):
@@ -191,11 +195,6 @@ def _block_diag_batch(args: tuple, dims: tuple) -> Any:
         c += s[1]
     ans = concatenate(parts, axis=-2) if parts else _np.zeros((size, rows, cols), dtype)
     return ans, 0
-
-
-def _dtype(x: Any) -> Any:
-    v = plain_stack(x)
-    return v.dtype if hasattr(v, "dtype") else _np.asarray(v).dtype
 
 
 def_rules(la.block_diag, batch=_block_diag_batch)
